@@ -1,0 +1,199 @@
+"""``campo``: the command line for tenant admins and operators."""
+
+from __future__ import annotations
+
+import getpass
+from datetime import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+from sqlalchemy import select, text
+
+from geo import demo
+from geo.accounts import create_tenant, create_user, tenant_by_slug
+from geo.agents import create_agent
+from geo.db import owner_session, tenant_session
+from geo.errors import CampoError
+from geo.importer import ImportReport, import_cases
+from geo.models import User
+
+app = typer.Typer(no_args_is_help=True, help="campo: field collections on PostGIS.")
+tenant_app = typer.Typer(no_args_is_help=True, help="Tenants.")
+user_app = typer.Typer(no_args_is_help=True, help="Users of a tenant.")
+agent_app = typer.Typer(no_args_is_help=True, help="Field agents of a tenant.")
+import_app = typer.Typer(no_args_is_help=True, help="Bulk imports from CSV.")
+demo_app = typer.Typer(no_args_is_help=True, help="The Bogotá demo tenant.")
+gps_app = typer.Typer(no_args_is_help=True, help="GPS storage maintenance.")
+for sub, name in (
+    (tenant_app, "tenant"), (user_app, "user"), (agent_app, "agent"),
+    (import_app, "import"), (demo_app, "demo"), (gps_app, "gps"),
+):  # fmt: skip
+    app.add_typer(sub, name=name)
+
+console = Console(stderr=True)
+Tenant = Annotated[str, typer.Option("--tenant", "-t", help="Tenant slug.")]
+
+
+def _tenant_id(slug: str) -> int:
+    with owner_session() as session:
+        return tenant_by_slug(session, slug).id
+
+
+def _fail(exc: CampoError) -> typer.Exit:
+    where = f" ({exc.field})" if exc.field else ""
+    console.print(f"[red]error{where}:[/red] {exc.message}")
+    return typer.Exit(code=1)
+
+
+@tenant_app.command("create")
+def tenant_create(slug: str, name: str) -> None:
+    """Create a tenant."""
+    try:
+        with owner_session() as session:
+            tenant = create_tenant(session, slug=slug, name=name)
+    except CampoError as exc:
+        raise _fail(exc) from exc
+    typer.echo(f"tenant {tenant.slug} created with id {tenant.id}")
+
+
+@user_app.command("create")
+def user_create(
+    tenant: Tenant,
+    email: Annotated[str, typer.Option()],
+    name: Annotated[str, typer.Option()],
+    role: Annotated[str, typer.Option(help="admin, dispatcher, agent or analyst")],
+    password: Annotated[str | None, typer.Option(help="Prompted for when omitted.")] = None,
+) -> None:
+    """Create a user in a tenant."""
+    secret = password or getpass.getpass("password: ")
+    try:
+        with tenant_session(tid := _tenant_id(tenant)) as session:
+            user = create_user(
+                session, tenant_id=tid, email=email, full_name=name, role=role, password=secret
+            )
+    except CampoError as exc:
+        raise _fail(exc) from exc
+    typer.echo(f"user {user.email} ({user.role}) created with id {user.id}")
+
+
+@agent_app.command("create")
+def agent_create(
+    tenant: Tenant,
+    email: Annotated[str, typer.Option(help="E-mail of an existing user with role agent.")],
+    code: Annotated[str, typer.Option(help="Employee code, unique in the tenant.")],
+    lon: Annotated[float, typer.Option(help="Base longitude (WGS 84).")],
+    lat: Annotated[float, typer.Option(help="Base latitude (WGS 84).")],
+    mode: Annotated[str, typer.Option(help="walk, motorbike or car")] = "motorbike",
+    capacity: Annotated[int, typer.Option(help="Visits per day.")] = 18,
+    shift_start: Annotated[str, typer.Option(help="HH:MM")] = "08:00",
+    shift_end: Annotated[str, typer.Option(help="HH:MM")] = "17:00",
+    skill: Annotated[list[str] | None, typer.Option(help="Repeat for several.")] = None,
+) -> None:
+    """Make an agent-role user a field agent."""
+    try:
+        with tenant_session(tid := _tenant_id(tenant)) as session:
+            user_id = session.scalar(
+                select(User.id).where(User.tenant_id == tid, User.email == email.lower())
+            )
+            if user_id is None:
+                raise typer.BadParameter(f"no user {email} in {tenant}", param_hint="--email")
+            agent = create_agent(
+                session, tenant_id=tid, user_id=user_id, code=code, lon=lon, lat=lat,
+                travel_mode=mode, daily_capacity=capacity,
+                shift_start=time.fromisoformat(shift_start),
+                shift_end=time.fromisoformat(shift_end), skills=skill or [],
+            )  # fmt: skip
+    except CampoError as exc:
+        raise _fail(exc) from exc
+    typer.echo(f"agent {agent.code} created with id {agent.id}")
+
+
+def _print_report(report: ImportReport) -> None:
+    typer.echo(
+        f"stored {report.stored} cases ({report.geocoded} geocoded from the address, "
+        f"{report.without_location} without location); {len(report.errors)} rows rejected"
+    )
+    if report.errors:
+        table = Table("line", "column", "reason", title="rejected rows")
+        for error in report.errors[:200]:
+            table.add_row(str(error.line), error.column, error.reason)
+        console.print(table)
+        if len(report.errors) > 200:
+            console.print(f"... and {len(report.errors) - 200} more")
+
+
+@import_app.command("cases")
+def import_cases_cmd(
+    tenant: Tenant,
+    path: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+) -> None:
+    """Import cases, debtors and addresses from a CSV file (UTF-8, header row)."""
+    try:
+        with (
+            tenant_session(tid := _tenant_id(tenant)) as session,
+            path.open(encoding="utf-8-sig", newline="") as source,
+            Progress(console=console, transient=True) as bar,
+        ):
+            task = bar.add_task("importing", total=None)
+            report = import_cases(
+                session,
+                tenant_id=tid,
+                source=source,
+                progress=lambda done, total: bar.update(task, completed=done, total=total),
+            )
+    except CampoError as exc:
+        raise _fail(exc) from exc
+    _print_report(report)
+    if report.errors:
+        raise typer.Exit(code=2)
+
+
+@demo_app.command("seed")
+def demo_seed(
+    reset: Annotated[bool, typer.Option(help="Re-create the demo tenant if it exists.")] = True,
+    cases: Annotated[int, typer.Option(min=1)] = 2000,
+    agents: Annotated[int, typer.Option(min=1)] = 20,
+    seed: int = 7,
+) -> None:
+    """Seed the demo tenant: staff, agents and a Bogotá portfolio."""
+    with console.status("generating and storing the Bogotá portfolio"):
+        portfolio = demo.generate(seed=seed, n_cases=cases, n_agents=agents)
+        report = demo.seed(portfolio=portfolio, reset=reset)
+    if report is None:
+        typer.echo("demo tenant already seeded (use --reset to re-create it)")
+        return
+    _print_report(report)
+    typer.echo(f"sign in to tenant '{demo.DEMO_SLUG}' as despacho@demo.campo.co, "
+               f"admin@demo.campo.co or gestor01@demo.campo.co, password {demo.DEMO_PASSWORD}")  # fmt: skip
+
+
+@gps_app.command("partitions")
+def gps_partitions(
+    ahead: Annotated[int, typer.Option(min=1, max=24, help="Months to create ahead.")] = 3,
+) -> None:
+    """Create the monthly GPS partitions from last month to ``ahead`` months from now."""
+    with owner_session() as session:
+        created = session.scalar(
+            text(
+                "SELECT campo_ensure_gps_partitions(now() - interval '1 month', "
+                "now() + make_interval(months => :ahead))"
+            ),
+            {"ahead": ahead},
+        )
+    typer.echo(f"{created} partitions created")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option()] = "127.0.0.1",
+    port: Annotated[int, typer.Option()] = 8000,
+    workers: Annotated[int, typer.Option(min=1)] = 1,
+) -> None:
+    """Serve the HTTP API."""
+    import uvicorn  # the web server is only needed by this command
+
+    uvicorn.run("api.main:app", host=host, port=port, workers=workers, proxy_headers=True)

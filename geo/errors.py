@@ -1,0 +1,44 @@
+"""Domain errors. They say what went wrong, never which HTTP status it becomes (``api/`` maps)."""
+
+from __future__ import annotations
+
+
+class CampoError(Exception):
+    """Base of every error campo raises on purpose."""
+
+    code = "error"
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class NotFound(CampoError):
+    """The row does not exist *for this tenant* (another tenant's row is indistinguishable)."""
+
+    code = "not_found"
+
+
+class Conflict(CampoError):
+    """The request contradicts stored state (duplicate key, wrong status)."""
+
+    code = "conflict"
+
+
+class InvalidInput(CampoError):
+    """Input that passed the schema but breaks a domain rule; ``field`` names the culprit."""
+
+    code = "invalid"
+
+
+class AuthenticationFailed(CampoError):
+    """Unknown tenant, user or password, or a bad token: deliberately not more specific."""
+
+    code = "not_authenticated"
+
+
+class PermissionDenied(CampoError):
+    """Authenticated, but the role may not do this."""
+
+    code = "forbidden"

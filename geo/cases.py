@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, cast, func, literal_column, select, update
+from sqlalchemy import Select, cast, func, select, update
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
@@ -116,7 +116,7 @@ def list_cases(
     session: Session,
     *,
     tenant_id: int,
-    where: CaseFilter = CaseFilter(),  # noqa: B008 - frozen, so a shared default is safe
+    where: CaseFilter = CaseFilter(),
     after_id: int | None = None,
     limit: int = 100,
 ) -> list[CaseView]:
@@ -168,12 +168,12 @@ def update_case(
             raise InvalidInput("no active agent with this id", field="assigned_agent_id")
         values["assigned_agent_id"] = assigned_agent_id
         values["assigned_at"] = None if assigned_agent_id is None else func.now()
-    changed = session.execute(
+    changed = session.scalar(
         update(Case)
         .where(Case.tenant_id == tenant_id, Case.id == case_id)
         .values(**values)
-        .returning(literal_column("1"))
-    ).first()
+        .returning(Case.id)
+    )
     if changed is None:
         raise NotFound("case not found")
     return get_case(session, tenant_id=tenant_id, case_id=case_id)
@@ -183,7 +183,7 @@ def cases_geojson(
     session: Session,
     *,
     tenant_id: int,
-    where: CaseFilter = CaseFilter(),  # noqa: B008 - frozen, so a shared default is safe
+    where: CaseFilter = CaseFilter(),
     limit: int = 10_000,
 ) -> dict[str, Any]:
     """Located cases as an RFC 7946 FeatureCollection, built by PostGIS in one query."""
@@ -206,7 +206,5 @@ def cases_geojson(
         "type", "Feature", "id", inner.c.id,
         "geometry", cast(func.ST_AsGeoJSON(inner.c.geom, 7), JSONB), "properties", properties,
     )  # fmt: skip
-    features = session.scalar(
-        select(func.coalesce(func.jsonb_agg(feature), cast("[]", JSONB)))
-    )
+    features = session.scalar(select(func.coalesce(func.jsonb_agg(feature), cast("[]", JSONB))))
     return {"type": "FeatureCollection", "features": features}

@@ -167,8 +167,10 @@ def demo_seed(
         typer.echo("demo tenant already seeded (use --reset to re-create it)")
         return
     _print_report(report)
-    typer.echo(f"sign in to tenant '{demo.DEMO_SLUG}' as despacho@demo.campo.co, "
-               f"admin@demo.campo.co or gestor01@demo.campo.co, password {demo.DEMO_PASSWORD}")  # fmt: skip
+    typer.echo(
+        f"sign in to tenant '{demo.DEMO_SLUG}' as despacho@demo.campo.co, admin@demo.campo.co "
+        f"or gestor01@demo.campo.co, password {demo.DEMO_PASSWORD}"
+    )
 
 
 @gps_app.command("partitions")

@@ -69,15 +69,67 @@ _PRODUCTS = (  # product, share, median COP, log-sigma
 )
 _DPD_BANDS = ((1, 30, 0.35), (31, 60, 0.22), (61, 90, 0.15), (91, 180, 0.16), (181, 720, 0.12))
 _FIRST = (
-    "María José Luis Carlos Ana Juan Diana Andrés Paola Jorge Sandra Camilo Laura Andrea Óscar "
-    "Claudia Diego Natalia Fernando Liliana Julián Marcela Édgar Yolanda Jhon Leidy Wilson "
-    "Yeimy Héctor Nelly"
-).split()
+    "María",
+    "José",
+    "Luis",
+    "Carlos",
+    "Ana",
+    "Juan",
+    "Diana",
+    "Andrés",
+    "Paola",
+    "Jorge",
+    "Sandra",
+    "Camilo",
+    "Laura",
+    "Andrea",
+    "Óscar",
+    "Claudia",
+    "Diego",
+    "Natalia",
+    "Fernando",
+    "Liliana",
+    "Julián",
+    "Marcela",
+    "Édgar",
+    "Yolanda",
+    "Jhon",
+    "Leidy",
+    "Wilson",
+    "Yeimy",
+    "Héctor",
+    "Nelly",
+)
 _LAST = (
-    "Rodríguez Gómez González Martínez García López Hernández Sánchez Ramírez Pérez Díaz Muñoz "
-    "Rojas Moreno Jiménez Vargas Castro Gutiérrez Romero Ortiz Suárez Torres Castillo Cárdenas "
-    "Rincón Beltrán Parra Cifuentes"
-).split()
+    "Rodríguez",
+    "Gómez",
+    "González",
+    "Martínez",
+    "García",
+    "López",
+    "Hernández",
+    "Sánchez",
+    "Ramírez",
+    "Pérez",
+    "Díaz",
+    "Muñoz",
+    "Rojas",
+    "Moreno",
+    "Jiménez",
+    "Vargas",
+    "Castro",
+    "Gutiérrez",
+    "Romero",
+    "Ortiz",
+    "Suárez",
+    "Torres",
+    "Castillo",
+    "Cárdenas",
+    "Rincón",
+    "Beltrán",
+    "Parra",
+    "Cifuentes",
+)
 _COMPLEMENTS = ("", "", "", " Apto 302", " Interior 2", " Torre 3 Apto 504", " Casa 12", " Local 1")
 _MODES = (("motorbike", 0.6, 18), ("walk", 0.25, 12), ("car", 0.15, 15))
 
@@ -230,6 +282,4 @@ def seed(*, portfolio: DemoPortfolio | None = None, reset: bool = True) -> Impor
                 shift_start=agent.shift_start, shift_end=agent.shift_end,
                 daily_capacity=agent.daily_capacity, skills=list(agent.skills),
             )  # fmt: skip
-        return import_cases(
-            session, tenant_id=tenant_id, source=io.StringIO(portfolio.cases_csv())
-        )
+        return import_cases(session, tenant_id=tenant_id, source=io.StringIO(portfolio.cases_csv()))

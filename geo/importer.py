@@ -224,12 +224,12 @@ def _write(session: Session, tenant_id: int, rows: list[CaseRow]) -> None:
             "phone": r.phone,
             "email": r.email,
         }
-    stmt = insert(Debtor).values(list(debtors.values()))
-    stmt = stmt.on_conflict_do_update(
+    values = insert(Debtor).values(list(debtors.values()))
+    upsert = values.on_conflict_do_update(
         constraint="uq_debtors_tenant_id_document_type_document_number",
-        set_={"full_name": stmt.excluded.full_name, "phone": stmt.excluded.phone},
+        set_={"full_name": values.excluded.full_name, "phone": values.excluded.phone},
     ).returning(Debtor.id, Debtor.document_type, Debtor.document_number)
-    debtor_ids = {(t, n): i for i, t, n in session.execute(stmt)}
+    debtor_ids = {(t, n): i for i, t, n in session.execute(upsert)}
     address_ids = session.scalars(
         insert(Address).returning(Address.id, sort_by_parameter_order=True),
         [

@@ -305,9 +305,7 @@ class Visit(Base):
     distance_m: Mapped[float] = mapped_column(Float)
     radius_m: Mapped[float | None] = mapped_column(Float)
     verdict: Mapped[str] = mapped_column(Text)
-    reasons: Mapped[list[dict[str, Any]]] = mapped_column(
-        JSONB, server_default=text("'[]'::jsonb")
-    )
+    reasons: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, server_default=text("'[]'::jsonb"))
     outcome: Mapped[str | None] = mapped_column(Text)
     answers: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     checkout_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

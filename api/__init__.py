@@ -1,0 +1,1 @@
+"""campo's HTTP API: thin routers over ``geo``."""

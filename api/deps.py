@@ -1,0 +1,65 @@
+"""Request dependencies: settings, the tenant-scoped session, the caller and role checks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends
+from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy.orm import Session
+
+from api.security import read_token
+from geo.accounts import Principal, load_principal
+from geo.db import tenant_session
+from geo.errors import PermissionDenied
+from geo.settings import Settings, get_settings
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+_bearer = OAuth2PasswordBearer(tokenUrl="/v1/auth/token")
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """The authenticated principal and its tenant-scoped session."""
+
+    principal: Principal
+    session: Session
+
+    @property
+    def tenant_id(self) -> int:
+        return self.principal.tenant_id
+
+
+def _caller(token: Annotated[str, Depends(_bearer)], settings: SettingsDep) -> Iterator[Caller]:
+    tenant_id, user_id = read_token(token, settings)
+    with tenant_session(tenant_id) as session:
+        yield Caller(load_principal(session, tenant_id=tenant_id, user_id=user_id), session)
+
+
+def _anonymous() -> Iterator[Session]:
+    with tenant_session(None) as session:
+        yield session
+
+
+# "function" scope: the transaction commits before the answer leaves, so a failed commit is
+# an error answer rather than a success the client was already told about.
+CallerDep = Annotated[Caller, Depends(_caller, scope="function")]
+AnonymousSessionDep = Annotated[Session, Depends(_anonymous, scope="function")]
+
+
+def require(*roles: str) -> Callable[[Caller], Caller]:
+    """A dependency admitting only the given roles."""
+
+    def check(caller: CallerDep) -> Caller:
+        if caller.principal.role not in roles:
+            raise PermissionDenied(f"this needs one of the roles: {', '.join(roles)}")
+        return caller
+
+    return check
+
+
+Staff = Annotated[Caller, Depends(require("admin", "dispatcher"))]
+Admin = Annotated[Caller, Depends(require("admin"))]
+Reader = Annotated[Caller, Depends(require("admin", "dispatcher", "analyst", "agent"))]

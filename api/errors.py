@@ -1,0 +1,72 @@
+"""The one table from domain errors to HTTP, and the one JSON error shape.
+
+Every error answer is ``{"error": {"code", "message", "fields": [{"field", "message"}]}}``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from geo.errors import (
+    AuthenticationFailed,
+    CampoError,
+    Conflict,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+)
+
+STATUS: dict[type[CampoError], int] = {
+    NotFound: 404,
+    Conflict: 409,
+    InvalidInput: 422,
+    AuthenticationFailed: 401,
+    PermissionDenied: 403,
+}
+
+
+def error_body(code: str, message: str, fields: list[dict[str, str]] | None = None) -> Any:
+    return {"error": {"code": code, "message": message, "fields": fields or []}}
+
+
+def _field_path(loc: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc]
+    if parts and parts[0] in {"body", "query", "path", "header", "form"}:
+        parts = parts[1:] or parts
+    return ".".join(parts)
+
+
+async def _campo_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, CampoError)
+    status = next((s for kind, s in STATUS.items() if isinstance(exc, kind)), 400)
+    fields = [{"field": exc.field, "message": exc.message}] if exc.field else []
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(error_body(exc.code, exc.message, fields), status, headers=headers)
+
+
+async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    fields = [{"field": _field_path(e["loc"]), "message": e["msg"]} for e in exc.errors()]
+    message = "; ".join(f"{f['field']}: {f['message']}" for f in fields[:5])
+    return JSONResponse(error_body("invalid", message, fields), 422)
+
+
+async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, HTTPException)
+    code = {401: "not_authenticated", 403: "forbidden", 404: "not_found", 405: "method_not_allowed"}
+    return JSONResponse(
+        error_body(code.get(exc.status_code, "error"), str(exc.detail)),
+        exc.status_code,
+        headers=exc.headers,
+    )
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(CampoError, _campo_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(HTTPException, _http_error)

@@ -1,0 +1,37 @@
+"""The FastAPI application: routers, the error table and ``/health``."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
+
+from api import errors
+from api.deps import AnonymousSessionDep
+from api.routers import agents, auth, cases, users
+from api.schemas import Health
+from geo.health import database_versions
+
+
+def create_app() -> FastAPI:
+    app = FastAPI(
+        title="campo",
+        version="0.1.0",
+        description="Field collections on PostGIS: portfolios, agents, verified visits, trails.",
+    )
+    errors.install(app)
+    for module in (auth, cases, agents, users):
+        app.include_router(module.router)
+
+    @app.get("/health", response_model=Health, tags=["health"])
+    def health(session: AnonymousSessionDep) -> Health | JSONResponse:
+        try:
+            versions = database_versions(session)
+        except OperationalError:
+            return JSONResponse(Health(status="unavailable").model_dump(), status_code=503)
+        return Health(status="ok", postgresql=versions.postgresql, postgis=versions.postgis)
+
+    return app
+
+
+app = create_app()

@@ -1,0 +1,35 @@
+"""Signing in (OAuth2 password flow) and who am I."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form
+
+from api.deps import AnonymousSessionDep, CallerDep, SettingsDep
+from api.schemas import Me, Token
+from api.security import issue_token
+from geo.accounts import authenticate
+
+router = APIRouter(prefix="/v1", tags=["auth"])
+
+
+@router.post("/auth/token", response_model=Token)
+def token(
+    session: AnonymousSessionDep,
+    settings: SettingsDep,
+    username: Annotated[str, Form(description="The user's e-mail.")],
+    password: Annotated[str, Form()],
+    client_id: Annotated[str, Form(description="The tenant's slug, e.g. `demo`.")],
+    grant_type: Annotated[str, Form(pattern="^password$")] = "password",
+) -> Token:
+    """OAuth2 password grant: e-mail, password and the tenant (as ``client_id``)."""
+    principal = authenticate(session, tenant_slug=client_id, email=username, password=password)
+    access, ttl = issue_token(principal, settings)
+    return Token(access_token=access, expires_in=ttl)
+
+
+@router.get("/me", response_model=Me)
+def me(caller: CallerDep) -> Me:
+    p = caller.principal
+    return Me(user_id=p.user_id, tenant_id=p.tenant_id, role=p.role, agent_id=p.agent_id)

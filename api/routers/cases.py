@@ -1,0 +1,85 @@
+"""The portfolio: list, map, read and change cases. Agents see only their own."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from api.deps import Reader, Staff
+from api.schemas import CaseOut, CasePage, CasePatch
+from geo.cases import CaseFilter, cases_geojson, get_case, list_cases, update_case
+from geo.errors import InvalidInput
+
+router = APIRouter(prefix="/v1/cases", tags=["cases"])
+
+
+def _bbox(raw: str | None) -> tuple[float, float, float, float] | None:
+    if raw is None:
+        return None
+    try:
+        west, south, east, north = (float(v) for v in raw.split(","))
+    except ValueError:
+        raise InvalidInput("bbox must be four numbers: west,south,east,north", "bbox") from None
+    return west, south, east, north
+
+
+def _filter(caller: Reader, **kwargs: Any) -> CaseFilter:
+    if caller.principal.role == "agent":
+        # An agent acts only as itself, whatever the query string says.
+        kwargs.update(assigned_agent_id=caller.principal.agent_id or -1, unassigned=False)
+    kwargs["bbox"] = _bbox(kwargs.get("bbox"))
+    return CaseFilter(**kwargs)
+
+
+@router.get("", response_model=CasePage)
+def cases(
+    caller: Reader,
+    status: str | None = None,
+    bucket: str | None = None,
+    agent_id: int | None = None,
+    unassigned: bool = False,
+    product: str | None = None,
+    bbox: Annotated[str | None, Query(description="west,south,east,north (degrees)")] = None,
+    after: Annotated[int | None, Query(description="Last id of the previous page.")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> CasePage:
+    where = _filter(caller, status=status, bucket=bucket, assigned_agent_id=agent_id,
+                    unassigned=unassigned, product=product, bbox=bbox)  # fmt: skip
+    rows = list_cases(
+        caller.session, tenant_id=caller.tenant_id, where=where, after_id=after, limit=limit
+    )
+    next_after = rows[-1].id if len(rows) == limit else None
+    return CasePage(items=[CaseOut.of(r) for r in rows], next_after=next_after)
+
+
+@router.get("/geojson", summary="Located cases as a GeoJSON FeatureCollection")
+def cases_map(
+    caller: Reader,
+    status: str | None = None,
+    bucket: str | None = None,
+    agent_id: int | None = None,
+    unassigned: bool = False,
+    bbox: Annotated[str | None, Query(description="west,south,east,north (degrees)")] = None,
+    limit: Annotated[int, Query(ge=1, le=50_000)] = 10_000,
+) -> dict[str, Any]:
+    where = _filter(caller, status=status, bucket=bucket, assigned_agent_id=agent_id,
+                    unassigned=unassigned, bbox=bbox)  # fmt: skip
+    return cases_geojson(caller.session, tenant_id=caller.tenant_id, where=where, limit=limit)
+
+
+@router.get("/{case_id}", response_model=CaseOut)
+def case(caller: Reader, case_id: int) -> CaseOut:
+    agent_only = (caller.principal.agent_id or -1) if caller.principal.role == "agent" else None
+    view = get_case(
+        caller.session, tenant_id=caller.tenant_id, case_id=case_id, agent_id=agent_only
+    )
+    return CaseOut.of(view)
+
+
+@router.patch("/{case_id}", response_model=CaseOut)
+def change_case(caller: Staff, case_id: int, patch: CasePatch) -> CaseOut:
+    """Change priority, status or assignment (``assigned_agent_id: null`` unassigns)."""
+    changes = patch.model_dump(include=patch.model_fields_set)
+    view = update_case(caller.session, tenant_id=caller.tenant_id, case_id=case_id, **changes)
+    return CaseOut.of(view)

@@ -1,0 +1,167 @@
+"""Request and response bodies. GeoJSON geometries are RFC 7946: [lon, lat]."""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field
+
+from geo.agents import AgentView
+from geo.cases import CaseView
+
+Lon = Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False)]
+Lat = Annotated[float, Field(ge=-90, le=90, allow_inf_nan=False)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Point(BaseModel):
+    type: Literal["Point"] = "Point"
+    coordinates: tuple[float, float]
+
+    @classmethod
+    def of(cls, lon: float | None, lat: float | None) -> Point | None:
+        return None if lon is None or lat is None else cls(coordinates=(lon, lat))
+
+
+class Token(BaseModel):
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"  # noqa: S105 - the OAuth2 token type
+    expires_in: int
+
+
+class Me(BaseModel):
+    user_id: int
+    tenant_id: int
+    role: str
+    agent_id: int | None
+
+
+class Health(BaseModel):
+    status: Literal["ok", "unavailable"]
+    postgresql: str | None = None
+    postgis: str | None = None
+
+
+class Debtor(BaseModel):
+    id: int
+    full_name: str
+    document_type: str
+    document_number: str
+    phone: str | None
+
+
+class CaseAddress(BaseModel):
+    id: int
+    text: str
+    city: str
+    location: Point | None
+    geocode_quality: str
+    geofence_radius_m: float | None
+
+
+class CaseOut(BaseModel):
+    id: int
+    external_ref: str
+    product: str
+    outstanding_cop: Decimal
+    days_past_due: int
+    bucket: str
+    priority: int
+    status: str
+    assigned_agent_id: int | None
+    assigned_at: datetime | None
+    closed_at: datetime | None
+    debtor: Debtor
+    address: CaseAddress | None
+
+    @classmethod
+    def of(cls, v: CaseView) -> CaseOut:
+        address = None
+        if v.address_id is not None:
+            address = CaseAddress(
+                id=v.address_id,
+                text=v.address or "",
+                city=v.city or "",
+                location=Point.of(v.lon, v.lat),
+                geocode_quality=v.geocode_quality or "none",
+                geofence_radius_m=v.geofence_radius_m,
+            )
+        return cls(
+            id=v.id, external_ref=v.external_ref, product=v.product,
+            outstanding_cop=v.outstanding_cop, days_past_due=v.days_past_due, bucket=v.bucket,
+            priority=v.priority, status=v.status, assigned_agent_id=v.assigned_agent_id,
+            assigned_at=v.assigned_at, closed_at=v.closed_at,
+            debtor=Debtor(
+                id=v.debtor_id, full_name=v.debtor_name, document_type=v.document_type,
+                document_number=v.document_number, phone=v.phone,
+            ),
+            address=address,
+        )  # fmt: skip
+
+
+class CasePage(BaseModel):
+    items: list[CaseOut]
+    next_after: int | None = Field(description="Pass as `after` for the next page.")
+
+
+class CasePatch(Strict):
+    priority: Annotated[int | None, Field(ge=0, le=100)] = None
+    status: Literal["open", "paid", "agreement", "written_off", "withdrawn"] | None = None
+    assigned_agent_id: int | None = Field(default=None, description="null unassigns.")
+
+
+class AgentOut(BaseModel):
+    id: int
+    user_id: int
+    code: str
+    full_name: str
+    email: str
+    base: Point
+    base_address: str | None
+    travel_mode: str
+    shift_start: time
+    shift_end: time
+    daily_capacity: int
+    skills: list[str]
+    active: bool
+
+    @classmethod
+    def of(cls, v: AgentView) -> AgentOut:
+        return cls(
+            base=Point(coordinates=(v.lon, v.lat)),
+            **{k: getattr(v, k) for k in cls.model_fields if k != "base"},
+        )
+
+
+class AgentIn(Strict):
+    user_id: int
+    code: Annotated[str, Field(min_length=1, max_length=40)]
+    base: Annotated[tuple[Lon, Lat], Field(description="[lon, lat] of the agent's base.")]
+    base_address: str | None = None
+    travel_mode: Literal["walk", "motorbike", "car"]
+    shift_start: time = time(8, 0)
+    shift_end: time = time(17, 0)
+    daily_capacity: Annotated[int, Field(gt=0, le=200)] = 18
+    skills: list[Annotated[str, Field(min_length=1, max_length=40)]] = []
+
+
+class UserOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    email: str
+    full_name: str
+    role: str
+    active: bool
+
+
+class UserIn(Strict):
+    email: EmailStr
+    full_name: Annotated[str, Field(min_length=1, max_length=200)]
+    role: Literal["admin", "dispatcher", "agent", "analyst"]
+    password: Annotated[str, Field(min_length=8, max_length=200)]

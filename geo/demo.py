@@ -164,14 +164,17 @@ class DemoPortfolio:
 
 
 def sample_points(rng: np.random.Generator, n: int) -> np.ndarray:
-    """``n`` (lon, lat) points where people live, all inside :data:`URBAN_AREA`."""
+    """``n`` (lon, lat) points where people live, inside :data:`URBAN_AREA`, off the axes."""
     weights = _CENTRES[:, 2] / _CENTRES[:, 2].sum()
     points = np.empty((0, 2))
     while len(points) < n:
         picks = rng.choice(len(_CENTRES), size=2 * n, p=weights)
         batch = _CENTRES[picks, :2] + rng.normal(0.0, 0.011, size=(2 * n, 2))
         inside = contains_xy(URBAN_AREA, batch[:, 0], batch[:, 1])
-        points = np.vstack([points, batch[inside]])
+        calle, carrera = BOGOTA.to_grid(batch[:, 0], batch[:, 1])
+        # The strips between Calle 1 and 1 Sur, and Carrera 1 and 1 Este, have no exact address.
+        addressable = (np.abs(calle) >= 1) & (np.abs(carrera) >= 1)
+        points = np.vstack([points, batch[inside & addressable]])
     return points[:n]
 
 

@@ -141,21 +141,30 @@ class GridModel:
         return self.to_lonlat(calle, carrera)
 
     def address_of(self, lon: float, lat: float, *, on_calle: bool) -> str:
-        """The grid address of a point, on the nearest Calle (or Carrera)."""
+        """The grid address of a point, on the nearest Calle (or Carrera) when possible.
+
+        There is no Calle 0 or Carrera 0, so a point within a block of an axis is written from
+        the other orientation when it can be; a point in the strip between Calle 1 and Calle 1
+        Sur (or Carrera 1 and 1 Este) has no exact grid address and raises ``ValueError``.
+        """
         calle, carrera = self.to_grid(lon, lat)
+        for calle_first in (on_calle, not on_calle):
+            street, cross = (calle, carrera) if calle_first else (carrera, calle)
+            if abs(street) >= 0.5 and abs(cross) >= 1:
+                return self._format(calle_first, street, cross)
+        raise ValueError(f"({lon}, {lat}) lies on a grid axis: it has no exact address")
+
+    def _format(self, on_calle: bool, street: float, cross: float) -> str:
         if on_calle:
-            street, cross, block = calle, carrera, self.carrera_block_m
-            kind, street_q, cross_q = "Calle", " Sur", " Este"
+            kind, block, street_q, cross_q = "Calle", self.carrera_block_m, " Sur", " Este"
         else:
-            street, cross, block = carrera, calle, self.calle_block_m
-            kind, street_q, cross_q = "Carrera", " Este", " Sur"
-        number = max(1, round(abs(street)))
+            kind, block, street_q, cross_q = "Carrera", self.calle_block_m, " Este", " Sur"
         base = math.floor(abs(cross))
         metres = max(1, min(99, round((abs(cross) - base) * block)))
         suffix = street_q if street < 0 else ""
         quadrant = cross_q if cross < 0 else ""
         # The street's own quadrant follows its number; the cross street's closes the address.
-        return f"{kind} {number}{suffix} # {max(base, 1)}-{metres:02d}{quadrant}"
+        return f"{kind} {round(abs(street))}{suffix} # {base}-{metres:02d}{quadrant}"
 
 
 BOGOTA = GridModel(

@@ -1,0 +1,80 @@
+"""The demo portfolio is deterministic, inside urban Bogotá, and realistic."""
+
+from __future__ import annotations
+
+import statistics
+
+import numpy as np
+from pyproj import Geod
+from shapely import Point
+from sqlalchemy import func, select
+
+from geo import demo
+from geo.db import tenant_session
+from geo.models import Address, Agent, Case
+from geo.nomenclature import BOGOTA, geocode
+from geo.priority import bucket_of
+
+GEOD = Geod(ellps="WGS84")
+
+
+def test_same_seed_same_portfolio() -> None:
+    assert demo.generate(seed=3, n_cases=50).cases == demo.generate(seed=3, n_cases=50).cases
+    assert demo.generate(seed=3, n_cases=50).cases != demo.generate(seed=4, n_cases=50).cases
+
+
+def test_points_in_the_city_west_of_the_carrera_7_ridge() -> None:
+    portfolio = demo.generate()
+    points = np.array(
+        [(float(c["lon"]), float(c["lat"])) for c in portfolio.cases if c["lat"]]
+        + [(a.lon, a.lat) for a in portfolio.agents]
+    )
+    assert len(points) > 1600
+    assert all(demo.URBAN_AREA.contains(Point(p)) for p in points)
+    calle, carrera = BOGOTA.to_grid(points[:, 0], points[:, 1])
+    north_of_centre = calle > 10
+    assert (carrera[north_of_centre] >= 7).all(), "no case in the eastern hills"
+    # Roughly Bogotá's urban extent: Usme to Calle 235, Carrera 7 to the Río Bogotá.
+    assert 4.49 < points[:, 1].min() and points[:, 1].max() < 4.81
+    assert -74.22 < points[:, 0].min() and points[:, 0].max() < -74.0
+
+
+def test_amounts_buckets_and_products_are_plausible() -> None:
+    cases = demo.generate().cases
+    amounts = [float(c["outstanding_cop"]) for c in cases]
+    assert 2_000_000 < statistics.median(amounts) < 15_000_000
+    buckets = {bucket_of(int(c["days_past_due"])) for c in cases}
+    assert buckets == {"0-30", "31-60", "61-90", "91-180", "180+"}
+    assert len({c["product"] for c in cases}) == 6
+    assert len({c["external_ref"] for c in cases}) == len(cases)
+
+
+def test_addresses_geocode_back_to_their_points() -> None:
+    for case in demo.generate(n_cases=400).cases:
+        if not case["lat"]:
+            continue
+        back = geocode(case["address"], case["city"])
+        assert back is not None, case["address"]
+        distance = GEOD.inv(float(case["lon"]), float(case["lat"]), *back)[2]
+        assert distance < 60, case["address"]
+
+
+def test_seed_stores_the_portfolio_and_reseeding_replaces_it() -> None:
+    portfolio = demo.generate(n_cases=300, n_agents=5)
+    first = demo.seed(portfolio=portfolio)
+    assert first is not None and first.stored == 300 and not first.errors
+    assert demo.seed(portfolio=portfolio, reset=False) is None
+    again = demo.seed(portfolio=portfolio)
+    assert again is not None and again.stored == 300
+    from geo.accounts import tenant_by_slug
+    from geo.db import owner_session
+
+    with owner_session() as session:
+        tenant_id = tenant_by_slug(session, demo.DEMO_SLUG).id
+    with tenant_session(tenant_id) as session:
+        assert session.scalar(select(func.count()).select_from(Case)) == 300
+        assert session.scalar(select(func.count()).select_from(Agent)) == 5
+        located = session.scalar(
+            select(func.count()).select_from(Address).where(Address.point.is_not(None))
+        )
+    assert located == 300  # 85 % with coordinates, the rest geocoded from the grid address

@@ -1,0 +1,108 @@
+"""CSV import: good rows stored, bad rows reported by line and column, all-or-nothing."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from sqlalchemy import func, select
+from typer.testing import CliRunner
+
+from geo.accounts import create_tenant
+from geo.cli import app
+from geo.db import owner_session, tenant_session
+from geo.errors import InvalidInput
+from geo.importer import import_cases
+from geo.models import Address, Case, Debtor
+
+HEADER = (
+    "external_ref,document_type,document_number,full_name,phone,product,outstanding_cop,"
+    "days_past_due,address,city,lat,lon\n"
+)
+GOOD_1 = "R-1,CC,1,Ana Gómez,300,tarjeta_credito,3500000,45,Calle 72 # 10-34,Bogotá,4.6565,-74.0589\n"
+GOOD_2 = "R-2,CC,2,Luis Pérez,,libranza,9000000,120,Carrera 15 # 100-20,Bogotá D.C.,,\n"
+GOOD_3 = "R-3,CC,1,Ana Gómez,300,vehiculo,41000000,200,Finca La Esperanza,Chía,,\n"
+BAD = [
+    ("R-4,XX,3,Bad Doc,,libranza,100,1,Calle 1 # 2-3,Bogotá,,\n", "document_type"),
+    ("R-5,CC,4,Bad Amount,,libranza,mucho,1,Calle 1 # 2-3,Bogotá,,\n", "outstanding_cop"),
+    ("R-6,CC,5,Bad Lat,,libranza,100,1,Calle 1 # 2-3,Bogotá,94.1,-74\n", "lat"),
+    ("R-7,CC,6,Half Coord,,libranza,100,1,Calle 1 # 2-3,Bogotá,4.6,\n", "lon"),
+    ("R-1,CC,7,Twice,,libranza,100,1,Calle 1 # 2-3,Bogotá,,\n", "external_ref"),
+    ("R-8,CC,8,Neg Days,,libranza,100,-3,Calle 1 # 2-3,Bogotá,,\n", "days_past_due"),
+    (",CC,9,No Ref,,libranza,100,3,Calle 1 # 2-3,Bogotá,,\n", "external_ref"),
+]
+
+
+@pytest.fixture
+def tenant_id() -> int:
+    with owner_session() as session:
+        return create_tenant(session, slug="importa", name="Importa").id
+
+
+def _count(tenant_id: int) -> tuple[int, int, int]:
+    with tenant_session(tenant_id) as session:
+        return tuple(  # type: ignore[return-value]
+            session.scalar(select(func.count()).select_from(model)) for model in (Case, Debtor, Address)
+        )
+
+
+def test_good_rows_stored_and_bad_rows_reported(tenant_id: int) -> None:
+    csv_text = HEADER + GOOD_1 + GOOD_2 + "".join(row for row, _ in BAD) + GOOD_3
+    with tenant_session(tenant_id) as session:
+        report = import_cases(session, tenant_id=tenant_id, source=io.StringIO(csv_text))
+    assert report.stored == 3
+    assert [(e.line, e.column) for e in report.errors] == [
+        (4 + i, column) for i, (_row, column) in enumerate(BAD)
+    ]
+    assert report.geocoded == 1  # R-2: a Bogotá grid address without coordinates
+    assert report.without_location == 1  # R-3: a rural address outside any grid model
+    assert _count(tenant_id) == (3, 2, 3)  # Ana's two cases share one debtor
+    with tenant_session(tenant_id) as session:
+        qualities = dict(session.execute(select(Case.external_ref, Address.geocode_quality).join(
+            Address, (Address.tenant_id == Case.tenant_id) & (Address.id == Case.address_id))).all())
+        buckets = dict(session.execute(select(Case.external_ref, Case.bucket)).all())
+    assert qualities == {"R-1": "provided", "R-2": "grid", "R-3": "none"}
+    assert buckets == {"R-1": "31-60", "R-2": "91-180", "R-3": "180+"}
+
+
+def test_reimport_reports_existing_refs_and_stores_nothing_twice(tenant_id: int) -> None:
+    for expected_stored in (2, 0):
+        with tenant_session(tenant_id) as session:
+            report = import_cases(
+                session, tenant_id=tenant_id, source=io.StringIO(HEADER + GOOD_1 + GOOD_2)
+            )
+        assert report.stored == expected_stored
+    assert [e.reason for e in report.errors] == ["already exists", "already exists"]
+    assert _count(tenant_id)[0] == 2
+
+
+def test_an_import_that_fails_midway_leaves_nothing(tenant_id: int) -> None:
+    rows = "".join(
+        f"M-{i},CC,{i},Deudor {i},,libranza,100000,{i % 400},Calle {i % 90 + 2} # 10-20,Bogotá,,\n"
+        for i in range(2500)
+    )
+
+    def crash_after_first_chunk(done: int, total: int) -> None:
+        raise KeyboardInterrupt  # Ctrl-C, a killed process: whatever stops it midway
+
+    with pytest.raises(KeyboardInterrupt), tenant_session(tenant_id) as session:
+        import_cases(
+            session, tenant_id=tenant_id, source=io.StringIO(HEADER + rows),
+            progress=crash_after_first_chunk,
+        )  # fmt: skip
+    assert _count(tenant_id) == (0, 0, 0)
+
+
+def test_missing_column_is_refused_with_its_name(tenant_id: int) -> None:
+    with pytest.raises(InvalidInput) as caught, tenant_session(tenant_id) as session:
+        import_cases(session, tenant_id=tenant_id, source=io.StringIO("external_ref,city\nX,Y\n"))
+    assert caught.value.field == "document_type"
+
+
+def test_cli_import_reports_rows_and_exit_code(tenant_id: int, tmp_path: pytest.TempPathFactory) -> None:
+    path = tmp_path / "cartera.csv"  # type: ignore[operator]
+    path.write_text(HEADER + GOOD_1 + BAD[0][0], encoding="utf-8")
+    result = CliRunner().invoke(app, ["import", "cases", "--tenant", "importa", str(path)])
+    assert result.exit_code == 2, result.output
+    assert "stored 1 cases" in result.output
+    assert "document_type" in result.output

@@ -16,10 +16,13 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TypeVar
 
+import numpy as np
 from pyproj import Geod
 
 _GEOD = Geod(ellps="WGS84")
+Coord = TypeVar("Coord", float, np.ndarray)
 
 _CALLE_TYPES = {
     "calle": "Calle", "cl": "Calle", "cll": "Calle", "clle": "Calle", "ac": "Avenida Calle",
@@ -97,12 +100,12 @@ class GridModel:
     carrera_dlon: float
     carrera_dlat: float
 
-    def to_lonlat(self, calle: float, carrera: float) -> tuple[float, float]:
+    def to_lonlat(self, calle: Coord, carrera: Coord) -> tuple[Coord, Coord]:
         lon = self.origin_lon + calle * self.calle_dlon + carrera * self.carrera_dlon
         lat = self.origin_lat + calle * self.calle_dlat + carrera * self.carrera_dlat
         return lon, lat
 
-    def to_grid(self, lon: float, lat: float) -> tuple[float, float]:
+    def to_grid(self, lon: Coord, lat: Coord) -> tuple[Coord, Coord]:
         """Inverse of :meth:`to_lonlat`: (calle, carrera) as real numbers."""
         det = self.calle_dlon * self.carrera_dlat - self.carrera_dlon * self.calle_dlat
         dx, dy = lon - self.origin_lon, lat - self.origin_lat

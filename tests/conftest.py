@@ -66,7 +66,7 @@ def database() -> Iterator[str]:
     """The test database, migrated to head once per session."""
     recreate_database(_base.owner_url, TEST_DB)
     command.upgrade(alembic_config(OWNER_URL), "head")
-    yield OWNER_URL
+    return OWNER_URL
 
 
 @pytest.fixture(autouse=True)

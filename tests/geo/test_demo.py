@@ -35,8 +35,10 @@ def test_points_in_the_city_west_of_the_carrera_7_ridge() -> None:
     north_of_centre = calle > 10
     assert (carrera[north_of_centre] >= 7).all(), "no case in the eastern hills"
     # Roughly Bogotá's urban extent: Usme to Calle 235, Carrera 7 to the Río Bogotá.
-    assert 4.49 < points[:, 1].min() and points[:, 1].max() < 4.81
-    assert -74.22 < points[:, 0].min() and points[:, 0].max() < -74.0
+    assert points[:, 1].min() > 4.49
+    assert points[:, 1].max() < 4.81
+    assert points[:, 0].min() > -74.22
+    assert points[:, 0].max() < -74.0
 
 
 def test_amounts_buckets_and_products_are_plausible() -> None:
@@ -62,10 +64,13 @@ def test_addresses_geocode_back_to_their_points() -> None:
 def test_seed_stores_the_portfolio_and_reseeding_replaces_it() -> None:
     portfolio = demo.generate(n_cases=300, n_agents=5)
     first = demo.seed(portfolio=portfolio)
-    assert first is not None and first.stored == 300 and not first.errors
+    assert first is not None
+    assert first.stored == 300
+    assert not first.errors
     assert demo.seed(portfolio=portfolio, reset=False) is None
     again = demo.seed(portfolio=portfolio)
-    assert again is not None and again.stored == 300
+    assert again is not None
+    assert again.stored == 300
     from geo.accounts import tenant_by_slug
     from geo.db import owner_session
 

@@ -19,7 +19,9 @@ HEADER = (
     "external_ref,document_type,document_number,full_name,phone,product,outstanding_cop,"
     "days_past_due,address,city,lat,lon\n"
 )
-GOOD_1 = "R-1,CC,1,Ana Gómez,300,tarjeta_credito,3500000,45,Calle 72 # 10-34,Bogotá,4.6565,-74.0589\n"
+GOOD_1 = (
+    "R-1,CC,1,Ana Gómez,300,tarjeta_credito,3500000,45,Calle 72 # 10-34,Bogotá,4.6565,-74.0589\n"
+)
 GOOD_2 = "R-2,CC,2,Luis Pérez,,libranza,9000000,120,Carrera 15 # 100-20,Bogotá D.C.,,\n"
 GOOD_3 = "R-3,CC,1,Ana Gómez,300,vehiculo,41000000,200,Finca La Esperanza,Chía,,\n"
 BAD = [
@@ -42,7 +44,8 @@ def tenant_id() -> int:
 def _count(tenant_id: int) -> tuple[int, int, int]:
     with tenant_session(tenant_id) as session:
         return tuple(  # type: ignore[return-value]
-            session.scalar(select(func.count()).select_from(model)) for model in (Case, Debtor, Address)
+            session.scalar(select(func.count()).select_from(model))
+            for model in (Case, Debtor, Address)
         )
 
 
@@ -58,8 +61,13 @@ def test_good_rows_stored_and_bad_rows_reported(tenant_id: int) -> None:
     assert report.without_location == 1  # a rural address outside any grid model
     assert _count(tenant_id) == (3, 2, 3)  # Ana's two cases share one debtor
     with tenant_session(tenant_id) as session:
-        qualities = dict(session.execute(select(Case.external_ref, Address.geocode_quality).join(
-            Address, (Address.tenant_id == Case.tenant_id) & (Address.id == Case.address_id))).all())
+        qualities = dict(
+            session.execute(
+                select(Case.external_ref, Address.geocode_quality).join(
+                    Address, (Address.tenant_id == Case.tenant_id) & (Address.id == Case.address_id)
+                )
+            ).all()
+        )
         buckets = dict(session.execute(select(Case.external_ref, Case.bucket)).all())
     assert qualities == {"R-1": "provided", "R-2": "grid", "R-3": "none"}
     assert buckets == {"R-1": "31-60", "R-2": "91-180", "R-3": "180+"}
@@ -99,7 +107,9 @@ def test_missing_column_is_refused_with_its_name(tenant_id: int) -> None:
     assert caught.value.field == "document_type"
 
 
-def test_cli_import_reports_rows_and_exit_code(tenant_id: int, tmp_path: pytest.TempPathFactory) -> None:
+def test_cli_import_reports_rows_and_exit_code(
+    tenant_id: int, tmp_path: pytest.TempPathFactory
+) -> None:
     path = tmp_path / "cartera.csv"  # type: ignore[operator]
     path.write_text(HEADER + GOOD_1 + BAD[0][0], encoding="utf-8")
     result = CliRunner().invoke(app, ["import", "cases", "--tenant", "importa", str(path)])

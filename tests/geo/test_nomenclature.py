@@ -44,7 +44,7 @@ def test_non_grid_addresses_do_not_parse(text: str) -> None:
 
 
 def test_plate_number_is_metres_from_the_cross_street() -> None:
-    """"Calle 72 # 10-34" lies on Calle 72, 34 m from Carrera 10."""
+    """ "Calle 72 # 10-34" lies on Calle 72, 34 m from Carrera 10."""
     corner = BOGOTA.to_lonlat(72, 10)
     point = BOGOTA.geocode("Calle 72 # 10-34")
     assert point is not None
@@ -56,8 +56,8 @@ def test_plate_number_is_metres_from_the_cross_street() -> None:
 
 def test_calles_grow_north_and_carreras_grow_west() -> None:
     lon72, lat72 = BOGOTA.to_lonlat(72, 10)
-    lon100, lat100 = BOGOTA.to_lonlat(100, 10)
-    lon30, lat30 = BOGOTA.to_lonlat(72, 30)
+    _lon100, lat100 = BOGOTA.to_lonlat(100, 10)
+    lon30, _lat30 = BOGOTA.to_lonlat(72, 30)
     assert lat100 > lat72
     assert lon30 < lon72
     assert 80 < BOGOTA.calle_block_m < 120

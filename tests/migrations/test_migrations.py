@@ -102,7 +102,9 @@ def test_gps_fixes_partitioned_by_month_and_created_ahead(database: str) -> None
     engine = create_engine(database)
     with engine.begin() as conn:
         strategy = conn.scalar(
-            text("SELECT partstrat FROM pg_partitioned_table WHERE partrelid = 'gps_fixes'::regclass")
+            text(
+                "SELECT partstrat FROM pg_partitioned_table WHERE partrelid = 'gps_fixes'::regclass"
+            )
         )
         ahead = conn.scalar(
             text(
@@ -116,7 +118,9 @@ def test_gps_fixes_partitioned_by_month_and_created_ahead(database: str) -> None
             text("SELECT campo_ensure_gps_partitions(now(), now() + interval '3 months')")
         )
         with pytest.raises(Exception, match="10 years"):
-            conn.execute(text("SELECT campo_ensure_gps_partitions(now(), now() + interval '11 years')"))
+            conn.execute(
+                text("SELECT campo_ensure_gps_partitions(now(), now() + interval '11 years')")
+            )
     engine.dispose()
     assert strategy == "r"
     assert ahead == 4

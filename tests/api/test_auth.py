@@ -1,0 +1,77 @@
+"""Signing in, tokens, and what a bad token or a disabled account gets."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import jwt
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+
+from geo.db import tenant_session
+from geo.settings import get_settings
+from tests.conftest import PASSWORD, World
+
+
+def _login(client: TestClient, **form: str) -> tuple[int, dict[str, object]]:
+    answer = client.post("/v1/auth/token", data=form)
+    return answer.status_code, answer.json()
+
+
+def test_failures_all_look_the_same(client: TestClient, world: World) -> None:
+    wrong_password = _login(
+        client, username="admin@alfa.co", password="nope nope", client_id="alfa"
+    )
+    no_user = _login(client, username="ghost@alfa.co", password=PASSWORD, client_id="alfa")
+    no_tenant = _login(client, username="admin@alfa.co", password=PASSWORD, client_id="zeta")
+    assert wrong_password == no_user == no_tenant
+    assert wrong_password[0] == 401
+
+
+def test_missing_tenant_names_the_field(client: TestClient, world: World) -> None:
+    status, body = _login(client, username="admin@alfa.co", password=PASSWORD)
+    assert status == 422
+    assert body["error"]["fields"][0]["field"] == "client_id"  # type: ignore[index]
+
+
+def test_email_is_case_insensitive(client: TestClient, world: World) -> None:
+    status, _ = _login(client, username="Admin@ALFA.co", password=PASSWORD, client_id="alfa")
+    assert status == 200
+
+
+def test_forged_expired_and_missing_tokens_are_401(client: TestClient, world: World) -> None:
+    claims = {"sub": "1", "tid": world.tenant_id, "exp": datetime.now(UTC) + timedelta(hours=1)}
+    forged = jwt.encode(claims, "not-the-secret-" * 4, algorithm="HS256")
+    expired = jwt.encode(
+        {**claims, "exp": datetime.now(UTC) - timedelta(seconds=5)},
+        get_settings().jwt_secret, algorithm="HS256",
+    )  # fmt: skip
+    for headers in (
+        {"Authorization": f"Bearer {forged}"},
+        {"Authorization": f"Bearer {expired}"},
+        {},
+    ):
+        answer = client.get("/v1/cases", headers=headers)
+        assert answer.status_code == 401
+        assert answer.json()["error"]["code"] == "not_authenticated"
+
+
+def test_a_token_for_another_tenant_cannot_be_forged_by_changing_tid(
+    client: TestClient, world: World, other_world: World
+) -> None:
+    """Even with the secret, a user id is only valid inside its own tenant."""
+    claims = {"sub": str(_user_id(client, world)), "tid": other_world.tenant_id,
+              "exp": datetime.now(UTC) + timedelta(hours=1)}  # fmt: skip
+    token = jwt.encode(claims, get_settings().jwt_secret, algorithm="HS256")
+    assert client.get("/v1/cases", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+
+
+def test_disabled_user_loses_access_at_once(client: TestClient, world: World) -> None:
+    assert client.get("/v1/cases", headers=world.auth("dispatcher")).status_code == 200
+    with tenant_session(world.tenant_id) as session:
+        session.execute(text("UPDATE users SET active = false WHERE email = 'dispatcher@alfa.co'"))
+    assert client.get("/v1/cases", headers=world.auth("dispatcher")).status_code == 401
+
+
+def _user_id(client: TestClient, world: World) -> int:
+    return int(client.get("/v1/me", headers=world.auth("admin")).json()["user_id"])

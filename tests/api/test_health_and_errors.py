@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from tests.conftest import World
+
+
+def test_health_reports_postgresql_and_postgis(client: TestClient) -> None:
+    body = client.get("/health").json()
+    assert body["status"] == "ok"
+    assert int(body["postgresql"].split(".")[0]) >= 15
+    major, minor = (int(p) for p in body["postgis"].split(".")[:2])
+    assert (major, minor) >= (3, 3)
+
+
+def test_openapi_is_served(client: TestClient) -> None:
+    paths = client.get("/openapi.json").json()["paths"]
+    assert {"/v1/auth/token", "/v1/cases", "/v1/cases/{case_id}", "/health"} <= set(paths)
+
+
+def test_one_error_shape_for_every_failure(client: TestClient, world: World) -> None:
+    answers = [
+        client.get("/v1/nowhere"),
+        client.get("/v1/cases/abc", headers=world.auth("dispatcher")),
+        client.get("/v1/cases?bbox=1,2,3", headers=world.auth("dispatcher")),
+        client.get("/v1/cases?status=lost", headers=world.auth("dispatcher")),
+        client.patch(f"/v1/cases/{world.case_ids[0]}", json={"colour": "red"},
+                     headers=world.auth("dispatcher")),
+    ]  # fmt: skip
+    assert [a.status_code for a in answers] == [404, 422, 422, 422, 422]
+    for answer in answers:
+        error = answer.json()["error"]
+        assert set(error) == {"code", "message", "fields"}
+    assert answers[1].json()["error"]["fields"][0]["field"] == "case_id"
+    assert answers[2].json()["error"]["fields"][0]["field"] == "bbox"
+    assert answers[3].json()["error"]["fields"][0]["field"] == "status"
+    assert answers[4].json()["error"]["fields"][0]["field"] == "colour"
+
+
+def test_case_geojson_is_rfc7946_lon_lat(client: TestClient, world: World) -> None:
+    collection = client.get("/v1/cases/geojson", headers=world.auth("dispatcher")).json()
+    assert collection["type"] == "FeatureCollection"
+    first = next(f for f in collection["features"] if f["properties"]["external_ref"] == "ALFA-1")
+    lon, lat = first["geometry"]["coordinates"]
+    assert (lon, lat) == (-74.0589, 4.6565)
+
+
+def test_bbox_filter_uses_lon_lat_order(client: TestClient, world: World) -> None:
+    inside = client.get("/v1/cases?bbox=-74.07,4.65,-74.05,4.66", headers=world.auth("dispatcher"))
+    assert [c["external_ref"] for c in inside.json()["items"]] == ["ALFA-1"]
+
+
+def test_pagination_walks_every_case_once(client: TestClient, world: World) -> None:
+    seen: list[int] = []
+    after = None
+    while True:
+        query = "/v1/cases?limit=2" + (f"&after={after}" if after else "")
+        page = client.get(query, headers=world.auth("dispatcher")).json()
+        seen += [c["id"] for c in page["items"]]
+        if page["next_after"] is None:
+            break
+        after = page["next_after"]
+    assert seen == world.case_ids

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import OperationalError
@@ -10,12 +13,23 @@ from api import errors
 from api.deps import AnonymousSessionDep
 from api.routers import agents, auth, cases, users
 from api.schemas import Health
+from geo.db import tenant_session
 from geo.health import database_versions
+from geo.partitions import ensure_gps_partitions
+
+
+@asynccontextmanager
+async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    # A long-running server crosses month boundaries: make sure the next months exist.
+    with tenant_session(None) as session:
+        ensure_gps_partitions(session)
+    yield
 
 
 def create_app() -> FastAPI:
     app = FastAPI(
         title="campo",
+        lifespan=_lifespan,
         version="0.1.0",
         description="Field collections on PostGIS: portfolios, agents, verified visits, trails.",
     )

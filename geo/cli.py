@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from geo import demo
 from geo.accounts import create_tenant, create_user, tenant_by_slug
@@ -20,6 +20,7 @@ from geo.db import owner_session, tenant_session
 from geo.errors import CampoError
 from geo.importer import ImportReport, import_cases
 from geo.models import User
+from geo.partitions import ensure_gps_partitions
 
 app = typer.Typer(no_args_is_help=True, help="campo: field collections on PostGIS.")
 tenant_app = typer.Typer(no_args_is_help=True, help="Tenants.")
@@ -179,13 +180,7 @@ def gps_partitions(
 ) -> None:
     """Create the monthly GPS partitions from last month to ``ahead`` months from now."""
     with owner_session() as session:
-        created = session.scalar(
-            text(
-                "SELECT campo_ensure_gps_partitions(now() - interval '1 month', "
-                "now() + make_interval(months => :ahead))"
-            ),
-            {"ahead": ahead},
-        )
+        created = ensure_gps_partitions(session, months_ahead=ahead)
     typer.echo(f"{created} partitions created")
 
 

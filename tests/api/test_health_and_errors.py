@@ -61,3 +61,20 @@ def test_pagination_walks_every_case_once(client: TestClient, world: World) -> N
             break
         after = page["next_after"]
     assert seen == world.case_ids
+
+
+def test_server_start_creates_missing_gps_partitions(database: str) -> None:
+    from sqlalchemy import create_engine, text
+
+    from api.main import create_app
+
+    engine = create_engine(database)
+    name = "to_char(now() + interval '2 months', '\"gps_fixes_y\"YYYY\"m\"MM')"
+    with engine.begin() as conn:
+        partition = conn.scalar(text(f"SELECT {name}"))
+        conn.execute(text(f"DROP TABLE {partition}"))
+    with TestClient(create_app()):
+        pass
+    with engine.connect() as conn:
+        assert conn.scalar(text("SELECT to_regclass(:p)::text"), {"p": partition}) == partition
+    engine.dispose()

@@ -9,7 +9,7 @@ session it opens is bound to one tenant, and each transaction starts by setting
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from functools import lru_cache
 
 from sqlalchemy import Engine, create_engine, event, text
@@ -54,28 +54,25 @@ _factory = sessionmaker(class_=TenantSession, expire_on_commit=False)
 
 
 @contextmanager
-def tenant_session(tenant_id: int | None, *, engine: Engine | None = None) -> Iterator[Session]:
+def _transaction(session: Session) -> Iterator[Session]:
+    """Commit if the block succeeds, roll back if anything (even Ctrl-C) escapes it."""
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def tenant_session(
+    tenant_id: int | None, *, engine: Engine | None = None
+) -> AbstractContextManager[Session]:
     """A session of the application role scoped to one tenant; commits on success."""
-    session = _factory(bind=engine or app_engine(), info={"tenant_id": tenant_id})
-    try:
-        yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
+    return _transaction(_factory(bind=engine or app_engine(), info={"tenant_id": tenant_id}))
 
 
-@contextmanager
-def owner_session(*, engine: Engine | None = None) -> Iterator[Session]:
+def owner_session(*, engine: Engine | None = None) -> AbstractContextManager[Session]:
     """A session of the schema owner; commits on success. Not for tenant data paths."""
-    session = Session(bind=engine or owner_engine(), expire_on_commit=False)
-    try:
-        yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
+    return _transaction(Session(bind=engine or owner_engine(), expire_on_commit=False))

@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError, IntegrityError
 from starlette.exceptions import HTTPException
 
 from geo.errors import (
@@ -66,7 +67,20 @@ async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _database_refusal(_request: Request, exc: Exception) -> JSONResponse:
+    """Last line of defence: input the domain checks missed but the schema refused.
+
+    The transaction is rolled back by the session, so nothing stored is lost; the client gets
+    a 4xx rather than a 500, without the SQL text.
+    """
+    if isinstance(exc, IntegrityError):
+        return JSONResponse(error_body("conflict", "the change conflicts with stored data"), 409)
+    return JSONResponse(error_body("invalid", "a value is out of range for its field"), 422)
+
+
 def install(app: FastAPI) -> None:
     app.add_exception_handler(CampoError, _campo_error)
+    app.add_exception_handler(IntegrityError, _database_refusal)
+    app.add_exception_handler(DataError, _database_refusal)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)

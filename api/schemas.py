@@ -11,6 +11,8 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field
 from geo.agents import AgentView
 from geo.cases import CaseView
 
+MAX_ID = 2**63 - 1
+Id = Annotated[int, Field(ge=1, le=MAX_ID, description="A row id (64-bit).")]
 Lon = Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False)]
 Lat = Annotated[float, Field(ge=-90, le=90, allow_inf_nan=False)]
 
@@ -112,7 +114,7 @@ class CasePage(BaseModel):
 class CasePatch(Strict):
     priority: Annotated[int | None, Field(ge=0, le=100)] = None
     status: Literal["open", "paid", "agreement", "written_off", "withdrawn"] | None = None
-    assigned_agent_id: int | None = Field(default=None, description="null unassigns.")
+    assigned_agent_id: Id | None = Field(default=None, description="null unassigns.")
 
 
 class AgentOut(BaseModel):
@@ -139,7 +141,7 @@ class AgentOut(BaseModel):
 
 
 class AgentIn(Strict):
-    user_id: int
+    user_id: Id
     code: Annotated[str, Field(min_length=1, max_length=40)]
     base: Annotated[tuple[Lon, Lat], Field(description="[lon, lat] of the agent's base.")]
     base_address: str | None = None

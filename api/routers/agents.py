@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+from typing import Annotated
+
+from fastapi import APIRouter, Path, status
 
 from api.deps import Admin, Staff
-from api.schemas import AgentIn, AgentOut
+from api.schemas import MAX_ID, AgentIn, AgentOut
 from geo.agents import create_agent, get_agent, list_agents
 
 router = APIRouter(prefix="/v1/agents", tags=["agents"])
@@ -18,7 +20,7 @@ def agents(caller: Staff, active_only: bool = False) -> list[AgentOut]:
 
 
 @router.get("/{agent_id}", response_model=AgentOut)
-def agent(caller: Staff, agent_id: int) -> AgentOut:
+def agent(caller: Staff, agent_id: Annotated[int, Path(ge=1, le=MAX_ID)]) -> AgentOut:
     return AgentOut.of(get_agent(caller.session, tenant_id=caller.tenant_id, agent_id=agent_id))
 
 

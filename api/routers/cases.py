@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 
 from api.deps import Reader, Staff
-from api.schemas import CaseOut, CasePage, CasePatch
+from api.schemas import MAX_ID, CaseOut, CasePage, CasePatch
 from geo.cases import CaseFilter, cases_geojson, get_case, list_cases, update_case
 from geo.errors import InvalidInput
 
 router = APIRouter(prefix="/v1/cases", tags=["cases"])
+CaseId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
 def _bbox(raw: str | None) -> tuple[float, float, float, float] | None:
@@ -21,6 +23,8 @@ def _bbox(raw: str | None) -> tuple[float, float, float, float] | None:
         west, south, east, north = (float(v) for v in raw.split(","))
     except ValueError:
         raise InvalidInput("bbox must be four numbers: west,south,east,north", "bbox") from None
+    if not all(math.isfinite(v) for v in (west, south, east, north)):
+        raise InvalidInput("bbox values must be finite degrees", "bbox")
     return west, south, east, north
 
 
@@ -37,11 +41,13 @@ def cases(
     caller: Reader,
     status: str | None = None,
     bucket: str | None = None,
-    agent_id: int | None = None,
+    agent_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     unassigned: bool = False,
     product: str | None = None,
     bbox: Annotated[str | None, Query(description="west,south,east,north (degrees)")] = None,
-    after: Annotated[int | None, Query(description="Last id of the previous page.")] = None,
+    after: Annotated[
+        int | None, Query(ge=0, le=MAX_ID, description="Last id of the page before.")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> CasePage:
     where = _filter(caller, status=status, bucket=bucket, assigned_agent_id=agent_id,
@@ -58,7 +64,7 @@ def cases_map(
     caller: Reader,
     status: str | None = None,
     bucket: str | None = None,
-    agent_id: int | None = None,
+    agent_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     unassigned: bool = False,
     bbox: Annotated[str | None, Query(description="west,south,east,north (degrees)")] = None,
     limit: Annotated[int, Query(ge=1, le=50_000)] = 10_000,
@@ -69,7 +75,7 @@ def cases_map(
 
 
 @router.get("/{case_id}", response_model=CaseOut)
-def case(caller: Reader, case_id: int) -> CaseOut:
+def case(caller: Reader, case_id: CaseId) -> CaseOut:
     agent_only = (caller.principal.agent_id or -1) if caller.principal.role == "agent" else None
     view = get_case(
         caller.session, tenant_id=caller.tenant_id, case_id=case_id, agent_id=agent_only
@@ -78,7 +84,7 @@ def case(caller: Reader, case_id: int) -> CaseOut:
 
 
 @router.patch("/{case_id}", response_model=CaseOut)
-def change_case(caller: Staff, case_id: int, patch: CasePatch) -> CaseOut:
+def change_case(caller: Staff, case_id: CaseId, patch: CasePatch) -> CaseOut:
     """Change priority, status or assignment (``assigned_agent_id: null`` unassigns)."""
     changes = patch.model_dump(include=patch.model_fields_set)
     view = update_case(caller.session, tenant_id=caller.tenant_id, case_id=case_id, **changes)

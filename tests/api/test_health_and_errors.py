@@ -78,3 +78,52 @@ def test_server_start_creates_missing_gps_partitions(database: str) -> None:
     with engine.connect() as conn:
         assert conn.scalar(text("SELECT to_regclass(:p)::text"), {"p": partition}) == partition
     engine.dispose()
+
+
+def test_absurd_input_is_4xx_never_500(client: TestClient, world: World) -> None:
+    huge = 10**25
+    auth = world.auth("admin")
+    answers = [
+        client.get(f"/v1/cases/{huge}", headers=auth),
+        client.patch(f"/v1/cases/{huge}", json={"priority": 1}, headers=auth),
+        client.patch(f"/v1/cases/{world.case_ids[0]}", json={"assigned_agent_id": huge}, headers=auth),
+        client.get("/v1/cases?bbox=-inf,-90,inf,90", headers=auth),
+        client.get("/v1/cases?bbox=nan,1,2,3", headers=auth),
+        client.get(f"/v1/cases?after={huge}", headers=auth),
+        client.post("/v1/agents", json={"user_id": huge, "code": "Z", "base": [-74, 4.6],
+                                        "travel_mode": "car"}, headers=auth),
+    ]  # fmt: skip
+    assert all(400 <= a.status_code < 500 or a.status_code == 200 for a in answers), [
+        (a.status_code, a.text) for a in answers
+    ]
+    assert [a.status_code for a in answers] == [422] * len(answers)
+    fields = [a.json()["error"]["fields"][0]["field"] for a in answers]
+    assert fields == ["case_id", "case_id", "assigned_agent_id", "bbox", "bbox", "after", "user_id"]
+    # Nothing already stored changed.
+    case = client.get(f"/v1/cases/{world.case_ids[0]}", headers=auth).json()
+    assert case["assigned_agent_id"] == world.agent_id
+
+
+def test_database_refusals_map_to_4xx_without_sql(database: str) -> None:
+    """The error table's safety net: a constraint the domain did not pre-check is not a 500."""
+    from sqlalchemy import create_engine, text
+
+    from api.main import create_app
+
+    app = create_app()
+    engine = create_engine(database)
+
+    @app.get("/_refuse/{kind}")
+    def refuse(kind: str) -> None:
+        sql = {"integrity": "INSERT INTO tenants (slug, name) VALUES ('Bad Slug!', 'x')",
+               "data": "SELECT 'x'::int"}[kind]  # fmt: skip
+        with engine.begin() as conn:
+            conn.execute(text(sql))
+
+    with TestClient(app) as test_client:
+        integrity = test_client.get("/_refuse/integrity")
+        data = test_client.get("/_refuse/data")
+    engine.dispose()
+    assert (integrity.status_code, integrity.json()["error"]["code"]) == (409, "conflict")
+    assert (data.status_code, data.json()["error"]["code"]) == (422, "invalid")
+    assert "INSERT" not in integrity.text

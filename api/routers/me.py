@@ -1,0 +1,49 @@
+"""The field app's own endpoints: an agent acting as itself."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.deps import Caller, require
+from geo.errors import PermissionDenied
+from geo.telemetry import MAX_BATCH, sync_fixes
+
+router = APIRouter(prefix="/v1/me", tags=["field app"])
+AgentCaller = Annotated[Caller, Depends(require("agent"))]
+
+
+class SyncIn(BaseModel):
+    """A batch recorded offline. Items are validated one by one, so one bad item is reported
+    in the answer instead of refusing the batch."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    fixes: Annotated[list[Any], Field(max_length=MAX_BATCH)] = []
+
+
+class ItemOut(BaseModel):
+    id: str | None
+    status: str = Field(description="stored, duplicate or rejected")
+    code: str | None = None
+    field: str | None = None
+    message: str | None = None
+
+
+class SyncOut(BaseModel):
+    fixes: list[ItemOut]
+
+
+@router.post("/sync", response_model=SyncOut, response_model_exclude_none=True)
+def sync(caller: AgentCaller, batch: SyncIn) -> SyncOut:
+    if caller.principal.agent_id is None:
+        raise PermissionDenied("this user is not set up as a field agent")
+    results = sync_fixes(
+        caller.session,
+        tenant_id=caller.tenant_id,
+        agent_id=caller.principal.agent_id,
+        items=batch.fixes,
+    )
+    return SyncOut(fixes=[ItemOut.model_validate(r, from_attributes=True) for r in results])

@@ -179,13 +179,12 @@ def sync_fixes(
 ) -> list[ItemResult]:
     """Validate and store a batch of an agent's fixes; one result per item, in order."""
     now = now or datetime.now(UTC)
-    settings = session.scalar(select(Tenant.settings).where(Tenant.id == tenant_id)) or {}
-    policy = TrackingPolicy.of(settings)
-    shift = session.execute(
-        select(Agent.shift_start, Agent.shift_end).where(
-            Agent.tenant_id == tenant_id, Agent.id == agent_id
-        )
+    settings, shift_start, shift_end = session.execute(
+        select(Tenant.settings, Agent.shift_start, Agent.shift_end)
+        .join(Tenant, Tenant.id == Agent.tenant_id)
+        .where(Agent.tenant_id == tenant_id, Agent.id == agent_id)
     ).one()
+    policy = TrackingPolicy.of(settings or {})
     results: list[ItemResult | None] = [None] * len(items)
     accepted: dict[tuple[uuid.UUID, datetime], list[int]] = {}
     fixes: list[Fix] = []
@@ -199,7 +198,7 @@ def sync_fixes(
                 exc.message,
             )  # fmt: skip
             continue
-        if policy.shift_only and not _on_shift(fix.recorded_at, shift[0], shift[1], policy):
+        if policy.shift_only and not _on_shift(fix.recorded_at, shift_start, shift_end, policy):
             results[index] = ItemResult(
                 str(fix.id), "rejected", "outside_shift", "recorded_at",
                 "recorded outside the agent's shift: not kept (tracking is for work hours)",

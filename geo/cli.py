@@ -81,6 +81,13 @@ def user_create(
     typer.echo(f"user {user.email} ({user.role}) created with id {user.id}")
 
 
+def _clock(value: str, option: str) -> time:
+    try:
+        return time.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not a time like 08:00", param_hint=option) from None
+
+
 @agent_app.command("create")
 def agent_create(
     tenant: Tenant,
@@ -95,6 +102,7 @@ def agent_create(
     skill: Annotated[list[str] | None, typer.Option(help="Repeat for several.")] = None,
 ) -> None:
     """Make an agent-role user a field agent."""
+    start, end = _clock(shift_start, "--shift-start"), _clock(shift_end, "--shift-end")
     try:
         with tenant_session(tid := _tenant_id(tenant)) as session:
             user_id = session.scalar(
@@ -105,8 +113,7 @@ def agent_create(
             agent = create_agent(
                 session, tenant_id=tid, user_id=user_id, code=code, lon=lon, lat=lat,
                 travel_mode=mode, daily_capacity=capacity,
-                shift_start=time.fromisoformat(shift_start),
-                shift_end=time.fromisoformat(shift_end), skills=skill or [],
+                shift_start=start, shift_end=end, skills=skill or [],
             )  # fmt: skip
     except CampoError as exc:
         raise _fail(exc) from exc

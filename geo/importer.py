@@ -34,7 +34,6 @@ REQUIRED_COLUMNS = (
     "address",
     "city",
 )
-OPTIONAL_COLUMNS = ("phone", "email", "lat", "lon")
 DOCUMENT_TYPES = ("CC", "CE", "NIT", "PP", "TI")
 CHUNK = 1000
 

@@ -116,3 +116,13 @@ def test_cli_import_reports_rows_and_exit_code(
     assert result.exit_code == 2, result.output
     assert "stored 1 cases" in result.output
     assert "document_type" in result.output
+
+
+def test_cli_agent_create_refuses_a_bad_shift_time_clearly(tenant_id: int) -> None:
+    result = CliRunner().invoke(
+        app,
+        ["agent", "create", "-t", "importa", "--email", "x@y.co", "--code", "G1", "--lon", "-74",
+         "--lat", "4.6", "--shift-start", "8am"],
+    )  # fmt: skip
+    assert result.exit_code == 2
+    assert "not a time like 08:00" in result.output

@@ -20,6 +20,7 @@ from geo.errors import (
     InvalidInput,
     NotFound,
     PermissionDenied,
+    Refused,
 )
 
 STATUS: dict[type[CampoError], int] = {
@@ -28,6 +29,7 @@ STATUS: dict[type[CampoError], int] = {
     InvalidInput: 422,
     AuthenticationFailed: 401,
     PermissionDenied: 403,
+    Refused: 400,
 }
 
 

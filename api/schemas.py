@@ -167,3 +167,34 @@ class UserIn(Strict):
     full_name: Annotated[str, Field(min_length=1, max_length=200)]
     role: Literal["admin", "dispatcher", "agent", "analyst"]
     password: Annotated[str, Field(min_length=8, max_length=200)]
+
+
+class DeviceIn(Strict):
+    agent_id: Id
+    protocol: Literal["osmand", "owntracks"]
+    identifier: Annotated[
+        str | None,
+        Field(
+            min_length=6,
+            max_length=200,
+            description="Traccar Client's device identifier, or OwnTracks' user/device. "
+            "Omit it and a hard-to-guess one is generated (recommended: the OsmAnd protocol "
+            "has no password, so the identifier is the only secret).",
+        ),
+    ] = None
+
+
+class DeviceOut(BaseModel):
+    id: int
+    agent_id: int
+    identifier: str
+    protocol: str
+    active: bool
+    created_at: datetime
+    secret: str | None = Field(
+        None, description="OwnTracks only, shown once: the HTTP Basic password for the app."
+    )
+
+
+class DevicePatch(Strict):
+    active: bool

@@ -42,3 +42,9 @@ class PermissionDenied(CampoError):
     """Authenticated, but the role may not do this."""
 
     code = "forbidden"
+
+
+class Refused(CampoError):
+    """The message as a whole cannot be taken (unknown device, malformed tracker report)."""
+
+    code = "refused"

@@ -52,6 +52,8 @@ CASE_STATUSES = ("open", "paid", "agreement", "written_off", "withdrawn")
 GEOCODE_QUALITIES = ("provided", "grid", "manual", "none")
 ZONE_KINDS = ("territory", "no_go")
 VERDICTS = ("accepted", "review", "rejected")
+TRACKER_PROTOCOLS = ("osmand", "owntracks")
+FIX_SOURCES = ("app", *TRACKER_PROTOCOLS)
 OUTCOMES = (
     "contact",
     "no_one_home",
@@ -279,6 +281,7 @@ class GpsFix(Base):
     charging: Mapped[bool | None] = mapped_column(Boolean)
     mock: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     source: Mapped[str] = mapped_column(Text, server_default=text("'app'"))
+    device_id: Mapped[int | None] = mapped_column(BigInteger)
     attributes: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
 
     __table_args__ = (
@@ -325,6 +328,72 @@ class Visit(Base):
     )
 
 
+class Device(Base):
+    """A tracker app (Traccar Client, OwnTracks) registered to an agent by its identifier.
+
+    The tracker protocols carry no tenant, so ``identifier`` is unique across tenants: it is the
+    one key that is not led by ``tenant_id``, read only through ``campo_device_lookup()``.
+    OwnTracks devices also carry a secret (stored as a SHA-256 digest: it is a random token, not
+    a human password) checked against HTTP Basic auth.
+    """
+
+    __tablename__ = "devices"
+
+    tenant_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    agent_id: Mapped[int] = mapped_column(BigInteger)
+    identifier: Mapped[str] = mapped_column(Text, unique=True)
+    protocol: Mapped[str] = mapped_column(Text)
+    secret_sha256: Mapped[str | None] = mapped_column(Text)
+    active: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id"], ["tenants.id"], ondelete="CASCADE"),
+        ForeignKeyConstraint(
+            ["tenant_id", "agent_id"], ["agents.tenant_id", "agents.id"], ondelete="CASCADE"
+        ),
+        CheckConstraint(_one_of("protocol", TRACKER_PROTOCOLS), name="protocol"),
+        CheckConstraint("length(identifier) BETWEEN 6 AND 200", name="identifier_length"),
+        CheckConstraint(
+            "protocol <> 'owntracks' OR secret_sha256 IS NOT NULL", name="owntracks_secret"
+        ),
+        Index("ix_devices_tenant_id_agent_id", "tenant_id", "agent_id"),
+    )
+
+
+class AgentPosition(Base):
+    """The latest fix of each agent, upserted on ingest so live positions never scan history.
+
+    A late upload never moves an agent back in time: the upsert only wins with a newer
+    ``recorded_at``.
+    """
+
+    __tablename__ = "agent_positions"
+
+    tenant_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    agent_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    fix_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    received_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    point: Mapped[WKBElement] = mapped_column(point_4326())
+    accuracy_m: Mapped[float | None] = mapped_column(Float)
+    speed_mps: Mapped[float | None] = mapped_column(Float)
+    heading_deg: Mapped[float | None] = mapped_column(Float)
+    battery_pct: Mapped[float | None] = mapped_column(Float)
+    charging: Mapped[bool | None] = mapped_column(Boolean)
+    source: Mapped[str] = mapped_column(Text)
+
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["tenant_id", "agent_id"], ["agents.tenant_id", "agents.id"], ondelete="CASCADE"
+        ),
+        Index("ix_agent_positions_point", "point", postgresql_using="gist"),
+    )
+
+
 TENANT_TABLES: tuple[str, ...] = (
     "users",
     "agents",
@@ -334,5 +403,7 @@ TENANT_TABLES: tuple[str, ...] = (
     "zones",
     "gps_fixes",
     "visits",
+    "devices",
+    "agent_positions",
 )
 """Tables scoped by ``tenant_id`` (``tenants`` is scoped by its own ``id``)."""

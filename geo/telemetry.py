@@ -1,17 +1,20 @@
-"""GPS fixes from the field app: per-item validation and idempotent, order-independent storage.
+"""GPS fixes from any source: per-item validation and idempotent, order-independent storage.
 
 A batch recorded offline may arrive days late, twice, split differently or out of order; each
-fix is keyed by the device's id and its device time, so storing is ``INSERT ... ON CONFLICT DO
-NOTHING`` and the stored result is the same however the items arrive. One bad item is reported
-and never sinks the rest.
+fix is keyed by its id and its device time, so storing is ``INSERT ... ON CONFLICT DO NOTHING``
+and the stored result is the same however the items arrive. One bad item is reported and never
+sinks the rest. The field app (:func:`parse_app_fix`) and the tracker apps
+(:mod:`geo.trackers`) only differ in how a raw item becomes a :class:`Fix`; the rules and the
+storage are the same for all of them.
 """
 
 from __future__ import annotations
 
+import json
 import math
 import uuid
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -39,6 +42,7 @@ class Fix:
     battery_pct: float | None = None
     charging: bool | None = None
     mock: bool = False
+    attributes: Mapping[str, Any] | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,19 +56,30 @@ class ItemResult:
     message: str | None = None
 
 
-class _Rejected(Exception):
+class FixRejected(Exception):
+    """One item refused: a reason code, the field at fault and a message for people."""
+
     def __init__(self, code: str, field: str, message: str) -> None:
+        super().__init__(message)
         self.code, self.field, self.message = code, field, message
 
 
 @dataclass(frozen=True, slots=True)
 class TrackingPolicy:
-    """The tenant's GPS rules, from ``tenants.settings``."""
+    """The tenant's GPS rules, from ``tenants.settings``.
+
+    ``interval_s`` and ``low_battery_*`` are not enforced here: they are sent to the phone in
+    the day bundle, so the tracking rhythm is set from the server.
+    """
 
     horizon: timedelta = timedelta(days=30)
     shift_only: bool = True
     shift_margin: timedelta = timedelta(minutes=30)
     timezone: str = "America/Bogota"
+    interval_s: int = 30
+    low_battery_pct: float = 20.0
+    low_battery_interval_s: int = 120
+    stale_after: timedelta = timedelta(minutes=15)
 
     @classmethod
     def of(cls, settings: Mapping[str, Any]) -> TrackingPolicy:
@@ -73,75 +88,95 @@ class TrackingPolicy:
             shift_only=bool(settings.get("gps_shift_only", True)),
             shift_margin=timedelta(minutes=float(settings.get("gps_shift_margin_min", 30))),
             timezone=str(settings.get("timezone", "America/Bogota")),
+            interval_s=int(settings.get("gps_interval_s", 30)),
+            low_battery_pct=float(settings.get("gps_low_battery_pct", 20)),
+            low_battery_interval_s=int(settings.get("gps_low_battery_interval_s", 120)),
+            stale_after=timedelta(minutes=float(settings.get("live_stale_min", 15))),
         )
 
 
-def _required(raw: Mapping[str, Any], key: str) -> float:
-    value = _number(raw, key)
-    if value is None:
-        raise _Rejected("missing_field", key, f"{key} is required")
-    return value
+def tracking_policy(session: Session, *, tenant_id: int) -> TrackingPolicy:
+    """The tenant's policy, read from its settings."""
+    settings = session.scalar(select(Tenant.settings).where(Tenant.id == tenant_id))
+    return TrackingPolicy.of(settings or {})
 
 
-def _number(raw: Mapping[str, Any], key: str) -> float | None:
+def number(raw: Mapping[str, Any], key: str, *, name: str | None = None) -> float | None:
+    """A finite JSON number, or None when absent; ``name`` is the field as the client knows it."""
     value = raw.get(key)
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise _Rejected("invalid_value", key, f"{key} must be a finite number")
+        raise FixRejected("invalid_value", name or key, f"{name or key} must be a finite number")
     return float(value)
 
 
-def _flag(raw: Mapping[str, Any], key: str) -> bool | None:
+def required_number(raw: Mapping[str, Any], key: str, *, name: str | None = None) -> float:
+    value = number(raw, key, name=name)
+    if value is None:
+        raise FixRejected("missing_field", name or key, f"{name or key} is required")
+    return value
+
+
+def flag(raw: Mapping[str, Any], key: str, *, name: str | None = None) -> bool | None:
     value = raw.get(key)
     if value is None or isinstance(value, bool):
         return value
-    raise _Rejected("invalid_value", key, f"{key} must be true or false")
+    raise FixRejected("invalid_value", name or key, f"{name or key} must be true or false")
 
 
-def parse_fix(raw: Any, *, now: datetime, policy: TrackingPolicy) -> Fix:
-    """One item of a sync batch as a :class:`Fix`, or :class:`_Rejected` naming the field."""
+def aware_time(stamp: str, *, name: str) -> datetime:
+    """An ISO 8601 time that carries its UTC offset; a bare local time is refused, not guessed."""
+    try:
+        parsed = datetime.fromisoformat(stamp)
+    except ValueError:
+        raise FixRejected("invalid_value", name, f"{name} is not ISO 8601") from None
+    if parsed.tzinfo is None:
+        raise FixRejected("missing_offset", name, f"{name} needs a UTC offset")
+    return parsed.astimezone(UTC)
+
+
+def parse_app_fix(raw: Any) -> Fix:
+    """One item of the field app's sync batch (the contract in the README)."""
     if not isinstance(raw, Mapping):
-        raise _Rejected("invalid_value", "fix", "each fix must be a JSON object")
+        raise FixRejected("invalid_value", "fix", "each fix must be a JSON object")
     try:
         fix_id = uuid.UUID(str(raw["id"]))
     except (KeyError, ValueError):
-        raise _Rejected(
-            "invalid_value", "id", "id must be the device's UUID for this fix"
-        ) from None
+        raise FixRejected("invalid_value", "id", "id must be the fix's UUID") from None
     stamp = raw.get("recorded_at")
     if not isinstance(stamp, str):
-        raise _Rejected("missing_field", "recorded_at", "recorded_at is required (ISO 8601)")
-    try:
-        recorded_at = datetime.fromisoformat(stamp)
-    except ValueError:
-        raise _Rejected("invalid_value", "recorded_at", "recorded_at is not ISO 8601") from None
-    if recorded_at.tzinfo is None:
-        raise _Rejected("missing_offset", "recorded_at", "recorded_at needs a UTC offset")
-    if recorded_at > now + FUTURE_TOLERANCE:
-        raise _Rejected("in_future", "recorded_at", "recorded_at is in the future")
-    if recorded_at < now - policy.horizon:
-        raise _Rejected("too_old", "recorded_at", "recorded_at is older than the GPS horizon")
-    lat, lon = _required(raw, "lat"), _required(raw, "lon")
-    if not -90 <= lat <= 90:
-        raise _Rejected("invalid_coordinates", "lat", "lat must be between -90 and 90")
-    if not -180 <= lon <= 180:
-        raise _Rejected("invalid_coordinates", "lon", "lon must be between -180 and 180")
-    accuracy = _number(raw, "accuracy_m")
-    if accuracy is not None and accuracy <= 0:
-        raise _Rejected("invalid_accuracy", "accuracy_m", "accuracy_m must be positive")
-    battery = _number(raw, "battery_pct")
-    if battery is not None and not 0 <= battery <= 100:
-        raise _Rejected("invalid_battery", "battery_pct", "battery_pct must be 0-100")
+        raise FixRejected("missing_field", "recorded_at", "recorded_at is required (ISO 8601)")
     return Fix(
-        id=fix_id, recorded_at=recorded_at.astimezone(UTC), lon=lon, lat=lat,
-        accuracy_m=accuracy, speed_mps=_number(raw, "speed_mps"),
-        heading_deg=_number(raw, "heading_deg"), altitude_m=_number(raw, "altitude_m"),
-        battery_pct=battery, charging=_flag(raw, "charging"), mock=bool(_flag(raw, "mock")),
+        id=fix_id, recorded_at=aware_time(stamp, name="recorded_at"),
+        lat=required_number(raw, "lat"), lon=required_number(raw, "lon"),
+        accuracy_m=number(raw, "accuracy_m"), speed_mps=number(raw, "speed_mps"),
+        heading_deg=number(raw, "heading_deg"), altitude_m=number(raw, "altitude_m"),
+        battery_pct=number(raw, "battery_pct"), charging=flag(raw, "charging"),
+        mock=bool(flag(raw, "mock")),
     )  # fmt: skip
 
 
-def _on_shift(at: datetime, start: time, end: time, policy: TrackingPolicy) -> bool:
+def check_fix(fix: Fix, *, now: datetime, policy: TrackingPolicy, names: Mapping[str, str]) -> None:
+    """The rules every fix obeys, whatever its source; ``names`` maps to the client's fields."""
+    if fix.recorded_at > now + FUTURE_TOLERANCE:
+        raise FixRejected("in_future", names["recorded_at"], "the fix time is in the future")
+    if fix.recorded_at < now - policy.horizon:
+        raise FixRejected("too_old", names["recorded_at"], "the fix is older than the GPS horizon")
+    if not -90 <= fix.lat <= 90:
+        raise FixRejected("invalid_coordinates", names["lat"], "latitude must be within ±90")
+    if not -180 <= fix.lon <= 180:
+        raise FixRejected("invalid_coordinates", names["lon"], "longitude must be within ±180")
+    if fix.accuracy_m is not None and fix.accuracy_m <= 0:
+        raise FixRejected("invalid_accuracy", names["accuracy_m"], "accuracy must be positive")
+    if fix.battery_pct is not None and not 0 <= fix.battery_pct <= 100:
+        raise FixRejected("invalid_battery", names["battery_pct"], "battery must be 0-100 %")
+
+
+APP_NAMES = {k: k for k in ("recorded_at", "lat", "lon", "accuracy_m", "battery_pct")}
+
+
+def on_shift(at: datetime, start: time, end: time, policy: TrackingPolicy) -> bool:
     local = at.astimezone(ZoneInfo(policy.timezone))
     day = local.date()
     opens = datetime.combine(day, start, local.tzinfo) - policy.shift_margin
@@ -149,35 +184,23 @@ def _on_shift(at: datetime, start: time, end: time, policy: TrackingPolicy) -> b
     return opens <= local <= closes
 
 
-_INSERT = text(
-    """
-    INSERT INTO gps_fixes (tenant_id, agent_id, id, recorded_at, point, accuracy_m, speed_mps,
-                           heading_deg, altitude_m, battery_pct, charging, mock, source)
-    SELECT :tenant_id, :agent_id, f.id, f.recorded_at, ST_SetSRID(ST_MakePoint(f.lon, f.lat), 4326),
-           f.accuracy_m, f.speed_mps, f.heading_deg, f.altitude_m, f.battery_pct, f.charging,
-           f.mock, 'app'
-    FROM unnest(CAST(:ids AS uuid[]), CAST(:recorded_at AS timestamptz[]),
-                CAST(:lon AS float8[]), CAST(:lat AS float8[]), CAST(:accuracy_m AS float8[]),
-                CAST(:speed_mps AS float8[]), CAST(:heading_deg AS float8[]),
-                CAST(:altitude_m AS float8[]), CAST(:battery_pct AS float8[]),
-                CAST(:charging AS boolean[]), CAST(:mock AS boolean[]))
-         AS f(id, recorded_at, lon, lat, accuracy_m, speed_mps, heading_deg, altitude_m,
-              battery_pct, charging, mock)
-    ON CONFLICT DO NOTHING
-    RETURNING id, recorded_at
-    """
-)
-
-
-def sync_fixes(
+def ingest(
     session: Session,
     *,
     tenant_id: int,
     agent_id: int,
     items: Sequence[Any],
+    parse: Callable[[Any], Fix] = parse_app_fix,
+    names: Mapping[str, str] = APP_NAMES,
+    source: str = "app",
+    device_id: int | None = None,
     now: datetime | None = None,
 ) -> list[ItemResult]:
-    """Validate and store a batch of an agent's fixes; one result per item, in order."""
+    """Validate and store an agent's fixes; one result per item, in order.
+
+    Fixes recorded outside the agent's shift (plus margin) are counted in the answer and not
+    kept, unless the tenant turned ``gps_shift_only`` off.
+    """
     now = now or datetime.now(UTC)
     settings, shift_start, shift_end = session.execute(
         select(Tenant.settings, Agent.shift_start, Agent.shift_end)
@@ -190,17 +213,18 @@ def sync_fixes(
     fixes: list[Fix] = []
     for index, raw in enumerate(items):
         try:
-            fix = parse_fix(raw, now=now, policy=policy)
-        except _Rejected as exc:
+            fix = parse(raw)
+            check_fix(fix, now=now, policy=policy, names=names)
+        except FixRejected as exc:
             raw_id = raw.get("id") if isinstance(raw, Mapping) else None
             results[index] = ItemResult(
                 None if raw_id is None else str(raw_id), "rejected", exc.code, exc.field,
                 exc.message,
             )  # fmt: skip
             continue
-        if policy.shift_only and not _on_shift(fix.recorded_at, shift_start, shift_end, policy):
+        if policy.shift_only and not on_shift(fix.recorded_at, shift_start, shift_end, policy):
             results[index] = ItemResult(
-                str(fix.id), "rejected", "outside_shift", "recorded_at",
+                str(fix.id), "rejected", "outside_shift", names["recorded_at"],
                 "recorded outside the agent's shift: not kept (tracking is for work hours)",
             )  # fmt: skip
             continue
@@ -208,7 +232,7 @@ def sync_fixes(
         if key not in accepted:
             fixes.append(fix)
         accepted.setdefault(key, []).append(index)
-    stored = _store(session, tenant_id, agent_id, fixes) if fixes else set()
+    stored = _store(session, tenant_id, agent_id, fixes, source, device_id) if fixes else set()
     for key, indexes in accepted.items():
         first, *again = indexes
         results[first] = ItemResult(str(key[0]), "stored" if key in stored else "duplicate")
@@ -217,10 +241,73 @@ def sync_fixes(
     return [r for r in results if r is not None]
 
 
+def sync_fixes(
+    session: Session,
+    *,
+    tenant_id: int,
+    agent_id: int,
+    items: Sequence[Any],
+    now: datetime | None = None,
+) -> list[ItemResult]:
+    """The field app's batch: :func:`ingest` with the app's own item shape."""
+    return ingest(session, tenant_id=tenant_id, agent_id=agent_id, items=items, now=now)
+
+
+# The fixes go in with one statement; the newest of them moves the agent's live position,
+# but only forward in time, so a late upload never drags an agent back on the live map.
+_INSERT = text(
+    """
+    WITH ins AS (
+        INSERT INTO gps_fixes (tenant_id, agent_id, id, recorded_at, point, accuracy_m,
+                               speed_mps, heading_deg, altitude_m, battery_pct, charging, mock,
+                               source, device_id, attributes)
+        SELECT :tenant_id, :agent_id, f.id, f.recorded_at,
+               ST_SetSRID(ST_MakePoint(f.lon, f.lat), 4326), f.accuracy_m, f.speed_mps,
+               f.heading_deg, f.altitude_m, f.battery_pct, f.charging, f.mock, :source,
+               :device_id, f.attributes
+        FROM unnest(CAST(:ids AS uuid[]), CAST(:recorded_at AS timestamptz[]),
+                    CAST(:lon AS float8[]), CAST(:lat AS float8[]), CAST(:accuracy_m AS float8[]),
+                    CAST(:speed_mps AS float8[]), CAST(:heading_deg AS float8[]),
+                    CAST(:altitude_m AS float8[]), CAST(:battery_pct AS float8[]),
+                    CAST(:charging AS boolean[]), CAST(:mock AS boolean[]),
+                    CAST(:attributes AS jsonb[]))
+             AS f(id, recorded_at, lon, lat, accuracy_m, speed_mps, heading_deg, altitude_m,
+                  battery_pct, charging, mock, attributes)
+        ON CONFLICT DO NOTHING
+        RETURNING id, recorded_at, point, accuracy_m, speed_mps, heading_deg, battery_pct,
+                  charging, source
+    ), live AS (
+        INSERT INTO agent_positions AS p (tenant_id, agent_id, fix_id, recorded_at, point,
+                                          accuracy_m, speed_mps, heading_deg, battery_pct,
+                                          charging, source)
+        SELECT :tenant_id, :agent_id, id, recorded_at, point, accuracy_m, speed_mps,
+               heading_deg, battery_pct, charging, source
+        FROM ins ORDER BY recorded_at DESC, id DESC LIMIT 1
+        ON CONFLICT (tenant_id, agent_id) DO UPDATE
+        SET fix_id = EXCLUDED.fix_id, recorded_at = EXCLUDED.recorded_at,
+            received_at = now(), point = EXCLUDED.point, accuracy_m = EXCLUDED.accuracy_m,
+            speed_mps = EXCLUDED.speed_mps, heading_deg = EXCLUDED.heading_deg,
+            battery_pct = EXCLUDED.battery_pct, charging = EXCLUDED.charging,
+            source = EXCLUDED.source
+        WHERE (p.recorded_at, p.fix_id) < (EXCLUDED.recorded_at, EXCLUDED.fix_id)
+    )
+    SELECT id, recorded_at FROM ins
+    """
+)
+
+
 def _store(
-    session: Session, tenant_id: int, agent_id: int, fixes: list[Fix]
+    session: Session,
+    tenant_id: int,
+    agent_id: int,
+    fixes: list[Fix],
+    source: str,
+    device_id: int | None,
 ) -> set[tuple[uuid.UUID, datetime]]:
-    oldest, today = min(f.recorded_at for f in fixes), datetime.now(UTC)
+    # Rows go in key order, so two overlapping batches lock keys in the same order and
+    # wait for each other instead of deadlocking.
+    fixes = sorted(fixes, key=lambda f: (f.recorded_at, f.id))
+    oldest, today = fixes[0].recorded_at, datetime.now(UTC)
     months_back = (today.year - oldest.year) * 12 + today.month - oldest.month
     ensure_gps_partitions(session, months_back=max(0, months_back), months_ahead=1)
     columns: dict[str, list[Any]] = {
@@ -228,8 +315,10 @@ def _store(
         for name in ("recorded_at", "lon", "lat", "accuracy_m", "speed_mps", "heading_deg",
                      "altitude_m", "battery_pct", "charging", "mock")
     }  # fmt: skip
+    attributes = [None if f.attributes is None else json.dumps(f.attributes) for f in fixes]
     rows = session.execute(
         _INSERT,
-        {"tenant_id": tenant_id, "agent_id": agent_id, "ids": [f.id for f in fixes], **columns},
-    )
+        {"tenant_id": tenant_id, "agent_id": agent_id, "ids": [f.id for f in fixes],
+         "source": source, "device_id": device_id, "attributes": attributes, **columns},
+    )  # fmt: skip
     return {(row.id, row.recorded_at) for row in rows}

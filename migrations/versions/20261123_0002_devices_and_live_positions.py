@@ -1,0 +1,162 @@
+"""devices and live positions
+
+Tracker apps registered to agents (looked up across tenants by identifier, the one narrow
+crossing the tracker protocols need), the latest fix of each agent for live maps, and the
+device a fix came from.
+
+Revision ID: 0002
+Revises: 0001
+Create Date: 2026-11-23 02:21:03.790903
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+from geoalchemy2 import Geometry
+
+from geo.settings import get_settings
+
+revision: str = "0002"
+down_revision: str | None = "0001"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+NEW_TENANT_TABLES = ("devices", "agent_positions")
+CURRENT_TENANT = "NULLIF(current_setting('app.tenant_id', true), '')::bigint"
+
+
+def upgrade() -> None:
+    op.create_geospatial_table(
+        "agent_positions",
+        sa.Column("tenant_id", sa.BigInteger(), nullable=False),
+        sa.Column("agent_id", sa.BigInteger(), nullable=False),
+        sa.Column("fix_id", sa.UUID(), nullable=False),
+        sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column(
+            "received_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.Column(
+            "point",
+            Geometry(
+                geometry_type="POINT",
+                srid=4326,
+                dimension=2,
+                spatial_index=False,
+                from_text="ST_GeomFromEWKT",
+                name="geometry",
+                nullable=False,
+            ),
+            nullable=False,
+        ),
+        sa.Column("accuracy_m", sa.Float(), nullable=True),
+        sa.Column("speed_mps", sa.Float(), nullable=True),
+        sa.Column("heading_deg", sa.Float(), nullable=True),
+        sa.Column("battery_pct", sa.Float(), nullable=True),
+        sa.Column("charging", sa.Boolean(), nullable=True),
+        sa.Column("source", sa.Text(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["tenant_id", "agent_id"],
+            ["agents.tenant_id", "agents.id"],
+            name=op.f("fk_agent_positions_tenant_id_agent_id_agents"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("tenant_id", "agent_id", name=op.f("pk_agent_positions")),
+    )
+    op.create_geospatial_index(
+        "ix_agent_positions_point",
+        "agent_positions",
+        ["point"],
+        unique=False,
+        postgresql_using="gist",
+        postgresql_ops={},
+    )
+    op.create_table(
+        "devices",
+        sa.Column("tenant_id", sa.BigInteger(), nullable=False),
+        sa.Column("id", sa.BigInteger(), sa.Identity(always=False), nullable=False),
+        sa.Column("agent_id", sa.BigInteger(), nullable=False),
+        sa.Column("identifier", sa.Text(), nullable=False),
+        sa.Column("protocol", sa.Text(), nullable=False),
+        sa.Column("secret_sha256", sa.Text(), nullable=True),
+        sa.Column("active", sa.Boolean(), server_default=sa.text("true"), nullable=False),
+        sa.Column(
+            "created_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.CheckConstraint(
+            "protocol <> 'owntracks' OR secret_sha256 IS NOT NULL",
+            name=op.f("ck_devices_owntracks_secret"),
+        ),
+        sa.CheckConstraint("protocol IN ('osmand', 'owntracks')", name=op.f("ck_devices_protocol")),
+        sa.CheckConstraint(
+            "length(identifier) BETWEEN 6 AND 200", name=op.f("ck_devices_identifier_length")
+        ),
+        sa.ForeignKeyConstraint(
+            ["tenant_id", "agent_id"],
+            ["agents.tenant_id", "agents.id"],
+            name=op.f("fk_devices_tenant_id_agent_id_agents"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"],
+            ["tenants.id"],
+            name=op.f("fk_devices_tenant_id_tenants"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("tenant_id", "id", name=op.f("pk_devices")),
+        sa.UniqueConstraint("identifier", name=op.f("uq_devices_identifier")),
+    )
+    op.create_index(
+        "ix_devices_tenant_id_agent_id", "devices", ["tenant_id", "agent_id"], unique=False
+    )
+    op.add_column("gps_fixes", sa.Column("device_id", sa.BigInteger(), nullable=True))
+    _security()
+
+
+def _security() -> None:
+    """Row-level security on the new tables and the device look-up across tenants."""
+    role = get_settings().app_db_role
+    for table in NEW_TENANT_TABLES:
+        op.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
+        op.execute(
+            f"CREATE POLICY tenant_isolation ON {table} "
+            f"USING (tenant_id = {CURRENT_TENANT}) WITH CHECK (tenant_id = {CURRENT_TENANT})"
+        )
+        op.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON {table} TO {role}")
+    op.execute(f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {role}")
+    # Tracker protocols name a device, not a tenant: this is their one way in, by identifier.
+    op.execute(
+        """
+        CREATE FUNCTION campo_device_lookup(p_identifier text)
+        RETURNS TABLE (tenant_id bigint, device_id bigint, agent_id bigint, protocol text,
+                       secret_sha256 text, active boolean)
+        LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+            SELECT d.tenant_id, d.id, d.agent_id, d.protocol, d.secret_sha256,
+                   d.active AND a.active
+            FROM devices d JOIN agents a ON a.tenant_id = d.tenant_id AND a.id = d.agent_id
+            WHERE d.identifier = p_identifier
+        $$
+        """
+    )
+    op.execute("REVOKE ALL ON FUNCTION campo_device_lookup(text) FROM PUBLIC")
+    op.execute(f"GRANT EXECUTE ON FUNCTION campo_device_lookup(text) TO {role}")
+
+
+def downgrade() -> None:
+    op.execute("DROP FUNCTION IF EXISTS campo_device_lookup(text)")
+    op.drop_column("gps_fixes", "device_id")
+    op.drop_index("ix_devices_tenant_id_agent_id", table_name="devices")
+    op.drop_table("devices")
+    op.drop_geospatial_index(
+        "ix_agent_positions_point",
+        table_name="agent_positions",
+        postgresql_using="gist",
+        column_name="point",
+    )
+    op.drop_geospatial_table("agent_positions")

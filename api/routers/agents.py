@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from datetime import datetime
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, status
+from fastapi import APIRouter, Depends, Path, Query, status
 
-from api.deps import Admin, Staff
+from api.deps import Admin, Caller, Reader, Staff, require
 from api.schemas import MAX_ID, AgentIn, AgentOut
 from geo.agents import create_agent, get_agent, list_agents
+from geo.errors import InvalidInput, PermissionDenied
+from geo.live import live_positions
+from geo.trails import TrailOptions, agent_trail, day_range, trail_geojson
 
 router = APIRouter(prefix="/v1/agents", tags=["agents"])
+Watcher = Annotated[Caller, Depends(require("admin", "dispatcher", "analyst"))]
+AgentId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
 @router.get("", response_model=list[AgentOut])
@@ -19,8 +25,45 @@ def agents(caller: Staff, active_only: bool = False) -> list[AgentOut]:
     return [AgentOut.of(a) for a in rows]
 
 
+@router.get("/live", summary="Every agent's latest position as GeoJSON")
+def live(caller: Watcher) -> dict[str, Any]:
+    """Position, accuracy, battery, charging, speed and last seen of each active agent;
+    ``stale`` after the tenant's ``live_stale_min`` minutes without a fix."""
+    return live_positions(caller.session, tenant_id=caller.tenant_id)
+
+
+@router.get("/{agent_id}/trail", summary="An agent's trail: path, distance, stops, battery")
+def trail(
+    caller: Reader,
+    agent_id: AgentId,
+    date: Annotated[str | None, Query(description="YYYY-MM-DD, tenant's zone")] = None,
+    start: Annotated[datetime | None, Query(description="ISO 8601 with offset")] = None,
+    end: Annotated[datetime | None, Query(description="ISO 8601 with offset")] = None,
+    tolerance_m: Annotated[float, Query(ge=0, le=1000)] = 5.0,
+    stop_radius_m: Annotated[float, Query(gt=0, le=2000)] = 50.0,
+    stop_min_minutes: Annotated[float, Query(gt=0, le=24 * 60)] = 5.0,
+    gap_minutes: Annotated[float, Query(gt=0, le=24 * 60)] = 10.0,
+    max_accuracy_m: Annotated[float, Query(gt=0, le=10_000)] = 50.0,
+    jitter_m: Annotated[float, Query(ge=0, le=1000)] = 10.0,
+) -> dict[str, Any]:
+    """Agents may read their own trail; staff and analysts any agent's of the tenant."""
+    if caller.principal.role == "agent" and caller.principal.agent_id != agent_id:
+        raise PermissionDenied("agents may only read their own trail")
+    if date is not None:
+        start, end = day_range(caller.session, tenant_id=caller.tenant_id, day=date)
+    if start is None or end is None:
+        raise InvalidInput("give a date, or both start and end", "date")
+    options = TrailOptions(
+        tolerance_m=tolerance_m, stop_radius_m=stop_radius_m, stop_min_s=stop_min_minutes * 60,
+        gap_s=gap_minutes * 60, max_accuracy_m=max_accuracy_m, jitter_m=jitter_m,
+    )  # fmt: skip
+    found = agent_trail(caller.session, tenant_id=caller.tenant_id, agent_id=agent_id,
+                        start=start, end=end, options=options)  # fmt: skip
+    return trail_geojson(found)
+
+
 @router.get("/{agent_id}", response_model=AgentOut)
-def agent(caller: Staff, agent_id: Annotated[int, Path(ge=1, le=MAX_ID)]) -> AgentOut:
+def agent(caller: Staff, agent_id: AgentId) -> AgentOut:
     return AgentOut.of(get_agent(caller.session, tenant_id=caller.tenant_id, agent_id=agent_id))
 
 

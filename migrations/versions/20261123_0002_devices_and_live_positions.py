@@ -1,8 +1,9 @@
 """devices and live positions
 
 Tracker apps registered to agents (looked up across tenants by identifier, the one narrow
-crossing the tracker protocols need), the latest fix of each agent for live maps, and the
-device a fix came from.
+crossing the tracker protocols need), the latest fix of each agent for live maps, the device a
+fix came from, and EPSG:9377 (MAGNA-SIRGAS 2018 / Origen-Nacional, Colombia's metric CRS),
+which the spatial_ref_sys of PostGIS 3.3 does not list yet.
 
 Revision ID: 0002
 Revises: 0001
@@ -23,6 +24,21 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 NEW_TENANT_TABLES = ("devices", "agent_positions")
+ORIGEN_NACIONAL_PROJ4 = (
+    "+proj=tmerc +lat_0=4 +lon_0=-73 +k=0.9992 +x_0=5000000 +y_0=2000000 +ellps=GRS80 "
+    "+towgs84=0,0,0,0,0,0,0 +units=m +no_defs"
+)
+ORIGEN_NACIONAL_WKT = (
+    'PROJCS["MAGNA-SIRGAS 2018 / Origen-Nacional",GEOGCS["MAGNA-SIRGAS 2018",'
+    'DATUM["Marco_Geocentrico_Nacional_de_Referencia_2018",SPHEROID["GRS 1980",6378137,'
+    '298.257222101,AUTHORITY["EPSG","7019"]],AUTHORITY["EPSG","1329"]],PRIMEM["Greenwich",0,'
+    'AUTHORITY["EPSG","8901"]],UNIT["degree",0.0174532925199433,AUTHORITY["EPSG","9122"]],'
+    'AUTHORITY["EPSG","20046"]],PROJECTION["Transverse_Mercator"],'
+    'PARAMETER["latitude_of_origin",4],PARAMETER["central_meridian",-73],'
+    'PARAMETER["scale_factor",0.9992],PARAMETER["false_easting",5000000],'
+    'PARAMETER["false_northing",2000000],UNIT["metre",1,AUTHORITY["EPSG","9001"]],'
+    'AUTHORITY["EPSG","9377"]]'
+)
 CURRENT_TENANT = "NULLIF(current_setting('app.tenant_id', true), '')::bigint"
 
 
@@ -116,6 +132,13 @@ def upgrade() -> None:
         "ix_devices_tenant_id_agent_id", "devices", ["tenant_id", "agent_id"], unique=False
     )
     op.add_column("gps_fixes", sa.Column("device_id", sa.BigInteger(), nullable=True))
+    op.get_bind().execute(
+        sa.text(
+            "INSERT INTO spatial_ref_sys (srid, auth_name, auth_srid, srtext, proj4text) "
+            "VALUES (9377, 'EPSG', 9377, :wkt, :proj4) ON CONFLICT (srid) DO NOTHING"
+        ),
+        {"wkt": ORIGEN_NACIONAL_WKT, "proj4": ORIGEN_NACIONAL_PROJ4},
+    )
     _security()
 
 

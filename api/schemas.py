@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Annotated, Literal
 
@@ -198,3 +198,22 @@ class DeviceOut(BaseModel):
 
 class DevicePatch(Strict):
     active: bool
+
+
+class TrackingOut(BaseModel):
+    interval_s: int = Field(description="Seconds between fixes.")
+    low_battery_pct: float = Field(description="Below this level, use the slower interval.")
+    low_battery_interval_s: int
+    shift_only: bool = Field(description="Fixes outside the shift (plus margin) are not kept.")
+    shift_start: time
+    shift_end: time
+    shift_margin_min: float
+    upload_horizon_days: float = Field(description="Older fixes are refused on upload.")
+    timezone: str
+
+
+class DayOut(BaseModel):
+    date: date
+    agent: AgentOut
+    tracking: TrackingOut
+    cases: list[CaseOut]

@@ -20,7 +20,8 @@ from geo.db import owner_session, tenant_session
 from geo.errors import CampoError
 from geo.importer import ImportReport, import_cases
 from geo.models import User
-from geo.partitions import ensure_gps_partitions
+from geo.partitions import ensure_gps_partitions, prune_gps_partitions
+from geo.settings import get_settings
 
 app = typer.Typer(no_args_is_help=True, help="campo: field collections on PostGIS.")
 tenant_app = typer.Typer(no_args_is_help=True, help="Tenants.")
@@ -189,6 +190,24 @@ def gps_partitions(
     with owner_session() as session:
         created = ensure_gps_partitions(session, months_ahead=ahead)
     typer.echo(f"{created} partitions created")
+
+
+@gps_app.command("prune")
+def gps_prune(
+    keep_days: Annotated[
+        int | None,
+        typer.Option(min=31, help="Days of history to keep [CAMPO_GPS_RETENTION_DAYS]"),
+    ] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Only list what would go.")] = False,
+) -> None:
+    """Drop the monthly GPS partitions older than the retention horizon, whole."""
+    keep = keep_days or get_settings().gps_retention_days
+    with owner_session() as session:
+        dropped = prune_gps_partitions(session, keep_days=keep, dry_run=dry_run)
+    verb = "would drop" if dry_run else "dropped"
+    for partition in dropped:
+        typer.echo(f"{verb} {partition.name} ({partition.starts:%Y-%m})")
+    typer.echo(f"{len(dropped)} partitions {verb} (keeping {keep} days)")
 
 
 @app.command()

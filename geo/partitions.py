@@ -1,6 +1,11 @@
-"""Monthly partitions of ``gps_fixes``, created ahead so an insert never finds its month missing."""
+"""Monthly partitions of ``gps_fixes``: created ahead so an insert never finds its month
+missing, and dropped a month at a time once past the retention horizon."""
 
 from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -20,3 +25,48 @@ def ensure_gps_partitions(session: Session, *, months_back: int = 1, months_ahea
         {"back": months_back, "ahead": months_ahead},
     )
     return int(created or 0)
+
+
+_PARTITION = re.compile(r"^gps_fixes_y(\d{4})m(\d{2})$")
+
+
+@dataclass(frozen=True, slots=True)
+class Partition:
+    name: str
+    starts: datetime
+    ends: datetime
+
+
+def gps_partitions(session: Session) -> list[Partition]:
+    """The monthly partitions of ``gps_fixes``, oldest first."""
+    names = session.scalars(
+        text(
+            "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+            "WHERE i.inhparent = 'gps_fixes'::regclass"
+        )
+    )
+    found = []
+    for name in names:
+        match = _PARTITION.match(name)
+        if match:
+            year, month = int(match[1]), int(match[2])
+            starts = datetime(year, month, 1, tzinfo=UTC)
+            ends = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=UTC)
+            found.append(Partition(name, starts, ends))
+    return sorted(found, key=lambda p: p.starts)
+
+
+def prune_gps_partitions(
+    session: Session, *, keep_days: int, now: datetime | None = None, dry_run: bool = False
+) -> list[Partition]:
+    """Drop every monthly partition whose whole month is older than ``keep_days``.
+
+    Dropping a partition is instant and leaves no bloat, unlike deleting rows; a month that
+    still holds a fix inside the retention window is kept whole. Needs the schema owner.
+    """
+    cutoff = (now or datetime.now(UTC)) - timedelta(days=keep_days)
+    doomed = [p for p in gps_partitions(session) if p.ends <= cutoff]
+    if not dry_run:
+        for partition in doomed:  # names come from the catalogue and match _PARTITION
+            session.execute(text(f'DROP TABLE "{partition.name}"'))
+    return doomed

@@ -30,6 +30,8 @@ class Settings(BaseSettings):
     jwt_secret: str = _DEFAULT_SECRET
     jwt_ttl_minutes: Annotated[int, Field(gt=0, le=7 * 24 * 60)] = 12 * 60
     public_base_url: str = "http://127.0.0.1:8000"
+    gps_retention_days: Annotated[int, Field(ge=31)] = 400
+    """GPS history kept by ``campo gps prune`` (partitions are shared by all tenants)."""
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:

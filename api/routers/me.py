@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import Caller, require
+from api.schemas import AgentOut, CaseOut, DayOut, TrackingOut
+from geo.bundle import day_bundle
 from geo.errors import PermissionDenied
 from geo.telemetry import MAX_BATCH, sync_fixes
 
@@ -36,14 +39,34 @@ class SyncOut(BaseModel):
     fixes: list[ItemOut]
 
 
-@router.post("/sync", response_model=SyncOut, response_model_exclude_none=True)
-def sync(caller: AgentCaller, batch: SyncIn) -> SyncOut:
+def _agent_id(caller: Caller) -> int:
     if caller.principal.agent_id is None:
         raise PermissionDenied("this user is not set up as a field agent")
+    return caller.principal.agent_id
+
+
+@router.get("/day", response_model=DayOut)
+def day(
+    caller: AgentCaller,
+    on: Annotated[date | None, Query(alias="date", description="Default: today")] = None,
+) -> DayOut:
+    """The day bundle: open cases and the tracking settings the app must apply."""
+    bundle = day_bundle(
+        caller.session, tenant_id=caller.tenant_id, agent_id=_agent_id(caller), day=on
+    )
+    return DayOut(
+        date=bundle.date, agent=AgentOut.of(bundle.agent),
+        tracking=TrackingOut.model_validate(bundle.tracking, from_attributes=True),
+        cases=[CaseOut.of(c) for c in bundle.cases],
+    )  # fmt: skip
+
+
+@router.post("/sync", response_model=SyncOut, response_model_exclude_none=True)
+def sync(caller: AgentCaller, batch: SyncIn) -> SyncOut:
     results = sync_fixes(
         caller.session,
         tenant_id=caller.tenant_id,
-        agent_id=caller.principal.agent_id,
+        agent_id=_agent_id(caller),
         items=batch.fixes,
     )
     return SyncOut(fixes=[ItemOut.model_validate(r, from_attributes=True) for r in results])

@@ -13,7 +13,7 @@ from contextlib import AbstractContextManager, contextmanager
 from functools import lru_cache
 
 from sqlalchemy import Engine, create_engine, event, text
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 from geo.settings import Settings, get_settings
@@ -76,3 +76,13 @@ def tenant_session(
 def owner_session(*, engine: Engine | None = None) -> AbstractContextManager[Session]:
     """A session of the schema owner; commits on success. Not for tenant data paths."""
     return _transaction(Session(bind=engine or owner_engine(), expire_on_commit=False))
+
+
+def on_database(url: str, name: str) -> str:
+    """The same server and credentials, another database (tests and benchmarks use their own)."""
+    return make_url(url).set(database=name).render_as_string(hide_password=False)
+
+
+def libpq_url(url: str) -> str:
+    """A SQLAlchemy URL as plain libpq understands it, for direct ``psycopg.connect`` calls."""
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)

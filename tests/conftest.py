@@ -16,29 +16,21 @@ from alembic import command
 from alembic.config import Config
 from fastapi.testclient import TestClient
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 
+from geo.db import libpq_url, on_database
 from geo.settings import Settings, get_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 TEST_DB = "campo_test"
 
 
-def _with_database(url: str, name: str) -> str:
-    return make_url(url).set(database=name).render_as_string(hide_password=False)
-
-
-def _libpq(url: str) -> str:
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
 def recreate_database(owner_url: str, name: str) -> None:
     """Drop and create ``name`` with PostGIS, or fail loudly."""
-    with psycopg.connect(_libpq(_with_database(owner_url, "postgres")), autocommit=True) as conn:
+    with psycopg.connect(libpq_url(on_database(owner_url, "postgres")), autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')
     try:
-        with psycopg.connect(_libpq(_with_database(owner_url, name)), autocommit=True) as conn:
+        with psycopg.connect(libpq_url(on_database(owner_url, name)), autocommit=True) as conn:
             conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
     except psycopg.Error as exc:
         pytest.exit(f"PostGIS is not available ({exc}); run scripts/setup", returncode=3)
@@ -52,8 +44,8 @@ def alembic_config(url: str) -> Config:
 
 
 _base = Settings()
-OWNER_URL = _with_database(_base.owner_url, TEST_DB)
-APP_URL = _with_database(_base.app_url, TEST_DB)
+OWNER_URL = on_database(_base.owner_url, TEST_DB)
+APP_URL = on_database(_base.app_url, TEST_DB)
 os.environ["DATABASE_URL"] = OWNER_URL
 os.environ["CAMPO_APP_DATABASE_URL"] = APP_URL
 os.environ["CAMPO_ENVIRONMENT"] = "test"

@@ -22,7 +22,8 @@ import httpx2
 import psycopg
 import pytest
 
-from tests.conftest import OWNER_URL, ROOT, World, _libpq
+from geo.db import libpq_url
+from tests.conftest import OWNER_URL, ROOT, World
 from tests.gps import app_fix, on_shift, stored_fixes
 
 
@@ -116,7 +117,7 @@ def test_server_killed_mid_batch_then_retried(server: Server, world: World) -> N
 
     # Hold one key of the second batch in an open transaction, so the server's INSERT is
     # provably in flight (waiting on it) when the process dies.
-    blocker = psycopg.connect(_libpq(OWNER_URL))
+    blocker = psycopg.connect(libpq_url(OWNER_URL))
     held = second[1234]
     blocker.execute(
         "INSERT INTO gps_fixes (tenant_id, agent_id, id, recorded_at, point) "
@@ -133,7 +134,7 @@ def test_server_killed_mid_batch_then_retried(server: Server, world: World) -> N
 
     sender = threading.Thread(target=doomed)
     sender.start()
-    with psycopg.connect(_libpq(OWNER_URL), autocommit=True) as watcher:
+    with psycopg.connect(libpq_url(OWNER_URL), autocommit=True) as watcher:
         deadline = time.monotonic() + 30
         while not _backend_waiting_on_our_lock(watcher):
             assert time.monotonic() < deadline, "the batch never reached its INSERT"

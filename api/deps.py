@@ -63,3 +63,11 @@ def require(*roles: str) -> Callable[[Caller], Caller]:
 Staff = Annotated[Caller, Depends(require("admin", "dispatcher"))]
 Admin = Annotated[Caller, Depends(require("admin"))]
 Reader = Annotated[Caller, Depends(require("admin", "dispatcher", "analyst", "agent"))]
+AgentCaller = Annotated[Caller, Depends(require("agent"))]
+
+
+def agent_id_of(caller: Caller) -> int:
+    """The caller's field agent id; a user of role agent without an agent row is refused."""
+    if caller.principal.agent_id is None:
+        raise PermissionDenied("this user is not set up as a field agent")
+    return caller.principal.agent_id

@@ -47,7 +47,7 @@ def _field_path(loc: tuple[Any, ...]) -> str:
 async def _campo_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, CampoError)
     status = next((s for kind, s in STATUS.items() if isinstance(exc, kind)), 400)
-    fields = [{"field": exc.field, "message": exc.message}] if exc.field else []
+    fields = [{"field": field, "message": message} for field, message in exc.problems]
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     return JSONResponse(error_body(exc.code, exc.message, fields), status, headers=headers)
 

@@ -11,7 +11,7 @@ from sqlalchemy.exc import OperationalError
 
 from api import errors
 from api.deps import AnonymousSessionDep
-from api.routers import agents, auth, cases, devices, me, trackers, users
+from api.routers import agents, auth, cases, devices, me, trackers, users, visits
 from api.schemas import Health
 from geo.db import tenant_session
 from geo.health import database_versions
@@ -34,7 +34,7 @@ def create_app() -> FastAPI:
         description="Field collections on PostGIS: portfolios, agents, verified visits, trails.",
     )
     errors.install(app)
-    for module in (auth, me, cases, agents, devices, users, trackers):
+    for module in (auth, me, visits, cases, agents, devices, users, trackers):
         app.include_router(module.router)
 
     @app.get("/health", response_model=Health, tags=["health"])

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from geo.agents import AgentView
 from geo.cases import CaseView
+from geo.visits import VisitView
 
 MAX_ID = 2**63 - 1
 Id = Annotated[int, Field(ge=1, le=MAX_ID, description="A row id (64-bit).")]
@@ -217,3 +218,106 @@ class DayOut(BaseModel):
     agent: AgentOut
     tracking: TrackingOut
     cases: list[CaseOut]
+
+
+class CheckinIn(Strict):
+    id: str = Field(description="The check-in's UUID from the phone (idempotency key).")
+    case_id: Id
+    fix: dict[str, Any] = Field(description="A fix, as in /v1/me/sync")
+    checked_in_at: str | None = Field(None, description="ISO 8601 with offset; default: now")
+
+
+class Reason(BaseModel):
+    code: str
+    message: str
+
+
+class CheckinOut(BaseModel):
+    visit_id: int
+    verdict: Literal["accepted", "review", "rejected"]
+    distance_m: float
+    radius_m: float | None
+    accuracy_m: float | None
+    reasons: list[Reason]
+    dwell_s: float | None = None
+
+
+class QuestionnaireRef(Strict):
+    key: str
+    version: Annotated[int, Field(ge=1)]
+
+
+class OutcomeIn(Strict):
+    id: str = Field(description="The outcome's UUID from the phone (idempotency key).")
+    outcome: Literal["contact", "no_one_home", "wrong_address", "moved", "refused",
+                     "promise_to_pay", "paid"]  # fmt: skip
+    questionnaire: QuestionnaireRef
+    answers: dict[str, Any] = {}
+    checkout_at: str | None = Field(None, description="ISO 8601 with offset; default: now")
+
+
+class OutcomeOut(BaseModel):
+    visit_id: int
+    status: str
+    outcome: str
+    promise_id: int | None
+    notified: bool
+
+
+class VisitOut(BaseModel):
+    id: int
+    case_id: int
+    agent_id: int
+    status: str
+    verdict: str
+    reasons: list[Reason]
+    checkin_at: datetime
+    location: Point
+    accuracy_m: float | None
+    distance_m: float
+    radius_m: float | None
+    dwell_s: float | None
+    outcome: str | None
+    answers: dict[str, Any] | None
+    checkout_at: datetime | None
+    promise_amount_cop: float | None
+    promise_due_date: date | None
+
+    @classmethod
+    def of(cls, v: VisitView) -> VisitOut:
+        fields = {k: getattr(v, k) for k in cls.model_fields if k != "location"}
+        return cls(location=Point(coordinates=(v.lon, v.lat)), **fields)
+
+
+class PolygonIn(Strict):
+    type: Literal["Polygon"]
+    coordinates: Annotated[
+        list[Annotated[list[tuple[Lon, Lat]], Field(min_length=4, max_length=500)]],
+        Field(min_length=1, max_length=20),
+    ]
+
+
+class GeofenceIn(Strict):
+    radius_m: Annotated[float | None, Field(gt=0, le=2000)] = None
+    polygon: PolygonIn | None = None
+
+
+class GeofenceOut(BaseModel):
+    case_id: int
+    address_id: int
+    radius_m: float | None
+    polygon: dict[str, Any] | None
+    tenant_default: bool
+
+
+class QuestionnaireIn(Strict):
+    key: Annotated[str, Field(pattern="^[a-z0-9_-]{2,40}$")]
+    definition: dict[str, Any]
+
+
+class QuestionnaireOut(BaseModel):
+    id: int
+    key: str
+    version: int
+    title: str
+    definition: dict[str, Any]

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from geo.errors import AuthenticationFailed, Conflict, InvalidInput, NotFound
 from geo.models import ROLES, Agent, Tenant, User
+from geo.questionnaires import ensure_default_questionnaire
 
 _hasher = PasswordHasher()
 # Verifying against a real hash when the user does not exist keeps the timing the same, so the
@@ -27,6 +28,7 @@ DEFAULT_TENANT_SETTINGS: dict[str, Any] = {
     "timezone": "America/Bogota",
     "locale": "es-CO",
     "geofence_radius_m": 75,
+    "notify_emails": [],
 }
 
 
@@ -59,6 +61,7 @@ def create_tenant(session: Session, *, slug: str, name: str) -> Tenant:
         raise InvalidInput(
             "slug must be 2-63 lowercase letters, digits or dashes", field="slug"
         ) from exc
+    ensure_default_questionnaire(session, tenant_id=tenant.id)
     return tenant
 
 

@@ -8,10 +8,18 @@ class CampoError(Exception):
 
     code = "error"
 
-    def __init__(self, message: str, field: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        field: str | None = None,
+        *,
+        problems: list[tuple[str, str]] | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.field = field
+        self.problems = problems or ([(field, message)] if field else [])
+        """Every (field, message) at fault, when there are several."""
 
 
 class NotFound(CampoError):

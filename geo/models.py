@@ -10,7 +10,7 @@ EPSG:9377 by the queries that need them.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, time
+from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
@@ -20,6 +20,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Computed,
+    Date,
     DateTime,
     Float,
     ForeignKeyConstraint,
@@ -52,6 +53,10 @@ CASE_STATUSES = ("open", "paid", "agreement", "written_off", "withdrawn")
 GEOCODE_QUALITIES = ("provided", "grid", "manual", "none")
 ZONE_KINDS = ("territory", "no_go")
 VERDICTS = ("accepted", "review", "rejected")
+VISIT_STATUSES = ("open", "completed", "rejected")
+QUESTION_TYPES = (
+    "text", "integer", "decimal", "select_one", "select_many", "date", "photo", "geopoint",
+)  # fmt: skip
 TRACKER_PROTOCOLS = ("osmand", "owntracks")
 FIX_SOURCES = ("app", *TRACKER_PROTOCOLS)
 OUTCOMES = (
@@ -313,12 +318,35 @@ class Visit(Base):
     answers: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     checkout_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    status: Mapped[str] = mapped_column(Text, server_default=text("'open'"))
+    checkin_fix_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    checkin_dwell_s: Mapped[float | None] = mapped_column(Float)
+    questionnaire_id: Mapped[int | None] = mapped_column(BigInteger)
+    outcome_client_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (
         ForeignKeyConstraint(["tenant_id"], ["tenants.id"], ondelete="CASCADE"),
         ForeignKeyConstraint(["tenant_id", "case_id"], ["cases.tenant_id", "cases.id"]),
         ForeignKeyConstraint(["tenant_id", "agent_id"], ["agents.tenant_id", "agents.id"]),
+        ForeignKeyConstraint(
+            ["tenant_id", "questionnaire_id"], ["questionnaires.tenant_id", "questionnaires.id"]
+        ),
         UniqueConstraint("tenant_id", "agent_id", "client_id"),
+        CheckConstraint(_one_of("status", VISIT_STATUSES), name="status"),
+        CheckConstraint(
+            "status <> 'completed' OR (outcome IS NOT NULL AND checkout_at IS NOT NULL)",
+            name="completed_has_outcome",
+        ),
+        # One open visit per agent and case: a second check-in must not open another.
+        Index(
+            "ix_visits_one_open",
+            "tenant_id",
+            "agent_id",
+            "case_id",
+            unique=True,
+            postgresql_where=text("status = 'open'"),
+        ),
         CheckConstraint(_one_of("verdict", VERDICTS), name="verdict"),
         CheckConstraint(f"outcome IS NULL OR {_one_of('outcome', OUTCOMES)}", name="outcome"),
         CheckConstraint("checkout_at IS NULL OR checkout_at >= checkin_at", name="checkout"),
@@ -394,6 +422,81 @@ class AgentPosition(Base):
     )
 
 
+class Questionnaire(Base):
+    """A versioned questionnaire definition (JSON); a version, once used, never changes."""
+
+    __tablename__ = "questionnaires"
+
+    tenant_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    key: Mapped[str] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(Text)
+    definition: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id"], ["tenants.id"], ondelete="CASCADE"),
+        UniqueConstraint("tenant_id", "key", "version"),
+        CheckConstraint("version > 0", name="version_positive"),
+    )
+
+
+class Promise(Base):
+    """A promise to pay made during a visit, to be matched against payments."""
+
+    __tablename__ = "promises"
+
+    tenant_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    visit_id: Mapped[int] = mapped_column(BigInteger)
+    case_id: Mapped[int] = mapped_column(BigInteger)
+    amount_cop: Mapped[Decimal] = mapped_column(Numeric(16, 2))
+    due_date: Mapped[date] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id"], ["tenants.id"], ondelete="CASCADE"),
+        ForeignKeyConstraint(["tenant_id", "visit_id"], ["visits.tenant_id", "visits.id"]),
+        ForeignKeyConstraint(["tenant_id", "case_id"], ["cases.tenant_id", "cases.id"]),
+        UniqueConstraint("tenant_id", "visit_id"),
+        CheckConstraint("amount_cop > 0", name="amount_positive"),
+        Index("ix_promises_tenant_id_case_id_due_date", "tenant_id", "case_id", "due_date"),
+    )
+
+
+class OutboxMessage(Base):
+    """An e-mail to send, written in the same transaction as the event it announces.
+
+    Unique per (visit, kind), so a completed visit is announced once; the worker sends it and
+    retries with back-off while the SMTP server is away.
+    """
+
+    __tablename__ = "outbox"
+
+    tenant_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    kind: Mapped[str] = mapped_column(Text)
+    visit_id: Mapped[int] = mapped_column(BigInteger)
+    recipients: Mapped[list[str]] = mapped_column(ARRAY(Text))
+    status: Mapped[str] = mapped_column(Text, server_default=text("'pending'"))
+    attempts: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    next_attempt_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id"], ["tenants.id"], ondelete="CASCADE"),
+        ForeignKeyConstraint(["tenant_id", "visit_id"], ["visits.tenant_id", "visits.id"]),
+        UniqueConstraint("tenant_id", "kind", "visit_id"),
+        CheckConstraint("status IN ('pending', 'sent')", name="status"),
+        Index("ix_outbox_due", "next_attempt_at", postgresql_where=text("status = 'pending'")),
+    )
+
+
 TENANT_TABLES: tuple[str, ...] = (
     "users",
     "agents",
@@ -405,5 +508,8 @@ TENANT_TABLES: tuple[str, ...] = (
     "visits",
     "devices",
     "agent_positions",
+    "questionnaires",
+    "promises",
+    "outbox",
 )
 """Tables scoped by ``tenant_id`` (``tenants`` is scoped by its own ``id``)."""

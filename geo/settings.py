@@ -30,6 +30,13 @@ class Settings(BaseSettings):
     jwt_secret: str = _DEFAULT_SECRET
     jwt_ttl_minutes: Annotated[int, Field(gt=0, le=7 * 24 * 60)] = 12 * 60
     public_base_url: str = "http://127.0.0.1:8000"
+    smtp_host: str = "127.0.0.1"
+    smtp_port: Annotated[int, Field(ge=1, le=65535)] = 25
+    smtp_security: Annotated[str, Field(pattern="^(none|starttls|ssl)$")] = "none"
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_timeout_s: Annotated[float, Field(gt=0)] = 10.0
+    mail_from: str = "campo <no-reply@campo.local>"
     gps_retention_days: Annotated[int, Field(ge=31)] = 400
     """GPS history kept by ``campo gps prune`` (partitions are shared by all tenants)."""
 

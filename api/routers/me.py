@@ -6,17 +6,18 @@ import json
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.deps import Caller, require
+from api.deps import AgentCaller, agent_id_of
 from api.schemas import AgentOut, CaseOut, DayOut, TrackingOut
 from geo.bundle import day_bundle
-from geo.errors import PermissionDenied
-from geo.telemetry import MAX_BATCH, ItemResult, sync_fixes
+from geo.sync import sync_batch
+from geo.telemetry import MAX_BATCH, ItemResult
+
+MAX_ITEMS = 500
 
 router = APIRouter(prefix="/v1/me", tags=["field app"])
-AgentCaller = Annotated[Caller, Depends(require("agent"))]
 
 
 class SyncIn(BaseModel):
@@ -26,6 +27,16 @@ class SyncIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     fixes: Annotated[list[Any], Field(max_length=MAX_BATCH)] = []
+    checkins: Annotated[
+        list[Any],
+        Field(max_length=MAX_ITEMS, description="As POST /v1/visits/check-in, with "
+              "checked_in_at: verified against the fixes of this batch and earlier ones."),
+    ] = []  # fmt: skip
+    outcomes: Annotated[
+        list[Any],
+        Field(max_length=MAX_ITEMS, description="As POST /v1/visits/{id}/outcome, naming the "
+              "visit by its check-in: checkin_id."),
+    ] = []  # fmt: skip
 
 
 class ItemOut(BaseModel):
@@ -38,12 +49,10 @@ class ItemOut(BaseModel):
 
 class SyncOut(BaseModel):
     fixes: list[ItemOut]
-
-
-def _agent_id(caller: Caller) -> int:
-    if caller.principal.agent_id is None:
-        raise PermissionDenied("this user is not set up as a field agent")
-    return caller.principal.agent_id
+    checkins: list[dict[str, Any]] = Field(
+        description="The check-in answer (verdict, reasons...) with status done, or rejected"
+    )
+    outcomes: list[dict[str, Any]]
 
 
 @router.get("/day", response_model=DayOut)
@@ -53,7 +62,7 @@ def day(
 ) -> DayOut:
     """The day bundle: open cases and the tracking settings the app must apply."""
     bundle = day_bundle(
-        caller.session, tenant_id=caller.tenant_id, agent_id=_agent_id(caller), day=on
+        caller.session, tenant_id=caller.tenant_id, agent_id=agent_id_of(caller), day=on
     )
     return DayOut(
         date=bundle.date, agent=AgentOut.of(bundle.agent),
@@ -64,16 +73,15 @@ def day(
 
 @router.post("/sync", response_model=SyncOut, response_model_exclude_none=True)
 def sync(caller: AgentCaller, batch: SyncIn) -> Response:
-    results = sync_fixes(
-        caller.session,
-        tenant_id=caller.tenant_id,
-        agent_id=_agent_id(caller),
-        items=batch.fixes,
-    )
+    result = sync_batch(
+        caller.session, tenant_id=caller.tenant_id, agent_id=agent_id_of(caller),
+        fixes=batch.fixes, checkins=batch.checkins, outcomes=batch.outcomes,
+    )  # fmt: skip
     # Up to 5,000 items: written directly (same shape as SyncOut) instead of validating a
     # model per item, which cost as much as storing them.
-    items = [_item(r) for r in results]
-    return Response(json.dumps({"fixes": items}), media_type="application/json")
+    body = {"fixes": [_item(r) for r in result.fixes], "checkins": result.checkins,
+            "outcomes": result.outcomes}  # fmt: skip
+    return Response(json.dumps(body), media_type="application/json")
 
 
 def _item(result: ItemResult) -> dict[str, str | None]:

@@ -1,0 +1,105 @@
+"""Visits: verified check-ins, outcomes, geofences and questionnaires."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, status
+
+from api.deps import Admin, AgentCaller, Reader, Staff, agent_id_of
+from api.schemas import (
+    MAX_ID,
+    CheckinIn,
+    CheckinOut,
+    GeofenceIn,
+    GeofenceOut,
+    OutcomeIn,
+    OutcomeOut,
+    QuestionnaireIn,
+    QuestionnaireOut,
+    VisitOut,
+)
+from geo.checkin import check_in
+from geo.geofences import get_geofence, set_geofence
+from geo.questionnaires import create_questionnaire, list_questionnaires
+from geo.visits import get_visit, list_visits, record_outcome
+
+router = APIRouter(tags=["visits"])
+RowId = Annotated[int, Path(ge=1, le=MAX_ID)]
+
+
+@router.post("/v1/visits/check-in", response_model=CheckinOut, status_code=status.HTTP_201_CREATED)
+def checkin(caller: AgentCaller, body: CheckinIn) -> CheckinOut:
+    """Verify that the agent is at the case's address; the same ``id`` again returns the first
+    answer."""
+    result = check_in(caller.session, tenant_id=caller.tenant_id, agent_id=agent_id_of(caller),
+                      client_id=body.id, case_id=body.case_id, raw_fix=body.fix,
+                      checked_in_at=body.checked_in_at)  # fmt: skip
+    return CheckinOut.model_validate(result, from_attributes=True)
+
+
+@router.post("/v1/visits/{visit_id}/outcome", response_model=OutcomeOut)
+def outcome(caller: AgentCaller, visit_id: RowId, body: OutcomeIn) -> OutcomeOut:
+    """Close an open visit: outcome code, answers to the questionnaire version used, checkout."""
+    result = record_outcome(caller.session, tenant_id=caller.tenant_id,
+                            agent_id=agent_id_of(caller), visit_id=visit_id,
+                            body=body.model_dump(mode="json"))  # fmt: skip
+    return OutcomeOut.model_validate(result, from_attributes=True)
+
+
+def _own(caller: Reader) -> int | None:
+    return agent_id_of(caller) if caller.principal.role == "agent" else None
+
+
+@router.get("/v1/visits", response_model=list[VisitOut])
+def visits(
+    caller: Reader,
+    agent_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    case_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: Annotated[int, Query(ge=1, le=5000)] = 500,
+) -> list[VisitOut]:
+    """Visits, newest first; agents see their own."""
+    rows = list_visits(caller.session, tenant_id=caller.tenant_id,
+                       agent_id=_own(caller) or agent_id, case_id=case_id, since=since,
+                       until=until, limit=limit)  # fmt: skip
+    return [VisitOut.of(v) for v in rows]
+
+
+@router.get("/v1/visits/{visit_id}", response_model=VisitOut)
+def visit(caller: Reader, visit_id: RowId) -> VisitOut:
+    found = get_visit(caller.session, tenant_id=caller.tenant_id, visit_id=visit_id,
+                      agent_id=_own(caller))  # fmt: skip
+    return VisitOut.of(found)
+
+
+@router.get("/v1/cases/{case_id}/geofence", response_model=GeofenceOut)
+def geofence(caller: Staff, case_id: RowId) -> GeofenceOut:
+    view = get_geofence(caller.session, tenant_id=caller.tenant_id, case_id=case_id)
+    return GeofenceOut.model_validate(view, from_attributes=True)
+
+
+@router.put("/v1/cases/{case_id}/geofence", response_model=GeofenceOut)
+def change_geofence(caller: Staff, case_id: RowId, body: GeofenceIn) -> GeofenceOut:
+    """A circle (``radius_m``) or a polygon (GeoJSON, [lon, lat]); neither: tenant default."""
+    polygon = None if body.polygon is None else body.polygon.model_dump()
+    view = set_geofence(caller.session, tenant_id=caller.tenant_id, case_id=case_id,
+                        radius_m=body.radius_m, polygon=polygon)  # fmt: skip
+    return GeofenceOut.model_validate(view, from_attributes=True)
+
+
+@router.get("/v1/questionnaires", response_model=list[QuestionnaireOut])
+def questionnaires(caller: Reader) -> list[QuestionnaireOut]:
+    rows = list_questionnaires(caller.session, tenant_id=caller.tenant_id)
+    return [QuestionnaireOut.model_validate(q, from_attributes=True) for q in rows]
+
+
+@router.post("/v1/questionnaires", response_model=QuestionnaireOut,
+             status_code=status.HTTP_201_CREATED)  # fmt: skip
+def new_questionnaire(caller: Admin, body: QuestionnaireIn) -> QuestionnaireOut:
+    """A new version of ``key`` (the first, or the next); earlier versions stay valid."""
+    view = create_questionnaire(caller.session, tenant_id=caller.tenant_id, key=body.key,
+                                definition=body.definition)  # fmt: skip
+    return QuestionnaireOut.model_validate(view, from_attributes=True)

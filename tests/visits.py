@@ -1,0 +1,54 @@
+"""Helpers for the visit tests: points at known distances from a case's address."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+from fastapi.testclient import TestClient
+from pyproj import Geod
+
+from tests.conftest import World
+from tests.gps import app_fix
+
+GEOD = Geod(ellps="WGS84")
+HOME = (-74.0589, 4.6565)  # the address of world.case_ids[0] (Calle 72 # 10-34)
+
+
+def near(metres: float, azimuth: float = 90.0) -> tuple[float, float]:
+    """(lon, lat) ``metres`` from HOME towards ``azimuth`` degrees, on the spheroid."""
+    lon, lat, _ = GEOD.fwd(HOME[0], HOME[1], azimuth, metres)
+    return float(lon), float(lat)
+
+
+def fix_at(
+    at: datetime, metres: float = 0.0, azimuth: float = 90.0, **extra: Any
+) -> dict[str, Any]:
+    lon, lat = near(metres, azimuth)
+    return app_fix(at, lon=lon, lat=lat, **{"accuracy_m": 8.0, **extra})
+
+
+def check_in(
+    client: TestClient,
+    world: World,
+    fix: dict[str, Any],
+    *,
+    after_s: float = 20,
+    case: int = 0,
+    checkin_id: str | None = None,
+) -> Any:
+    at = datetime.fromisoformat(fix["recorded_at"]) + timedelta(seconds=after_s)
+    body = {
+        "id": checkin_id or str(uuid.uuid4()),
+        "case_id": world.case_ids[case],
+        "fix": fix,
+        "checked_in_at": at.isoformat(),
+    }
+    return client.post("/v1/visits/check-in", json=body, headers=world.auth("agent"))
+
+
+def sync(client: TestClient, world: World, **batch: Any) -> Any:
+    answer = client.post("/v1/me/sync", json=batch, headers=world.auth("agent"))
+    assert answer.status_code == 200, answer.text
+    return answer.json()

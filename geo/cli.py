@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+import time as clock
 from datetime import time
 from pathlib import Path
 from typing import Annotated
@@ -19,6 +20,7 @@ from geo.agents import create_agent
 from geo.db import owner_session, tenant_session
 from geo.errors import CampoError
 from geo.importer import ImportReport, import_cases
+from geo.mailer import deliver_due
 from geo.models import User
 from geo.partitions import ensure_gps_partitions, prune_gps_partitions
 from geo.settings import get_settings
@@ -30,9 +32,10 @@ agent_app = typer.Typer(no_args_is_help=True, help="Field agents of a tenant.")
 import_app = typer.Typer(no_args_is_help=True, help="Bulk imports from CSV.")
 demo_app = typer.Typer(no_args_is_help=True, help="The Bogotá demo tenant.")
 gps_app = typer.Typer(no_args_is_help=True, help="GPS storage maintenance.")
+mail_app = typer.Typer(no_args_is_help=True, help="The e-mail outbox.")
 for sub, name in (
     (tenant_app, "tenant"), (user_app, "user"), (agent_app, "agent"),
-    (import_app, "import"), (demo_app, "demo"), (gps_app, "gps"),
+    (import_app, "import"), (demo_app, "demo"), (gps_app, "gps"), (mail_app, "mail"),
 ):  # fmt: skip
     app.add_typer(sub, name=name)
 
@@ -208,6 +211,26 @@ def gps_prune(
     for partition in dropped:
         typer.echo(f"{verb} {partition.name} ({partition.starts:%Y-%m})")
     typer.echo(f"{len(dropped)} partitions {verb} (keeping {keep} days)")
+
+
+@mail_app.command("send")
+def mail_send() -> None:
+    """Send the e-mails that are due, once."""
+    report = deliver_due()
+    retried = " (they will be retried)" if report.failed else ""
+    typer.echo(f"{report.sent} sent, {report.failed} failed{retried}")
+
+
+@mail_app.command("worker")
+def mail_worker(
+    interval: Annotated[float, typer.Option(min=1, help="Seconds between passes.")] = 10,
+) -> None:
+    """Send due e-mails until stopped (Ctrl-C); failures wait and are retried with back-off."""
+    while True:
+        report = deliver_due()
+        if report.sent or report.failed:
+            console.print(f"{report.sent} sent, {report.failed} failed")
+        clock.sleep(interval)
 
 
 @app.command()

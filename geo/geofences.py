@@ -33,7 +33,7 @@ class GeofenceView:
 _READ = text(
     """
     SELECT c.id AS case_id, a.id AS address_id, a.geofence_radius_m,
-           ST_AsGeoJSON(a.geofence, 7)::jsonb AS polygon, a.point IS NOT NULL AS located
+           ST_AsGeoJSON(a.geofence, 7)::jsonb AS polygon
     FROM cases c JOIN addresses a ON a.tenant_id = c.tenant_id AND a.id = c.address_id
     WHERE c.tenant_id = :tenant_id AND c.id = :case_id
     """
@@ -83,8 +83,9 @@ def set_geofence(
             raise InvalidInput("the polygon is larger than 1 km²", "polygon")
     updated = session.execute(
         text(
-            "UPDATE addresses SET geofence_radius_m = :radius, geofence = CASE WHEN CAST(:g AS text) IS NULL "
-            "THEN NULL ELSE ST_SetSRID(ST_GeomFromGeoJSON(CAST(:g AS text)), 4326) END "
+            "UPDATE addresses SET geofence_radius_m = :radius, geofence = CASE WHEN "
+            "CAST(:g AS text) IS NULL THEN NULL "
+            "ELSE ST_SetSRID(ST_GeomFromGeoJSON(CAST(:g AS text)), 4326) END "
             "WHERE tenant_id = :tenant_id AND id = :address_id"
         ),
         {"radius": radius_m, "g": geojson, "tenant_id": tenant_id,

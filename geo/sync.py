@@ -73,7 +73,9 @@ def sync_batch(
                                     checkin_id=item.get("checkin_id"))  # fmt: skip
         result = record_outcome(session, tenant_id=tenant_id, agent_id=agent_id,
                                 visit_id=visit_id, body=dict(item), now=now)  # fmt: skip
-        return asdict(result)
+        answer = asdict(result)
+        answer["visit_status"] = answer.pop("status")  # "status" is the item's own
+        return answer
 
     return SyncResult(
         fixes=fix_results,

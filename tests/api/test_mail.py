@@ -1,0 +1,117 @@
+"""The completion e-mail through a real SMTP server on loopback (aiosmtpd), down and back."""
+
+from __future__ import annotations
+
+import socket
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+
+from geo.db import owner_session, tenant_session
+from geo.mailer import deliver_due
+from geo.settings import Settings
+from tests.conftest import World
+from tests.gps import on_shift
+from tests.visits import check_in, fix_at
+
+
+class Inbox:
+    """An SMTP handler keeping what it receives."""
+
+    def __init__(self) -> None:
+        self.received: list[tuple[list[str], EmailMessage]] = []
+
+    async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:  # noqa: N802
+        parsed = message_from_bytes(envelope.content, policy=policy.default)
+        assert isinstance(parsed, EmailMessage)
+        self.received.append((list(envelope.rcpt_tos), parsed))
+        return "250 Message accepted"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[Inbox, Controller, Settings]]:
+    inbox, port = Inbox(), _free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    yield inbox, controller, Settings(smtp_host="127.0.0.1", smtp_port=port, smtp_timeout_s=3,
+                                      mail_from="campo <avisos@campo.test>")  # fmt: skip
+    if getattr(controller, "_thread", None) is not None:
+        controller.stop()
+
+
+def _complete_a_visit(client: TestClient, world: World) -> int:
+    with tenant_session(world.tenant_id) as session:
+        session.execute(text("UPDATE tenants SET settings = settings || "
+                             "'{\"notify_emails\": [\"jefe@alfa.co\", \"riesgo@alfa.co\"]}'"))  # fmt: skip
+    visit_id = check_in(client, world, fix_at(on_shift(), 12)).json()["visit_id"]
+    due = (on_shift().date() + timedelta(days=7)).isoformat()
+    answer = client.post(f"/v1/visits/{visit_id}/outcome", headers=world.auth("agent"), json={
+        "id": str(uuid.uuid4()), "outcome": "promise_to_pay",
+        "questionnaire": {"key": "cobranza", "version": 1},
+        "answers": {"contact_made": "si", "who_answered": "titular", "promise_amount": 350000,
+                    "promise_date": due, "comments": "Pagará <b>el lunes</b>"},
+        "checkout_at": on_shift(minute=18).isoformat()})  # fmt: skip
+    assert answer.json()["notified"] is True, answer.text
+    return int(visit_id)
+
+
+def _outbox() -> Any:
+    with owner_session() as session:
+        return session.execute(text("SELECT status, attempts, next_attempt_at, last_error "
+                                    "FROM outbox")).one()  # fmt: skip
+
+
+def test_the_email_waits_for_the_server_then_arrives_once(
+    client: TestClient, world: World, smtp: tuple[Inbox, Controller, Settings]
+) -> None:
+    inbox, controller, settings = smtp
+    _complete_a_visit(client, world)
+    now = datetime.now(UTC)
+    down = deliver_due(now=now, settings=settings)  # nothing listens on the port yet
+    assert (down.sent, down.failed) == (0, 1)
+    status, attempts, next_attempt, error = _outbox()
+    assert (status, attempts) == ("pending", 1)
+    assert next_attempt > now
+    assert "Connection" in error or "refused" in error.lower()
+    controller.start()
+    assert deliver_due(now=now, settings=settings).sent == 0  # still backing off
+    assert deliver_due(now=now + timedelta(minutes=5), settings=settings).sent == 1
+    assert deliver_due(now=now + timedelta(hours=2), settings=settings).sent == 0  # never twice
+    assert _outbox()[0] == "sent"
+    ((rcpts, message),) = inbox.received
+    assert sorted(rcpts) == ["jefe@alfa.co", "riesgo@alfa.co"]
+    assert message["Subject"] == "Visita promesa de pago: Ana Gómez (ALFA-1)"
+    assert message["From"] == "campo <avisos@campo.test>"
+    plain = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    html = message.get_body(("html",)).get_content()  # type: ignore[union-attr]
+    for expected in ("Gestor: agent alfa (G1)", "Ana Gómez — CC 1001", "Calle 72 # 10-34",
+                     "Resultado: Promesa de pago", "Marcación: aceptada, a 12 m (geocerca de 75 m)",
+                     "Tiempo en sitio: 18 min", "- Monto prometido (COP): 350000",
+                     "openstreetmap.org/?mlat=4.65"):  # fmt: skip
+        assert expected in plain, expected
+    assert "Pagará &lt;b&gt;el lunes&lt;/b&gt;" in html  # answers are escaped in HTML
+    assert "<table>" in html
+
+
+def test_no_recipients_no_message(client: TestClient, world: World) -> None:
+    visit_id = check_in(client, world, fix_at(on_shift(), 12)).json()["visit_id"]
+    answer = client.post(f"/v1/visits/{visit_id}/outcome", headers=world.auth("agent"), json={
+        "id": str(uuid.uuid4()), "outcome": "no_one_home",
+        "questionnaire": {"key": "cobranza", "version": 1}, "answers": {"contact_made": "no"}})  # fmt: skip
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["notified"] is False
+    with owner_session() as session:
+        assert session.scalar(text("SELECT count(*) FROM outbox")) == 0

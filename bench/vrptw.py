@@ -50,7 +50,8 @@ class Instance:
     @property
     def distance(self) -> NDArray[np.float64]:
         diff = self.xy[:, None, :] - self.xy[None, :, :]
-        return np.sqrt((diff**2).sum(axis=2))
+        distance: NDArray[np.float64] = np.sqrt((diff**2).sum(axis=2))
+        return distance
 
 
 def read_solomon(path: Path) -> Instance:
@@ -111,8 +112,9 @@ def vroom(instance: Instance, budget: float) -> Routes:
         problem.add_vehicle(vr.Vehicle(k, start=0, end=0, capacity=[instance.capacity],
                                        time_window=window(0)))  # fmt: skip
     for i in range(1, len(instance.xy)):
-        problem.add_job(vr.Job(i, location=i, default_service=int(instance.service[i] * SCALE),
-                               delivery=[int(instance.demand[i])], time_windows=[window(i)]))  # fmt: skip
+        job = vr.Job(i, location=i, default_service=int(instance.service[i] * SCALE),
+                     delivery=[int(instance.demand[i])], time_windows=[window(i)])  # fmt: skip
+        problem.add_job(job)
     solution = problem.solve(exploration_level=5, nb_threads=2,
                              timeout=timedelta(seconds=budget))  # fmt: skip
     routes: dict[int, list[int]] = {}

@@ -11,11 +11,12 @@ from sqlalchemy.exc import OperationalError
 
 from api import errors
 from api.deps import AnonymousSessionDep
-from api.routers import agents, auth, cases, devices, me, trackers, users, visits
+from api.routers import agents, auth, cases, devices, me, plans, trackers, users, visits
 from api.schemas import Health
 from geo.db import tenant_session
 from geo.health import database_versions
 from geo.partitions import ensure_gps_partitions
+from geo.plans import fail_interrupted_plans
 
 
 @asynccontextmanager
@@ -23,6 +24,7 @@ async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
     # A long-running server crosses month boundaries: make sure the next months exist.
     with tenant_session(None) as session:
         ensure_gps_partitions(session)
+    fail_interrupted_plans()
     yield
 
 
@@ -34,7 +36,7 @@ def create_app() -> FastAPI:
         description="Field collections on PostGIS: portfolios, agents, verified visits, trails.",
     )
     errors.install(app)
-    for module in (auth, me, visits, cases, agents, devices, users, trackers):
+    for module in (auth, me, visits, cases, agents, plans, devices, users, trackers):
         app.include_router(module.router)
 
     @app.get("/health", response_model=Health, tags=["health"])

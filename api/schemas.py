@@ -321,3 +321,20 @@ class QuestionnaireOut(BaseModel):
     version: int
     title: str
     definition: dict[str, Any]
+
+
+class PlanIn(Strict):
+    date: date
+    budget_s: Annotated[float, Field(gt=0, le=600, description="Solver time budget")] = 30.0
+
+
+class PlanOut(BaseModel):
+    id: int
+    day: date
+    status: Literal["queued", "running", "done", "failed"]
+    progress: float
+    message: str | None
+    budget_s: float
+    stats: dict[str, Any]
+    created_at: datetime
+    finished_at: datetime | None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import getpass
 import time as clock
-from datetime import time
+from datetime import date, time
 from pathlib import Path
 from typing import Annotated
 
@@ -23,6 +23,7 @@ from geo.importer import ImportReport, import_cases
 from geo.mailer import deliver_due
 from geo.models import User
 from geo.partitions import ensure_gps_partitions, prune_gps_partitions
+from geo.plans import create_plan, run_plan
 from geo.settings import get_settings
 
 app = typer.Typer(no_args_is_help=True, help="campo: field collections on PostGIS.")
@@ -211,6 +212,36 @@ def gps_prune(
     for partition in dropped:
         typer.echo(f"{verb} {partition.name} ({partition.starts:%Y-%m})")
     typer.echo(f"{len(dropped)} partitions {verb} (keeping {keep} days)")
+
+
+@app.command("plan")
+def plan_day(
+    tenant: Tenant,
+    day: Annotated[str, typer.Option("--date", help="The day to plan, YYYY-MM-DD.")],
+    budget: Annotated[float, typer.Option(min=1, max=600, help="Solver seconds.")] = 30,
+) -> None:
+    """Plan a day's routes for every active agent, with a progress bar."""
+    try:
+        when = date.fromisoformat(day)
+    except ValueError:
+        raise typer.BadParameter("use YYYY-MM-DD", param_hint="--date") from None
+    tenant_id = _tenant_id(tenant)
+    with tenant_session(tenant_id) as session:
+        plan = create_plan(session, tenant_id=tenant_id, day=when, budget_s=budget)
+    with Progress(console=console) as bar:
+        task = bar.add_task("planificando", total=1.0)
+
+        def report(fraction: float, message: str) -> None:
+            bar.update(task, completed=fraction, description=message)
+
+        done = run_plan(tenant_id, plan.id, progress=report)
+    if done.status != "done":
+        console.print(f"[red]plan {done.id} failed:[/red] {done.message}")
+        raise typer.Exit(code=1)
+    stats = done.stats
+    typer.echo(f"plan {done.id}: {stats['planned']} visits in {stats['routes']} routes, "
+               f"{stats['unplanned']} unplanned; matrix {stats['matrix_s']} s, "
+               f"routing {stats['routing_s']} s, store {stats['store_s']} s")  # fmt: skip
 
 
 @mail_app.command("send")

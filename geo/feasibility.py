@@ -22,6 +22,7 @@ def violations(problem: RoutingProblem, result: RoutingResult) -> list[str]:
             wrong.append(f"route of unknown vehicle {route.vehicle!r}")
             continue
         used[route.vehicle] += 1
+        duration, _distance = problem.matrices(vehicle)
         clock, here, load = vehicle.shift[0], vehicle.start, 0
         for visit in route.visits:
             stop = stops.get(visit.key)
@@ -29,7 +30,7 @@ def violations(problem: RoutingProblem, result: RoutingResult) -> list[str]:
                 wrong.append(f"unknown stop {visit.key!r}")
                 continue
             seen[visit.key] += 1
-            clock = max(clock + int(problem.duration[here, stop.location]), stop.window[0])
+            clock = max(clock + int(duration[here, stop.location]), stop.window[0])
             if clock > stop.window[1]:
                 wrong.append(f"{visit.key!r} reached at {clock}, after its window {stop.window}")
             if not stop.skills <= vehicle.skills:
@@ -37,7 +38,7 @@ def violations(problem: RoutingProblem, result: RoutingResult) -> list[str]:
                              f"has {sorted(vehicle.skills)}")  # fmt: skip
             clock += stop.service
             here, load = stop.location, load + stop.demand
-        clock += int(problem.duration[here, vehicle.end])
+        clock += int(duration[here, vehicle.end])
         if route.visits and clock > vehicle.shift[1]:
             wrong.append(f"{route.vehicle!r} back at {clock}, after its shift {vehicle.shift}")
         if load > vehicle.capacity:

@@ -497,6 +497,99 @@ class OutboxMessage(Base):
     )
 
 
+PLAN_STATUSES = ("queued", "running", "done", "failed")
+
+
+class Plan(Base):
+    """A day's plan: computed in the background, with progress, then its routes and stops."""
+
+    __tablename__ = "plans"
+
+    tenant_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    day: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(Text, server_default=text("'queued'"))
+    progress: Mapped[float] = mapped_column(Float, server_default=text("0"))
+    message: Mapped[str | None] = mapped_column(Text)
+    budget_s: Mapped[float] = mapped_column(Float)
+    stats: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id"], ["tenants.id"], ondelete="CASCADE"),
+        CheckConstraint(_one_of("status", PLAN_STATUSES), name="status"),
+        CheckConstraint("progress BETWEEN 0 AND 1", name="progress_range"),
+        Index("ix_plans_tenant_id_day", "tenant_id", "day"),
+    )
+
+
+class PlanRoute(Base):
+    """One agent's route in a plan, with its street geometry."""
+
+    __tablename__ = "plan_routes"
+
+    tenant_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    plan_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    agent_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    starts_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ends_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    distance_m: Mapped[float] = mapped_column(Float)
+    duration_s: Mapped[float] = mapped_column(Float)
+    geometry: Mapped[WKBElement] = mapped_column(
+        Geometry("LINESTRING", srid=4326, spatial_index=False)
+    )
+
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["tenant_id", "plan_id"], ["plans.tenant_id", "plans.id"], ondelete="CASCADE"
+        ),
+        ForeignKeyConstraint(["tenant_id", "agent_id"], ["agents.tenant_id", "agents.id"]),
+        Index("ix_plan_routes_geometry", "geometry", postgresql_using="gist"),
+    )
+
+
+class PlanStop(Base):
+    """A case in a route, in order, with its estimated arrival and departure."""
+
+    __tablename__ = "plan_stops"
+
+    tenant_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    plan_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    case_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    agent_id: Mapped[int] = mapped_column(BigInteger)
+    seq: Mapped[int] = mapped_column(Integer)
+    eta: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    starts_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    etd: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["tenant_id", "plan_id"], ["plans.tenant_id", "plans.id"], ondelete="CASCADE"
+        ),
+        ForeignKeyConstraint(["tenant_id", "case_id"], ["cases.tenant_id", "cases.id"]),
+        UniqueConstraint("tenant_id", "plan_id", "agent_id", "seq"),
+    )
+
+
+class PlanUnplanned(Base):
+    """A case the plan could not fit, and why."""
+
+    __tablename__ = "plan_unplanned"
+
+    tenant_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    plan_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    case_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    reason: Mapped[str] = mapped_column(Text)
+
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["tenant_id", "plan_id"], ["plans.tenant_id", "plans.id"], ondelete="CASCADE"
+        ),
+        ForeignKeyConstraint(["tenant_id", "case_id"], ["cases.tenant_id", "cases.id"]),
+    )
+
+
 TENANT_TABLES: tuple[str, ...] = (
     "users",
     "agents",
@@ -511,5 +604,9 @@ TENANT_TABLES: tuple[str, ...] = (
     "questionnaires",
     "promises",
     "outbox",
+    "plans",
+    "plan_routes",
+    "plan_stops",
+    "plan_unplanned",
 )
 """Tables scoped by ``tenant_id`` (``tenants`` is scoped by its own ``id``)."""

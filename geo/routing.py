@@ -11,8 +11,8 @@ the skills a stop needs, that stop is out of reach.
 from __future__ import annotations
 
 import time
-from collections.abc import Hashable, Sequence
-from dataclasses import dataclass
+from collections.abc import Hashable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
@@ -45,17 +45,25 @@ class Vehicle:
     capacity: int
     skills: frozenset[str] = frozenset()
     count: int = 1
+    mode: str = ""
+    """Which of the problem's matrices this vehicle travels by (``""``: the default)."""
 
 
 @dataclass(frozen=True)
 class RoutingProblem:
-    """``duration[i, j]`` and ``distance[i, j]`` between locations, integers."""
+    """``duration[i, j]`` and ``distance[i, j]`` between locations, integers; vehicles with a
+    ``mode`` use ``by_mode[mode]`` (duration, distance) instead."""
 
     duration: NDArray[np.int64]
     distance: NDArray[np.int64]
     stops: Sequence[Stop]
     vehicles: Sequence[Vehicle]
     objective: Literal["duration", "distance"] = "duration"
+    by_mode: Mapping[str, tuple[NDArray[np.int64], NDArray[np.int64]]] = field(default_factory=dict)
+
+    def matrices(self, vehicle: Vehicle) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+        """(duration, distance) as ``vehicle`` travels."""
+        return self.by_mode.get(vehicle.mode, (self.duration, self.distance))
 
 
 @dataclass(frozen=True)
@@ -92,15 +100,25 @@ def integer_matrix(values: NDArray[np.float64]) -> NDArray[np.int64]:
     return np.rint(np.minimum(finite, UNREACHABLE)).astype(np.int64)
 
 
-def _profiles(problem: RoutingProblem) -> tuple[list[frozenset[str]], list[NDArray[np.int64]],
-                                               list[NDArray[np.int64]]]:  # fmt: skip
-    """One routing profile per distinct skill set; a stop needing skills the profile lacks
-    is made unreachable in that profile's matrices."""
-    skill_sets = sorted({v.skills for v in problem.vehicles}, key=sorted)
+Profile = tuple[str, frozenset[str]]
+
+
+def _profile(vehicle: Vehicle) -> Profile:
+    return (vehicle.mode, vehicle.skills)
+
+
+def _profiles(
+    problem: RoutingProblem,
+) -> tuple[list[Profile], list[NDArray[np.int64]], list[NDArray[np.int64]]]:
+    """One routing profile per travel mode and skill set; a stop needing skills the profile
+    lacks is made unreachable in that profile's matrices."""
+    profiles = sorted({_profile(v) for v in problem.vehicles}, key=lambda p: (p[0], sorted(p[1])))
     distances, durations = [], []
-    for skills in skill_sets:
+    for mode, skills in profiles:
         barred = [s.location for s in problem.stops if not s.skills <= skills]
-        distance, duration = problem.distance.copy(), problem.duration.copy()
+        base_duration, base_distance = problem.by_mode.get(mode, (problem.duration,
+                                                                  problem.distance))  # fmt: skip
+        distance, duration = base_distance.copy(), base_duration.copy()
         if barred:
             distance[:, barred] = UNREACHABLE
             duration[:, barred] = UNREACHABLE
@@ -108,7 +126,7 @@ def _profiles(problem: RoutingProblem) -> tuple[list[frozenset[str]], list[NDArr
             np.fill_diagonal(duration, 0)
         distances.append(distance)
         durations.append(duration)
-    return skill_sets, distances, durations
+    return profiles, distances, durations
 
 
 def solve_routes(problem: RoutingProblem, *, budget_s: float, seed: int = 0) -> RoutingResult:
@@ -127,14 +145,14 @@ def solve_routes(problem: RoutingProblem, *, budget_s: float, seed: int = 0) -> 
                      required=s.required)
         for s in problem.stops
     ]  # fmt: skip
-    skill_sets, distances, durations = _profiles(problem)
+    profiles, distances, durations = _profiles(problem)
     by_distance = problem.objective == "distance"
     types = [
         pyvrp.VehicleType(
             num_available=v.count, capacity=[v.capacity], start_depot=depot_of[v.start],
             end_depot=depot_of[v.end], tw_early=v.shift[0], tw_late=v.shift[1],
             unit_distance_cost=1 if by_distance else 0, unit_duration_cost=0 if by_distance else 1,
-            profile=skill_sets.index(v.skills),
+            profile=profiles.index(_profile(v)),
         )
         for v in problem.vehicles
     ]  # fmt: skip

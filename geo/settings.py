@@ -7,6 +7,7 @@ notebooks can build one explicitly and nothing depends on ambient state.
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 from typing import Annotated
 
 from pydantic import AliasChoices, Field, PostgresDsn, model_validator
@@ -38,6 +39,8 @@ class Settings(BaseSettings):
     smtp_timeout_s: Annotated[float, Field(gt=0)] = 10.0
     mail_from: str = "campo <no-reply@campo.local>"
     gps_retention_days: Annotated[int, Field(ge=31)] = 400
+    cache_dir: Path = Path(".cache/campo")
+    """Built street networks (per extract and travel mode) are kept here."""
     """GPS history kept by ``campo gps prune`` (partitions are shared by all tenants)."""
 
     @model_validator(mode="after")

@@ -36,6 +36,8 @@ _CAR_KPH = {
 }  # fmt: skip
 _FOOT_ONLY = {"footway", "pedestrian", "path", "steps", "cycleway", "corridor", "bridleway"}
 _NO_FOOT = {"motorway", "motorway_link", "trunk", "trunk_link"}
+CACHE_FORMAT = 2
+"""Bumped whenever how a network is built changes, so old cached builds are not reused."""
 MOTORBIKE_FACTOR = 1.15
 """Motorbikes filter through traffic: a little faster than cars on the same street."""
 
@@ -148,13 +150,15 @@ def highways_xml(source: Path, cache_dir: Path) -> Path:
 def load_network(source: Path, *, mode: str, cache_dir: Path) -> StreetNetwork:
     """The street network of an OSM extract (PBF or XML) for a mode, built once and cached."""
     digest = hashlib.sha256(source.read_bytes()).hexdigest()[:16]
-    cached = cache_dir / f"{source.stem}.{mode}.{digest}.pickle"
+    cached = cache_dir / f"{source.stem}.{mode}.{digest}.v{CACHE_FORMAT}.pickle"
     if cached.exists():
         with cached.open("rb") as handle:
             network: StreetNetwork = pickle.load(handle)  # noqa: S301 - our own cache file
         return network
     xml = highways_xml(source, cache_dir)
     graph = ox.graph_from_xml(xml, bidirectional=mode == "walk", simplify=True, retain_all=False)
+    # Only where one can both arrive and leave: an extract's edge cuts one-way streets off.
+    graph = ox.truncate.largest_component(graph, strongly=True)
     network = from_graph(graph, mode=mode)
     cache_dir.mkdir(parents=True, exist_ok=True)
     with cached.open("wb") as handle:

@@ -1,0 +1,43 @@
+"""Daily plans: create one (computed in the background), poll it, fetch it as GeoJSON."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, BackgroundTasks, Path, Query, status
+
+from api.deps import Staff
+from api.schemas import MAX_ID, PlanIn, PlanOut
+from geo.plans import create_plan, get_plan, list_plans, plan_geojson, run_in_background
+
+router = APIRouter(prefix="/v1/plans", tags=["plans"])
+PlanId = Annotated[int, Path(ge=1, le=MAX_ID)]
+
+
+@router.post("", response_model=PlanOut, status_code=status.HTTP_202_ACCEPTED)
+def new_plan(caller: Staff, body: PlanIn, later: BackgroundTasks) -> PlanOut:
+    """Queue a plan for a day; poll ``GET /v1/plans/{id}`` for its progress."""
+    plan = create_plan(caller.session, tenant_id=caller.tenant_id, day=body.date,
+                       budget_s=body.budget_s)  # fmt: skip
+    # Runs after the answer is sent, so after the plan row is committed.
+    later.add_task(run_in_background, caller.tenant_id, plan.id)
+    return PlanOut.model_validate(plan, from_attributes=True)
+
+
+@router.get("", response_model=list[PlanOut])
+def plans(caller: Staff, day: Annotated[date | None, Query(alias="date")] = None) -> list[PlanOut]:
+    rows = list_plans(caller.session, tenant_id=caller.tenant_id, day=day)
+    return [PlanOut.model_validate(p, from_attributes=True) for p in rows]
+
+
+@router.get("/{plan_id}", response_model=PlanOut)
+def plan(caller: Staff, plan_id: PlanId) -> PlanOut:
+    found = get_plan(caller.session, tenant_id=caller.tenant_id, plan_id=plan_id)
+    return PlanOut.model_validate(found, from_attributes=True)
+
+
+@router.get("/{plan_id}/geojson")
+def plan_map(caller: Staff, plan_id: PlanId) -> dict[str, Any]:
+    """Routes along the streets, numbered stops with ETA, unplanned cases with the reason."""
+    return plan_geojson(caller.session, tenant_id=caller.tenant_id, plan_id=plan_id)

@@ -1,0 +1,222 @@
+"""A day's plan: open cases and active agents become ordered routes along real streets.
+
+Steps, each timed into the plan's statistics: read cases and agents; one street network per
+travel mode (the tenant's OSM extract, or a grid over the area when it has none); the travel
+matrices; the routing core (every agent's shift, capacity and skills, prize-collecting by case
+priority); an independent feasibility check; then routes with street geometry, stops with
+ETA/ETD, and the cases left out with why are stored.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from itertools import pairwise
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import numpy as np
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from geo.errors import InvalidInput
+from geo.feasibility import violations
+from geo.matrix import Matrix, leg_paths, travel_matrix
+from geo.routing import (
+    UNREACHABLE,
+    RoutingProblem,
+    RoutingResult,
+    Stop,
+    Vehicle,
+    integer_matrix,
+    solve_routes,
+)
+from geo.settings import get_settings
+from geo.streets import StreetNetwork, grid_network, load_network
+
+Progress = Callable[[float, str], None]
+GRID_SPACING_M = 100.0
+_GRIDS: dict[tuple[str, float, float, int, int], StreetNetwork] = {}
+
+
+@dataclass(frozen=True)
+class PlanInputs:
+    cases: list[Any]
+    agents: list[Any]
+    zone: ZoneInfo
+    settings: dict[str, Any]
+
+
+def _inputs(session: Session, tenant_id: int) -> PlanInputs:
+    settings = session.execute(text("SELECT settings FROM tenants WHERE id = :t"),
+                               {"t": tenant_id}).scalar_one() or {}  # fmt: skip
+    cases = session.execute(text(
+        "SELECT c.id, c.priority, ST_X(a.point) AS lon, ST_Y(a.point) AS lat FROM cases c "
+        "JOIN addresses a ON a.tenant_id = c.tenant_id AND a.id = c.address_id "
+        "WHERE c.tenant_id = :t AND c.status = 'open' AND a.point IS NOT NULL ORDER BY c.id"),
+        {"t": tenant_id}).all()  # fmt: skip
+    agents = session.execute(text(
+        "SELECT id, ST_X(base_point) AS lon, ST_Y(base_point) AS lat, travel_mode, shift_start, "
+        "shift_end, daily_capacity, skills FROM agents WHERE tenant_id = :t AND active "
+        "ORDER BY id"), {"t": tenant_id}).all()  # fmt: skip
+    zone = ZoneInfo(settings.get("timezone", "America/Bogota"))
+    return PlanInputs(list(cases), list(agents), zone, settings)
+
+
+@dataclass(frozen=True)
+class Solved:
+    """A solved day, before it is stored."""
+
+    problem: RoutingProblem
+    result: RoutingResult
+    networks: dict[str, StreetNetwork]
+    matrices: dict[str, Matrix]
+    inputs: PlanInputs
+    timings: dict[str, float]
+
+
+def street_network(
+    mode: str, points: list[tuple[float, float]], settings: dict[str, Any]
+) -> StreetNetwork:
+    """The tenant's extract (``street_network`` setting: a path), else a grid over the points."""
+    source = settings.get("street_network")
+    if source:
+        return load_network(Path(source), mode=mode, cache_dir=get_settings().cache_dir)
+    lons, lats = zip(*points, strict=True)
+    lon, lat = (min(lons) + max(lons)) / 2, (min(lats) + max(lats)) / 2
+    cols = int((max(lons) - min(lons)) * 111_320 * math.cos(math.radians(lat)) / GRID_SPACING_M) + 3
+    rows = int((max(lats) - min(lats)) * 110_570 / GRID_SPACING_M) + 3
+    key = (mode, round(lon, 4), round(lat, 4), rows, cols)
+    if key not in _GRIDS:
+        _GRIDS[key] = grid_network(lon=lon, lat=lat, rows=rows, cols=cols,
+                                   spacing_m=GRID_SPACING_M, mode=mode)  # fmt: skip
+    return _GRIDS[key]
+
+
+def _seconds(at: Any) -> int:
+    return int(at.hour * 3600 + at.minute * 60 + at.second)
+
+
+def build_problem(inputs: PlanInputs, matrices: dict[str, Matrix]) -> RoutingProblem:
+    """The routing problem of a day: agents' bases first, then the cases, in matrix order."""
+    service = int(float(inputs.settings.get("visit_service_min", 20)) * 60)
+    bases = len(inputs.agents)
+    stops = [
+        Stop(key=c.id, location=bases + i, service=service, prize=1800 + 36 * int(c.priority))
+        for i, c in enumerate(inputs.cases)
+    ]
+    vehicles = [
+        Vehicle(key=a.id, start=i, end=i, shift=(_seconds(a.shift_start), _seconds(a.shift_end)),
+                capacity=int(a.daily_capacity), skills=frozenset(a.skills or ()),
+                mode=a.travel_mode)
+        for i, a in enumerate(inputs.agents)
+    ]  # fmt: skip
+    by_mode = {mode: (integer_matrix(m.seconds), integer_matrix(m.metres))
+               for mode, m in matrices.items()}  # fmt: skip
+    first = next(iter(by_mode.values()))
+    return RoutingProblem(first[0], first[1], stops, vehicles, by_mode=by_mode)
+
+
+def _reason(problem: RoutingProblem, stop: Stop) -> str:
+    reachable = any(
+        problem.matrices(v)[0][v.start, stop.location] < UNREACHABLE
+        and stop.skills <= v.skills for v in problem.vehicles
+    )  # fmt: skip
+    return "capacity_or_shift" if reachable else "unreachable"
+
+
+def compute_plan(
+    session: Session, *, tenant_id: int, budget_s: float, progress: Progress
+) -> Solved:
+    """Solve a day's routing (nothing stored yet)."""
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    inputs = _inputs(session, tenant_id)
+    if not inputs.agents:
+        raise InvalidInput("the tenant has no active agents to plan for", "agents")
+    points = [(a.lon, a.lat) for a in inputs.agents] + [(c.lon, c.lat) for c in inputs.cases]
+    progress(0.05, f"{len(inputs.cases)} casos, {len(inputs.agents)} gestores")
+    networks, matrices = {}, {}
+    for mode in sorted({a.travel_mode for a in inputs.agents}):
+        networks[mode] = street_network(mode, points, inputs.settings)
+        matrices[mode] = travel_matrix(networks[mode], points)
+    timings["matrix_s"] = time.perf_counter() - started
+    progress(0.25, "matrices de tiempos listas")
+    problem = build_problem(inputs, matrices)
+    result = solve_routes(problem, budget_s=budget_s)
+    timings["routing_s"] = result.seconds
+    problems = violations(problem, result)
+    if problems:
+        raise RuntimeError(f"the solver's plan breaks a rule: {problems[0]}")
+    progress(0.85, "rutas calculadas y verificadas")
+    return Solved(problem, result, networks, matrices, inputs, timings)
+
+
+def store_plan(
+    session: Session,
+    *,
+    tenant_id: int,
+    plan_id: int,
+    day: date,
+    solved: Solved,
+) -> dict[str, Any]:
+    """Write routes (street geometry), stops (ETA/ETD) and unplanned cases; return stats."""
+    problem, result, matrices, timings = (
+        solved.problem,
+        solved.result,
+        solved.matrices,
+        solved.timings,
+    )
+    started = time.perf_counter()
+    inputs = solved.inputs
+    midnight = datetime(day.year, day.month, day.day, tzinfo=inputs.zone)
+    vehicles = {v.key: v for v in problem.vehicles}
+    stops = {s.key: s for s in problem.stops}
+    for route in result.routes:
+        vehicle = vehicles[route.vehicle]
+        matrix = matrices[vehicle.mode]
+        sequence = [vehicle.start] + [stops[v.key].location for v in route.visits] + [vehicle.end]
+        nodes = [int(matrix.nodes[i]) for i in sequence]
+        paths = leg_paths(solved.networks[vehicle.mode], list(pairwise(nodes)))
+        metres = float(sum(matrix.metres[a, b] for a, b in pairwise(sequence)))
+        starts, ends = (
+            midnight + timedelta(seconds=route.start),
+            midnight + timedelta(seconds=route.end),
+        )
+        line = [coord for path in paths for coord in path]
+        if len(line) < 2:
+            line = line * 2
+        wkt = "LINESTRING(" + ", ".join(f"{x} {y}" for x, y in line) + ")"
+        session.execute(text(
+            "INSERT INTO plan_routes (tenant_id, plan_id, agent_id, starts_at, ends_at, "
+            "distance_m, duration_s, geometry) VALUES (:t, :p, :a, :s, :e, :d, :u, "
+            "ST_GeomFromText(:g, 4326))"),
+            {"t": tenant_id, "p": plan_id, "a": route.vehicle, "s": starts, "e": ends,
+             "d": metres, "u": float(route.end - route.start), "g": wkt})  # fmt: skip
+        for seq, visit in enumerate(route.visits, start=1):
+            session.execute(text(
+                "INSERT INTO plan_stops (tenant_id, plan_id, case_id, agent_id, seq, eta, "
+                "starts_at, etd) VALUES (:t, :p, :c, :a, :n, :eta, :s, :etd)"),
+                {"t": tenant_id, "p": plan_id, "c": visit.key, "a": route.vehicle, "n": seq,
+                 "eta": midnight + timedelta(seconds=visit.arrival),
+                 "s": midnight + timedelta(seconds=visit.start),
+                 "etd": midnight + timedelta(seconds=visit.end)})  # fmt: skip
+    for key in result.unplanned:
+        reason = _reason(problem, stops[key])
+        session.execute(text(
+            "INSERT INTO plan_unplanned (tenant_id, plan_id, case_id, reason) "
+            "VALUES (:t, :p, :c, :r)"),
+            {"t": tenant_id, "p": plan_id, "c": key, "r": reason})  # fmt: skip
+    timings["store_s"] = time.perf_counter() - started
+    return {
+        "cases": len(problem.stops), "agents": len(problem.vehicles),
+        "planned": sum(len(r.visits) for r in result.routes), "unplanned": len(result.unplanned),
+        "routes": len(result.routes), "solver": "pyvrp", "solver_iterations": result.iterations,
+        "solver_cost": result.cost, "feasible": result.feasible,
+        **{k: round(v, 2) for k, v in timings.items()},
+        "snap_m_max": float(max((float(np.max(m.snap_m)) for m in matrices.values()), default=0)),
+    }  # fmt: skip

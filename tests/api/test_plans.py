@@ -1,0 +1,136 @@
+"""Plans end to end on the real Aguascalientes streets: queued, computed in the background,
+stored with street geometry, and feasible when checked here, apart from the solver."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+from pyproj import Geod
+from sqlalchemy import text
+
+from geo.db import tenant_session
+from geo.matrix import travel_matrix
+from geo.streets import load_network
+from tests.conftest import World
+
+EXTRACT = Path(__file__).resolve().parents[1] / "data" / "aguascalientes.osm.pbf"
+GEOD = Geod(ellps="WGS84")
+
+
+@pytest.fixture
+def aguascalientes(world: World, tmp_path: Path) -> World:
+    """The world's tenant moved onto the extract: 40 cases and two agents on its streets."""
+    import json
+
+    rng = np.random.default_rng(5)
+    with tenant_session(world.tenant_id) as session:
+        settings = {"street_network": str(EXTRACT), "visit_service_min": 15,
+                    "timezone": "America/Mexico_City"}  # fmt: skip
+        session.execute(text("UPDATE tenants SET settings = settings || CAST(:s AS jsonb)"),
+                        {"s": json.dumps(settings)})  # fmt: skip
+        session.execute(text(
+            "UPDATE agents SET base_point = ST_SetSRID(ST_MakePoint(-102.2739, 21.8704), 4326), "
+            "daily_capacity = 12, shift_start = '09:00', shift_end = '13:00', "
+            "skills = ARRAY['legal']"))  # fmt: skip
+        debtor = session.execute(text("SELECT min(id) FROM debtors")).scalar_one()
+        for k in range(40):
+            lon, lat = -102.2739 + rng.uniform(-0.005, 0.005), 21.8704 + rng.uniform(-0.005, 0.005)
+            address = session.execute(text(
+                "INSERT INTO addresses (tenant_id, debtor_id, raw_text, city, point, "
+                "geocode_quality) VALUES (:t, :d, :r, 'Aguascalientes', "
+                "ST_SetSRID(ST_MakePoint(:x, :y), 4326), 'provided') RETURNING id"),
+                {"t": world.tenant_id, "d": debtor, "r": f"Calle {k}", "x": lon, "y": lat},
+            ).scalar_one()  # fmt: skip
+            session.execute(text(
+                "INSERT INTO cases (tenant_id, external_ref, debtor_id, address_id, product, "
+                "outstanding_cop, days_past_due, priority) VALUES (:t, :r, :d, :a, 'libranza', "
+                "1000000, 40, :p)"),
+                {"t": world.tenant_id, "r": f"AGS-{k}", "d": debtor, "a": address, "p": k * 2},
+            )  # fmt: skip
+        session.execute(text("UPDATE cases SET status = 'paid', closed_at = now() "
+                             "WHERE external_ref NOT LIKE 'AGS-%'"))  # fmt: skip
+    return world
+
+
+def _wait(client: TestClient, world: World, plan_id: int) -> Any:
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        plan = client.get(f"/v1/plans/{plan_id}", headers=world.auth("dispatcher")).json()
+        if plan["status"] in {"done", "failed"}:
+            return plan
+        time.sleep(0.2)
+    raise AssertionError("the plan did not finish")
+
+
+def test_a_plan_is_computed_stored_and_feasible(
+    client: TestClient, aguascalientes: World, tmp_path: Path
+) -> None:
+    world = aguascalientes
+    answer = client.post("/v1/plans", json={"date": "2026-11-24", "budget_s": 3},
+                         headers=world.auth("dispatcher"))  # fmt: skip
+    assert answer.status_code == 202, answer.text
+    assert answer.json()["status"] == "queued"
+    plan = _wait(client, world, answer.json()["id"])
+    assert plan["status"] == "done", plan["message"]
+    stats = plan["stats"]
+    assert (stats["cases"], stats["agents"]) == (40, 1)
+    assert stats["planned"] == 12  # capacity
+    assert stats["planned"] + stats["unplanned"] == 40
+    collection = client.get(f"/v1/plans/{plan['id']}/geojson",
+                            headers=world.auth("dispatcher")).json()  # fmt: skip
+    kinds = [f["properties"]["kind"] for f in collection["features"]]
+    assert kinds.count("route") == 1
+    assert kinds.count("stop") == 12
+    assert kinds.count("unplanned") == 28
+    stops = sorted((f for f in collection["features"] if f["properties"]["kind"] == "stop"),
+                   key=lambda f: f["properties"]["seq"])  # fmt: skip
+    # Feasibility checked here, from our own matrix, not the solver's word.
+    network = load_network(EXTRACT, mode="motorbike", cache_dir=tmp_path)
+    base = (-102.2739, 21.8704)
+    points = [base] + [tuple(f["geometry"]["coordinates"]) for f in stops]
+    matrix = travel_matrix(network, points)
+    mexico = ZoneInfo("America/Mexico_City")
+    first_eta = datetime.fromisoformat(stops[0]["properties"]["eta"]).astimezone(mexico)
+    zone_day = first_eta.replace(hour=9, minute=0, second=0, microsecond=0)
+    clock, here = zone_day, 0
+    for k, stop in enumerate(stops, start=1):
+        clock = clock + timedelta(seconds=float(matrix.seconds[here, k]))
+        eta = datetime.fromisoformat(stop["properties"]["eta"])
+        assert eta >= clock - timedelta(seconds=2)
+        clock = max(clock, eta) + timedelta(minutes=15)
+        etd = datetime.fromisoformat(stop["properties"]["etd"])
+        assert abs((etd - clock).total_seconds()) <= 2
+        here = k
+    back = clock + timedelta(seconds=float(matrix.seconds[here, 0]))
+    assert back <= zone_day.replace(hour=13)
+    priorities = {f["properties"]["priority"] for f in stops}
+    left = [f["properties"]["priority"] for f in collection["features"]
+            if f["properties"]["kind"] == "unplanned"]  # fmt: skip
+    assert np.mean(sorted(priorities)) > np.mean(left)  # the important ones went first
+    route = next(f for f in collection["features"] if f["properties"]["kind"] == "route")
+    coords = route["geometry"]["coordinates"]
+    assert len(coords) > 2 * len(stops)  # along the streets, not stop to stop
+    along = GEOD.line_length(*zip(*coords, strict=True))
+    assert along == pytest.approx(route["properties"]["distance_m"], rel=0.35)
+
+
+def test_plans_are_staff_only_and_tenant_private(
+    client: TestClient, world: World, other_world: World
+) -> None:
+    assert client.post("/v1/plans", json={"date": "2026-11-24"},
+                       headers=world.auth("agent")).status_code == 403  # fmt: skip
+    made = client.post("/v1/plans", json={"date": "2026-11-24", "budget_s": 1},
+                       headers=world.auth("admin")).json()  # fmt: skip
+    assert (
+        client.get(f"/v1/plans/{made['id']}", headers=other_world.auth("admin")).status_code == 404
+    )
+    assert client.post("/v1/plans", json={"date": "2026-11-24", "budget_s": 0},
+                       headers=world.auth("admin")).status_code == 422  # fmt: skip
+    _wait(client, world, made["id"])

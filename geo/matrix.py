@@ -12,6 +12,7 @@ import itertools
 import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -51,15 +52,38 @@ def snap(network: StreetNetwork, points: Sequence[tuple[float, float]]) -> Snapp
     return Snapped(np.asarray(node, dtype=np.int64), np.asarray(metres, dtype=float))
 
 
-def travel_matrix(network: StreetNetwork, points: Sequence[tuple[float, float]]) -> Matrix:
-    """All-pairs travel time and distance between points (lon, lat), snap legs included."""
+CHUNK = 200
+"""Sources per Dijkstra call: a full (sources x nodes) float array per call would be
+gigabytes on a city; chunks keep it in cache and cut the time by half."""
+
+
+def _between(weights: Any, nodes: NDArray[np.int64]) -> NDArray[np.float64]:
+    """Shortest-path costs between the given nodes, by chunks of sources."""
+    out = np.empty((len(nodes), len(nodes)))
+    for start in range(0, len(nodes), CHUNK):
+        out[start : start + CHUNK] = dijkstra(weights, indices=nodes[start : start + CHUNK])[
+            :, nodes
+        ]
+    return out
+
+
+def travel_matrix(
+    network: StreetNetwork, points: Sequence[tuple[float, float]], *, distances: bool = True
+) -> Matrix:
+    """All-pairs travel time and distance between points (lon, lat), snap legs included.
+
+    ``distances=False`` skips the second search (the metres matrix is then NaN): a planner
+    that optimises time measures its routes' lengths along the legs it draws.
+    """
     snapped = snap(network, points)
     unique, inverse = np.unique(snapped.node, return_inverse=True)
-    seconds = dijkstra(network.time_s, indices=unique)[:, unique][np.ix_(inverse, inverse)]
-    metres = dijkstra(network.length_m, indices=unique)[:, unique][np.ix_(inverse, inverse)]
+    seconds = _between(network.time_s, unique)[np.ix_(inverse, inverse)]
     walk = snapped.metres[:, None] + snapped.metres[None, :]
     seconds = seconds + walk / WALK_MPS
-    metres = metres + walk
+    if distances:
+        metres = _between(network.length_m, unique)[np.ix_(inverse, inverse)] + walk
+    else:
+        metres = np.full_like(seconds, np.nan)
     np.fill_diagonal(seconds, 0.0)
     np.fill_diagonal(metres, 0.0)
     return Matrix(seconds, metres, snapped.metres, snapped.node)

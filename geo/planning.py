@@ -20,6 +20,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
+from pyproj import Geod
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
@@ -39,7 +40,8 @@ from geo.settings import get_settings
 from geo.streets import StreetNetwork, grid_network, load_network
 
 Progress = Callable[[float, str], None]
-GRID_SPACING_M = 100.0
+GRID_SPACING_M = 150.0
+_GEOD = Geod(ellps="WGS84")
 _GRIDS: dict[tuple[str, float, float, int, int], StreetNetwork] = {}
 
 
@@ -115,10 +117,17 @@ def build_problem(inputs: PlanInputs, matrices: dict[str, Matrix]) -> RoutingPro
                 mode=a.travel_mode)
         for i, a in enumerate(inputs.agents)
     ]  # fmt: skip
-    by_mode = {mode: (integer_matrix(m.seconds), integer_matrix(m.metres))
+    # Time is what is optimised; the solver's distance matrix is the time matrix too.
+    by_mode = {mode: (integer_matrix(m.seconds), integer_matrix(m.seconds))
                for mode, m in matrices.items()}  # fmt: skip
     first = next(iter(by_mode.values()))
     return RoutingProblem(first[0], first[1], stops, vehicles, by_mode=by_mode)
+
+
+def line_of(paths: list[list[tuple[float, float]]]) -> list[tuple[float, float]]:
+    """Legs joined into one line (a route that never leaves its base is a point, twice)."""
+    line = [coord for path in paths for coord in path]
+    return line if len(line) >= 2 else line * 2
 
 
 def _reason(problem: RoutingProblem, stop: Stop) -> str:
@@ -143,7 +152,7 @@ def compute_plan(
     networks, matrices = {}, {}
     for mode in sorted({a.travel_mode for a in inputs.agents}):
         networks[mode] = street_network(mode, points, inputs.settings)
-        matrices[mode] = travel_matrix(networks[mode], points)
+        matrices[mode] = travel_matrix(networks[mode], points, distances=False)
     timings["matrix_s"] = time.perf_counter() - started
     progress(0.25, "matrices de tiempos listas")
     problem = build_problem(inputs, matrices)
@@ -182,14 +191,12 @@ def store_plan(
         sequence = [vehicle.start] + [stops[v.key].location for v in route.visits] + [vehicle.end]
         nodes = [int(matrix.nodes[i]) for i in sequence]
         paths = leg_paths(solved.networks[vehicle.mode], list(pairwise(nodes)))
-        metres = float(sum(matrix.metres[a, b] for a, b in pairwise(sequence)))
-        starts, ends = (
-            midnight + timedelta(seconds=route.start),
-            midnight + timedelta(seconds=route.end),
-        )
-        line = [coord for path in paths for coord in path]
-        if len(line) < 2:
-            line = line * 2
+        line = line_of(paths)
+        lons, lats = [x for x, _ in line], [y for _, y in line]
+        snaps = float(sum(matrix.snap_m[i] for i in sequence[1:-1])) * 2  # walked in and out
+        metres = float(_GEOD.line_length(lons, lats)) + snaps
+        starts = midnight + timedelta(seconds=route.start)
+        ends = midnight + timedelta(seconds=route.end)
         wkt = "LINESTRING(" + ", ".join(f"{x} {y}" for x, y in line) + ")"
         session.execute(text(
             "INSERT INTO plan_routes (tenant_id, plan_id, agent_id, starts_at, ends_at, "

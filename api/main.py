@@ -38,6 +38,7 @@ def create_app() -> FastAPI:
     errors.install(app)
     for module in (auth, me, visits, cases, agents, plans, devices, users, trackers):
         app.include_router(module.router)
+    app.include_router(plans.territories_router)
 
     @app.get("/health", response_model=Health, tags=["health"])
     def health(session: AnonymousSessionDep) -> Health | JSONResponse:

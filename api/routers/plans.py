@@ -10,6 +10,7 @@ from fastapi import APIRouter, BackgroundTasks, Path, Query, status
 from api.deps import Staff
 from api.schemas import MAX_ID, PlanIn, PlanOut
 from geo.plans import create_plan, get_plan, list_plans, plan_geojson, run_in_background
+from geo.territories import case_territories, territories_geojson
 
 router = APIRouter(prefix="/v1/plans", tags=["plans"])
 PlanId = Annotated[int, Path(ge=1, le=MAX_ID)]
@@ -41,3 +42,12 @@ def plan(caller: Staff, plan_id: PlanId) -> PlanOut:
 def plan_map(caller: Staff, plan_id: PlanId) -> dict[str, Any]:
     """Routes along the streets, numbered stops with ETA, unplanned cases with the reason."""
     return plan_geojson(caller.session, tenant_id=caller.tenant_id, plan_id=plan_id)
+
+
+territories_router = APIRouter(prefix="/v1/territories", tags=["plans"])
+
+
+@territories_router.get("", summary="Open cases in balanced territories, one per agent")
+def territories(caller: Staff) -> dict[str, Any]:
+    """Convex hulls with each territory's agent, case count and estimated hours of work."""
+    return territories_geojson(case_territories(caller.session, tenant_id=caller.tenant_id))

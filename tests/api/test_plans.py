@@ -134,3 +134,12 @@ def test_plans_are_staff_only_and_tenant_private(
     assert client.post("/v1/plans", json={"date": "2026-11-24", "budget_s": 0},
                        headers=world.auth("admin")).status_code == 422  # fmt: skip
     _wait(client, world, made["id"])
+
+
+def test_territories_are_served(client: TestClient, world: World, other_world: World) -> None:
+    answer = client.get("/v1/territories", headers=world.auth("dispatcher"))
+    assert answer.status_code == 200, answer.text
+    (territory,) = answer.json()["features"]
+    assert territory["properties"]["agent_id"] == world.agent_id
+    assert territory["properties"]["cases"] == 2
+    assert client.get("/v1/territories", headers=world.auth("agent")).status_code == 403

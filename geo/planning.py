@@ -53,20 +53,54 @@ class PlanInputs:
     settings: dict[str, Any]
 
 
-def _inputs(session: Session, tenant_id: int) -> PlanInputs:
+# Follow-ups: a promise whose due date passed with no payment recorded since, and a last visit
+# that found no one home, raise the case's priority; the latter also asks for the other half
+# of the day than the failed attempt (local hour of its check-in).
+_CASES = text(
+    """
+    SELECT c.id, ST_X(a.point) AS lon, ST_Y(a.point) AS lat,
+           least(100, c.priority
+                 + CASE WHEN broken.case_id IS NOT NULL THEN :broken_bonus ELSE 0 END
+                 + CASE WHEN last.outcome = 'no_one_home' THEN :absent_bonus ELSE 0 END)
+               AS priority,
+           CASE WHEN last.outcome = 'no_one_home'
+                THEN extract(hour FROM last.checkin_at AT TIME ZONE :zone) END AS missed_hour,
+           broken.case_id IS NOT NULL AS broken_promise
+    FROM cases c
+    JOIN addresses a ON a.tenant_id = c.tenant_id AND a.id = c.address_id
+    LEFT JOIN LATERAL (
+        SELECT v.outcome, v.checkin_at FROM visits v
+        WHERE v.tenant_id = c.tenant_id AND v.case_id = c.id AND v.status = 'completed'
+        ORDER BY v.checkin_at DESC LIMIT 1
+    ) last ON true
+    LEFT JOIN LATERAL (
+        SELECT p.case_id FROM promises p
+        WHERE p.tenant_id = c.tenant_id AND p.case_id = c.id AND p.due_date < :day
+          AND NOT EXISTS (SELECT 1 FROM visits paid WHERE paid.tenant_id = p.tenant_id
+                          AND paid.case_id = p.case_id AND paid.outcome = 'paid'
+                          AND paid.checkin_at >= p.created_at)
+        LIMIT 1
+    ) broken ON true
+    WHERE c.tenant_id = :t AND c.status = 'open' AND a.point IS NOT NULL
+    ORDER BY c.id
+    """
+)
+NOON = 12 * 3600
+
+
+def plan_inputs(session: Session, tenant_id: int, day: date) -> PlanInputs:
     settings = session.execute(text("SELECT settings FROM tenants WHERE id = :t"),
                                {"t": tenant_id}).scalar_one() or {}  # fmt: skip
-    cases = session.execute(text(
-        "SELECT c.id, c.priority, ST_X(a.point) AS lon, ST_Y(a.point) AS lat FROM cases c "
-        "JOIN addresses a ON a.tenant_id = c.tenant_id AND a.id = c.address_id "
-        "WHERE c.tenant_id = :t AND c.status = 'open' AND a.point IS NOT NULL ORDER BY c.id"),
-        {"t": tenant_id}).all()  # fmt: skip
+    zone_name = settings.get("timezone", "America/Bogota")
+    cases = session.execute(_CASES, {
+        "t": tenant_id, "day": day, "zone": zone_name,
+        "broken_bonus": int(settings.get("followup_broken_promise_bonus", 30)),
+        "absent_bonus": int(settings.get("followup_no_one_home_bonus", 15))}).all()  # fmt: skip
     agents = session.execute(text(
         "SELECT id, ST_X(base_point) AS lon, ST_Y(base_point) AS lat, travel_mode, shift_start, "
         "shift_end, daily_capacity, skills FROM agents WHERE tenant_id = :t AND active "
         "ORDER BY id"), {"t": tenant_id}).all()  # fmt: skip
-    zone = ZoneInfo(settings.get("timezone", "America/Bogota"))
-    return PlanInputs(list(cases), list(agents), zone, settings)
+    return PlanInputs(list(cases), list(agents), ZoneInfo(zone_name), settings)
 
 
 @dataclass(frozen=True)
@@ -103,14 +137,22 @@ def _seconds(at: Any) -> int:
     return int(at.hour * 3600 + at.minute * 60 + at.second)
 
 
+def followup_window(missed_hour: Any) -> tuple[int, int]:
+    """After no one was home, try the other half of the day."""
+    if missed_hour is None:
+        return (0, UNREACHABLE)
+    return (NOON, UNREACHABLE) if float(missed_hour) < 12 else (0, NOON)
+
+
 def build_problem(inputs: PlanInputs, matrices: dict[str, Matrix]) -> RoutingProblem:
     """The routing problem of a day: agents' bases first, then the cases, in matrix order."""
     service = int(float(inputs.settings.get("visit_service_min", 20)) * 60)
     bases = len(inputs.agents)
     stops = [
-        Stop(key=c.id, location=bases + i, service=service, prize=1800 + 36 * int(c.priority))
+        Stop(key=c.id, location=bases + i, service=service, prize=1800 + 36 * int(c.priority),
+             window=followup_window(c.missed_hour))
         for i, c in enumerate(inputs.cases)
-    ]
+    ]  # fmt: skip
     vehicles = [
         Vehicle(key=a.id, start=i, end=i, shift=(_seconds(a.shift_start), _seconds(a.shift_end)),
                 capacity=int(a.daily_capacity), skills=frozenset(a.skills or ()),
@@ -139,12 +181,12 @@ def _reason(problem: RoutingProblem, stop: Stop) -> str:
 
 
 def compute_plan(
-    session: Session, *, tenant_id: int, budget_s: float, progress: Progress
+    session: Session, *, tenant_id: int, day: date, budget_s: float, progress: Progress
 ) -> Solved:
     """Solve a day's routing (nothing stored yet)."""
     timings: dict[str, float] = {}
     started = time.perf_counter()
-    inputs = _inputs(session, tenant_id)
+    inputs = plan_inputs(session, tenant_id, day)
     if not inputs.agents:
         raise InvalidInput("the tenant has no active agents to plan for", "agents")
     points = [(a.lon, a.lat) for a in inputs.agents] + [(c.lon, c.lat) for c in inputs.cases]

@@ -88,8 +88,8 @@ def run_plan(tenant_id: int, plan_id: int, progress: Progress | None = None) -> 
     _set(tenant_id, plan_id, status="running", progress=0.01, message="iniciando")
     try:
         with tenant_session(tenant_id) as session:
-            solved = compute_plan(session, tenant_id=tenant_id, budget_s=plan.budget_s,
-                                  progress=report)  # fmt: skip
+            solved = compute_plan(session, tenant_id=tenant_id, day=plan.day,
+                                  budget_s=plan.budget_s, progress=report)  # fmt: skip
         with tenant_session(tenant_id) as session:
             stats = store_plan(session, tenant_id=tenant_id, plan_id=plan_id, day=plan.day,
                                solved=solved)  # fmt: skip

@@ -1,0 +1,56 @@
+"""Follow-ups: a broken promise and a visit that found no one home come back in the next plan,
+higher in priority, the latter in the other half of the day."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+import numpy as np
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from geo.db import tenant_session
+from geo.matrix import Matrix
+from geo.planning import NOON, build_problem, followup_window, plan_inputs
+from geo.routing import UNREACHABLE
+from tests.conftest import World
+
+BOGOTA = ZoneInfo("America/Bogota")
+
+
+def _visit(session: Session, world: World, case: int, outcome: str, at: datetime) -> int:
+    return int(session.execute(text(
+        "INSERT INTO visits (tenant_id, client_id, case_id, agent_id, checkin_at, checkin_point, "
+        "distance_m, verdict, status, outcome, checkout_at) VALUES (:t, gen_random_uuid(), :c, "
+        ":a, :at, ST_SetSRID(ST_MakePoint(-74.06, 4.65), 4326), 5, 'accepted', 'completed', "
+        ":o, :at) RETURNING id"),
+        {"t": world.tenant_id, "c": case, "a": world.agent_id, "at": at, "o": outcome}).scalar_one())  # fmt: skip
+
+
+def test_broken_promises_and_no_one_home_come_back(world: World) -> None:
+    first, second = world.case_ids[0], world.case_ids[1]
+    with tenant_session(world.tenant_id) as session:
+        promised = _visit(session, world, first, "promise_to_pay",
+                          datetime(2026, 11, 2, 10, tzinfo=BOGOTA))  # fmt: skip
+        session.execute(text(
+            "INSERT INTO promises (tenant_id, visit_id, case_id, amount_cop, due_date) "
+            "VALUES (:t, :v, :c, 500000, '2026-11-10')"),
+            {"t": world.tenant_id, "v": promised, "c": first})  # fmt: skip
+        _visit(session, world, second, "no_one_home", datetime(2026, 11, 20, 9, 30, tzinfo=BOGOTA))
+        base = dict(session.execute(text("SELECT id, priority FROM cases")).all())
+        before = {c.id: c for c in plan_inputs(session, world.tenant_id, date(2026, 11, 9)).cases}
+        after = plan_inputs(session, world.tenant_id, date(2026, 11, 24))
+    cases = {c.id: c for c in after.cases}
+    assert before[first].priority == base[first]  # the promise was not yet due
+    assert cases[first].priority == min(100, base[first] + 30)
+    assert cases[first].broken_promise
+    assert cases[second].priority == min(100, base[second] + 15)
+    assert cases[second].missed_hour == 9
+    n = len(after.agents) + len(after.cases)
+    square = np.zeros((n, n))
+    matrix = Matrix(square, square, np.zeros(n), np.arange(n))
+    stops = {s.key: s for s in build_problem(after, {"motorbike": matrix}).stops}
+    assert stops[second].window == (NOON, UNREACHABLE)  # morning missed: try the afternoon
+    assert stops[first].window == (0, UNREACHABLE)
+    assert followup_window(15) == (0, NOON)

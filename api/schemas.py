@@ -326,6 +326,12 @@ class QuestionnaireOut(BaseModel):
 class PlanIn(Strict):
     date: date
     budget_s: Annotated[float, Field(gt=0, le=600, description="Solver time budget")] = 30.0
+    replan: bool = Field(
+        False,
+        description="Plan the rest of today from now and from where "
+        "the agents are; cases visited today stay out",
+    )
+    absent_agent_ids: Annotated[list[Id], Field(max_length=1000)] = []
 
 
 class PlanOut(BaseModel):
@@ -335,6 +341,7 @@ class PlanOut(BaseModel):
     progress: float
     message: str | None
     budget_s: float
+    options: dict[str, Any]
     stats: dict[str, Any]
     created_at: datetime
     finished_at: datetime | None

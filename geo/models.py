@@ -512,6 +512,7 @@ class Plan(Base):
     progress: Mapped[float] = mapped_column(Float, server_default=text("0"))
     message: Mapped[str | None] = mapped_column(Text)
     budget_s: Mapped[float] = mapped_column(Float)
+    options: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
     stats: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -46,11 +46,31 @@ _GRIDS: dict[tuple[str, float, float, int, int], StreetNetwork] = {}
 
 
 @dataclass(frozen=True)
+class Replan:
+    """Planning again during the day: from ``now``, from where agents are, without the
+    absent ones, and without the cases already visited today."""
+
+    now: datetime
+    absent: frozenset[int] = frozenset()
+
+
+LIVE_FRESH_MIN = 60
+"""A live position older than this is not trusted as a start: the agent starts from base."""
+
+
+@dataclass(frozen=True)
 class PlanInputs:
     cases: list[Any]
     agents: list[Any]
     zone: ZoneInfo
     settings: dict[str, Any]
+    replan: Replan | None = None
+
+    def points(self) -> list[tuple[float, float]]:
+        """Matrix order: agents' bases, then where they start, then the cases."""
+        return ([(a.lon, a.lat) for a in self.agents]
+                + [(a.start_lon, a.start_lat) for a in self.agents]
+                + [(c.lon, c.lat) for c in self.cases])  # fmt: skip
 
 
 # Follow-ups: a promise whose due date passed with no payment recorded since, and a last visit
@@ -82,25 +102,53 @@ _CASES = text(
         LIMIT 1
     ) broken ON true
     WHERE c.tenant_id = :t AND c.status = 'open' AND a.point IS NOT NULL
+      AND NOT (CAST(:replan AS boolean) AND EXISTS (
+          SELECT 1 FROM visits today WHERE today.tenant_id = c.tenant_id
+          AND today.case_id = c.id AND today.status <> 'rejected'
+          AND (today.checkin_at AT TIME ZONE :zone)::date = :day))
     ORDER BY c.id
+    """
+)
+# Agents, with where and when each starts: at base at the start of the shift, or when planning
+# again during the day, at its fresh live position now, with what it has left of its capacity.
+_AGENTS = text(
+    """
+    SELECT g.id, ST_X(g.base_point) AS lon, ST_Y(g.base_point) AS lat, g.travel_mode,
+           g.shift_start, g.shift_end, g.skills,
+           g.daily_capacity - CASE WHEN CAST(:replan AS boolean) THEN (
+               SELECT count(*) FROM visits v WHERE v.tenant_id = g.tenant_id
+               AND v.agent_id = g.id AND v.status <> 'rejected'
+               AND (v.checkin_at AT TIME ZONE :zone)::date = :day) ELSE 0 END AS capacity,
+           CASE WHEN CAST(:replan AS boolean) AND p.recorded_at > CAST(:now AS timestamptz)
+                     - make_interval(mins => :fresh)
+                THEN ST_X(p.point) ELSE ST_X(g.base_point) END AS start_lon,
+           CASE WHEN CAST(:replan AS boolean) AND p.recorded_at > CAST(:now AS timestamptz)
+                     - make_interval(mins => :fresh)
+                THEN ST_Y(p.point) ELSE ST_Y(g.base_point) END AS start_lat
+    FROM agents g
+    LEFT JOIN agent_positions p ON p.tenant_id = g.tenant_id AND p.agent_id = g.id
+    WHERE g.tenant_id = :t AND g.active AND NOT g.id = ANY(CAST(:absent AS bigint[]))
+    ORDER BY g.id
     """
 )
 NOON = 12 * 3600
 
 
-def plan_inputs(session: Session, tenant_id: int, day: date) -> PlanInputs:
+def plan_inputs(
+    session: Session, tenant_id: int, day: date, replan: Replan | None = None
+) -> PlanInputs:
     settings = session.execute(text("SELECT settings FROM tenants WHERE id = :t"),
                                {"t": tenant_id}).scalar_one() or {}  # fmt: skip
     zone_name = settings.get("timezone", "America/Bogota")
+    common = {"t": tenant_id, "day": day, "zone": zone_name, "replan": replan is not None}
     cases = session.execute(_CASES, {
-        "t": tenant_id, "day": day, "zone": zone_name,
-        "broken_bonus": int(settings.get("followup_broken_promise_bonus", 30)),
+        **common, "broken_bonus": int(settings.get("followup_broken_promise_bonus", 30)),
         "absent_bonus": int(settings.get("followup_no_one_home_bonus", 15))}).all()  # fmt: skip
-    agents = session.execute(text(
-        "SELECT id, ST_X(base_point) AS lon, ST_Y(base_point) AS lat, travel_mode, shift_start, "
-        "shift_end, daily_capacity, skills FROM agents WHERE tenant_id = :t AND active "
-        "ORDER BY id"), {"t": tenant_id}).all()  # fmt: skip
-    return PlanInputs(list(cases), list(agents), ZoneInfo(zone_name), settings)
+    now = replan.now if replan else datetime.now(ZoneInfo(zone_name))
+    absent = sorted(replan.absent) if replan else []
+    agents = session.execute(_AGENTS, {**common, "now": now, "fresh": LIVE_FRESH_MIN,
+                                       "absent": absent}).all()  # fmt: skip
+    return PlanInputs(list(cases), list(agents), ZoneInfo(zone_name), settings, replan)
 
 
 @dataclass(frozen=True)
@@ -147,17 +195,20 @@ def followup_window(missed_hour: Any) -> tuple[int, int]:
 def build_problem(inputs: PlanInputs, matrices: dict[str, Matrix]) -> RoutingProblem:
     """The routing problem of a day: agents' bases first, then the cases, in matrix order."""
     service = int(float(inputs.settings.get("visit_service_min", 20)) * 60)
-    bases = len(inputs.agents)
+    agents = len(inputs.agents)
     stops = [
-        Stop(key=c.id, location=bases + i, service=service, prize=1800 + 36 * int(c.priority),
+        Stop(key=c.id, location=2 * agents + i, service=service, prize=1800 + 36 * int(c.priority),
              window=followup_window(c.missed_hour))
         for i, c in enumerate(inputs.cases)
     ]  # fmt: skip
+    now = _seconds(inputs.replan.now.astimezone(inputs.zone)) if inputs.replan else 0
     vehicles = [
-        Vehicle(key=a.id, start=i, end=i, shift=(_seconds(a.shift_start), _seconds(a.shift_end)),
-                capacity=int(a.daily_capacity), skills=frozenset(a.skills or ()),
+        Vehicle(key=a.id, start=agents + i, end=i,
+                shift=(max(_seconds(a.shift_start), now), _seconds(a.shift_end)),
+                capacity=max(int(a.capacity), 0), skills=frozenset(a.skills or ()),
                 mode=a.travel_mode)
         for i, a in enumerate(inputs.agents)
+        if max(_seconds(a.shift_start), now) < _seconds(a.shift_end)
     ]  # fmt: skip
     # Time is what is optimised; the solver's distance matrix is the time matrix too.
     by_mode = {mode: (integer_matrix(m.seconds), integer_matrix(m.seconds))
@@ -181,15 +232,21 @@ def _reason(problem: RoutingProblem, stop: Stop) -> str:
 
 
 def compute_plan(
-    session: Session, *, tenant_id: int, day: date, budget_s: float, progress: Progress
+    session: Session,
+    *,
+    tenant_id: int,
+    day: date,
+    budget_s: float,
+    progress: Progress,
+    replan: Replan | None = None,
 ) -> Solved:
     """Solve a day's routing (nothing stored yet)."""
     timings: dict[str, float] = {}
     started = time.perf_counter()
-    inputs = plan_inputs(session, tenant_id, day)
+    inputs = plan_inputs(session, tenant_id, day, replan)
     if not inputs.agents:
         raise InvalidInput("the tenant has no active agents to plan for", "agents")
-    points = [(a.lon, a.lat) for a in inputs.agents] + [(c.lon, c.lat) for c in inputs.cases]
+    points = inputs.points()
     progress(0.05, f"{len(inputs.cases)} casos, {len(inputs.agents)} gestores")
     networks, matrices = {}, {}
     for mode in sorted({a.travel_mode for a in inputs.agents}):
@@ -198,6 +255,8 @@ def compute_plan(
     timings["matrix_s"] = time.perf_counter() - started
     progress(0.25, "matrices de tiempos listas")
     problem = build_problem(inputs, matrices)
+    if not problem.vehicles:
+        raise InvalidInput("no agent has shift time left to plan", "agents")
     result = solve_routes(problem, budget_s=budget_s)
     timings["routing_s"] = result.seconds
     problems = violations(problem, result)

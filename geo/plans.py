@@ -9,6 +9,7 @@ marks such plans failed, so nobody waits for them.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -20,7 +21,7 @@ from sqlalchemy.orm import Session
 from geo.db import owner_session, tenant_session
 from geo.errors import CampoError, InvalidInput, NotFound
 from geo.models import Plan
-from geo.planning import Progress, compute_plan, store_plan
+from geo.planning import Progress, Replan, compute_plan, store_plan
 
 MAX_BUDGET_S = 600.0
 _EXECUTOR = ThreadPoolExecutor(max_workers=1, thread_name_prefix="campo-plan")
@@ -34,22 +35,36 @@ class PlanView:
     progress: float
     message: str | None
     budget_s: float
+    options: dict[str, Any]
     stats: dict[str, Any]
     created_at: datetime
     finished_at: datetime | None
 
 
-_SELECT = ("SELECT id, day, status, progress, message, budget_s, stats, created_at, finished_at "
-           "FROM plans WHERE tenant_id = :t")  # fmt: skip
+_SELECT = ("SELECT id, day, status, progress, message, budget_s, options, stats, created_at, "
+           "finished_at FROM plans WHERE tenant_id = :t")  # fmt: skip
 
 
-def create_plan(session: Session, *, tenant_id: int, day: date, budget_s: float) -> PlanView:
+def create_plan(
+    session: Session,
+    *,
+    tenant_id: int,
+    day: date,
+    budget_s: float,
+    replan: bool = False,
+    absent: Sequence[int] = (),
+) -> PlanView:
+    """Queue a plan. ``replan``: plan the rest of today from now and from where agents are,
+    leaving out the ``absent`` agents and the cases already visited today."""
     if not 0 < budget_s <= MAX_BUDGET_S:
         raise InvalidInput(f"budget_s must be in (0, {MAX_BUDGET_S:.0f}]", "budget_s")
+    options = {"replan": replan, "absent": sorted(set(absent)),
+               "now": datetime.now(UTC).isoformat()}  # fmt: skip
     plan_id = session.execute(
-        text("INSERT INTO plans (tenant_id, day, budget_s) VALUES (:t, :d, :b) RETURNING id"),
-        {"t": tenant_id, "d": day, "b": budget_s},
-    ).scalar_one()
+        text("INSERT INTO plans (tenant_id, day, budget_s, options) "
+             "VALUES (:t, :d, :b, CAST(:o AS jsonb)) RETURNING id"),
+        {"t": tenant_id, "d": day, "b": budget_s, "o": json.dumps(options)},
+    ).scalar_one()  # fmt: skip
     return get_plan(session, tenant_id=tenant_id, plan_id=plan_id)
 
 
@@ -88,7 +103,11 @@ def run_plan(tenant_id: int, plan_id: int, progress: Progress | None = None) -> 
     _set(tenant_id, plan_id, status="running", progress=0.01, message="iniciando")
     try:
         with tenant_session(tenant_id) as session:
-            solved = compute_plan(session, tenant_id=tenant_id, day=plan.day,
+            replan = None
+            if plan.options.get("replan"):
+                replan = Replan(now=datetime.fromisoformat(plan.options["now"]),
+                                absent=frozenset(plan.options.get("absent", [])))  # fmt: skip
+            solved = compute_plan(session, tenant_id=tenant_id, day=plan.day, replan=replan,
                                   budget_s=plan.budget_s, progress=report)  # fmt: skip
         with tenant_session(tenant_id) as session:
             stats = store_plan(session, tenant_id=tenant_id, plan_id=plan_id, day=plan.day,

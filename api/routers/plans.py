@@ -20,7 +20,8 @@ PlanId = Annotated[int, Path(ge=1, le=MAX_ID)]
 def new_plan(caller: Staff, body: PlanIn, later: BackgroundTasks) -> PlanOut:
     """Queue a plan for a day; poll ``GET /v1/plans/{id}`` for its progress."""
     plan = create_plan(caller.session, tenant_id=caller.tenant_id, day=body.date,
-                       budget_s=body.budget_s)  # fmt: skip
+                       budget_s=body.budget_s, replan=body.replan,
+                       absent=body.absent_agent_ids)  # fmt: skip
     # Runs after the answer is sent, so after the plan row is committed.
     later.add_task(run_in_background, caller.tenant_id, plan.id)
     return PlanOut.model_validate(plan, from_attributes=True)

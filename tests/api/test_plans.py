@@ -4,7 +4,7 @@ stored with street geometry, and feasible when checked here, apart from the solv
 from __future__ import annotations
 
 import time
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -143,3 +143,51 @@ def test_territories_are_served(client: TestClient, world: World, other_world: W
     assert territory["properties"]["agent_id"] == world.agent_id
     assert territory["properties"]["cases"] == 2
     assert client.get("/v1/territories", headers=world.auth("agent")).status_code == 403
+
+
+def test_replanning_from_where_the_agent_is(client: TestClient, aguascalientes: World) -> None:
+    world = aguascalientes
+    # A time zone where it is about 10:00 now, so the rest of the day has room for every visit.
+    offset = (10 - datetime.now(UTC).hour + 12) % 24 - 12
+    zone_name = f"Etc/GMT{'-' if offset >= 0 else '+'}{abs(offset)}"
+    mexico = ZoneInfo(zone_name)
+    today = datetime.now(mexico).date()
+    live = (-102.2690, 21.8660)
+    with tenant_session(world.tenant_id) as session:
+        session.execute(text("UPDATE tenants SET settings = settings || CAST(:s AS jsonb)"),
+                        {"s": f'{{"timezone": "{zone_name}"}}'})  # fmt: skip
+        session.execute(text("UPDATE agents SET shift_start = '00:00', shift_end = '23:59'"))
+        session.execute(text(
+            "INSERT INTO agent_positions (tenant_id, agent_id, fix_id, recorded_at, point, source) "
+            "VALUES (:t, :a, gen_random_uuid(), now() - interval '2 minutes', "
+            "ST_SetSRID(ST_MakePoint(:x, :y), 4326), 'app')"),
+            {"t": world.tenant_id, "a": world.agent_id, "x": live[0], "y": live[1]})  # fmt: skip
+        visited = session.execute(
+            text("SELECT min(id) FROM cases WHERE status = 'open'")
+        ).scalar_one()
+        session.execute(text(
+            "INSERT INTO visits (tenant_id, client_id, case_id, agent_id, checkin_at, checkin_point, "
+            "distance_m, verdict, status, outcome, checkout_at) VALUES (:t, gen_random_uuid(), :c, "
+            ":a, now() - interval '1 hour', ST_SetSRID(ST_MakePoint(-102.27, 21.87), 4326), 5, "
+            "'accepted', 'completed', 'contact', now() - interval '50 minutes')"),
+            {"t": world.tenant_id, "c": visited, "a": world.agent_id})  # fmt: skip
+    answer = client.post("/v1/plans", json={"date": today.isoformat(), "budget_s": 2, "replan": True},
+                         headers=world.auth("dispatcher"))  # fmt: skip
+    plan = _wait(client, world, answer.json()["id"])
+    assert plan["status"] == "done", plan["message"]
+    assert plan["stats"]["planned"] == 11  # one of the 12 visits of the day is already done
+    collection = client.get(f"/v1/plans/{plan['id']}/geojson", headers=world.auth("admin")).json()
+    cases = {f["properties"].get("case_id") for f in collection["features"]}
+    assert visited not in cases
+    route = next(f for f in collection["features"] if f["properties"]["kind"] == "route")
+    start = route["geometry"]["coordinates"][0]
+    assert GEOD.inv(start[0], start[1], *live)[2] < 150  # from where the agent is, not its base
+    first_eta = min(datetime.fromisoformat(f["properties"]["eta"]) for f in collection["features"]
+                    if f["properties"]["kind"] == "stop")  # fmt: skip
+    assert first_eta >= datetime.now(mexico) - timedelta(minutes=5)
+    absent = client.post("/v1/plans", json={"date": today.isoformat(), "budget_s": 1, "replan": True,
+                                            "absent_agent_ids": [world.agent_id]},
+                         headers=world.auth("dispatcher"))  # fmt: skip
+    failed = _wait(client, world, absent.json()["id"])
+    assert failed["status"] == "failed"
+    assert "agents" in failed["message"]

@@ -78,7 +78,8 @@ class PlanInputs:
 # of the day than the failed attempt (local hour of its check-in).
 _CASES = text(
     """
-    SELECT c.id, ST_X(a.point) AS lon, ST_Y(a.point) AS lat,
+    SELECT c.id, ST_X(a.point) AS lon, ST_Y(a.point) AS lat, c.product, c.bucket,
+           c.outstanding_cop::float8 AS outstanding_cop,
            least(100, c.priority
                  + CASE WHEN broken.case_id IS NOT NULL THEN :broken_bonus ELSE 0 END
                  + CASE WHEN last.outcome = 'no_one_home' THEN :absent_bonus ELSE 0 END)
@@ -196,9 +197,10 @@ def build_problem(inputs: PlanInputs, matrices: dict[str, Matrix]) -> RoutingPro
     """The routing problem of a day: agents' bases first, then the cases, in matrix order."""
     service = int(float(inputs.settings.get("visit_service_min", 20)) * 60)
     agents = len(inputs.agents)
+    rules = inputs.settings.get("segment_skills", [])
     stops = [
         Stop(key=c.id, location=2 * agents + i, service=service, prize=1800 + 36 * int(c.priority),
-             window=followup_window(c.missed_hour))
+             window=followup_window(c.missed_hour), skills=segment_skills(c, rules))
         for i, c in enumerate(inputs.cases)
     ]  # fmt: skip
     now = _seconds(inputs.replan.now.astimezone(inputs.zone)) if inputs.replan else 0
@@ -223,12 +225,27 @@ def line_of(paths: list[list[tuple[float, float]]]) -> list[tuple[float, float]]
     return line if len(line) >= 2 else line * 2
 
 
+def segment_skills(case: Any, rules: list[dict[str, Any]]) -> frozenset[str]:
+    """Skills a case needs, from the tenant's segment rules (``segment_skills`` setting):
+    ``{"skill": "legal", "min_outstanding_cop": 20000000, "buckets": [...], "products": [...]}``,
+    every condition given must hold."""
+    needed = set()
+    for rule in rules:
+        if (case.outstanding_cop >= float(rule.get("min_outstanding_cop", 0))
+                and case.bucket in rule.get("buckets", [case.bucket])
+                and case.product in rule.get("products", [case.product])):  # fmt: skip
+            needed.add(str(rule["skill"]))
+    return frozenset(needed)
+
+
 def _reason(problem: RoutingProblem, stop: Stop) -> str:
-    reachable = any(
-        problem.matrices(v)[0][v.start, stop.location] < UNREACHABLE
-        and stop.skills <= v.skills for v in problem.vehicles
-    )  # fmt: skip
-    return "capacity_or_shift" if reachable else "unreachable"
+    """Why a case was left out of the plan."""
+    skilled = [v for v in problem.vehicles if stop.skills <= v.skills]
+    if not skilled:
+        return "no_agent_with_skills"
+    if not any(problem.matrices(v)[0][v.start, stop.location] < UNREACHABLE for v in skilled):
+        return "unreachable"
+    return "capacity_or_shift"
 
 
 def compute_plan(

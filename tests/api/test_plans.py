@@ -191,3 +191,27 @@ def test_replanning_from_where_the_agent_is(client: TestClient, aguascalientes: 
     failed = _wait(client, world, absent.json()["id"])
     assert failed["status"] == "failed"
     assert "agents" in failed["message"]
+
+
+def test_segments_can_require_a_skill(client: TestClient, aguascalientes: World) -> None:
+    world = aguascalientes
+    rule = '{"segment_skills": [{"skill": "juridico", "products": ["libranza"]}]}'
+    with tenant_session(world.tenant_id) as session:
+        session.execute(text("UPDATE tenants SET settings = settings || CAST(:s AS jsonb)"),
+                        {"s": rule})  # fmt: skip
+        session.execute(text("UPDATE cases SET outstanding_cop = 50000000 "
+                             "WHERE external_ref IN ('AGS-1', 'AGS-2')"))  # fmt: skip
+    answer = client.post("/v1/plans", json={"date": "2026-11-24", "budget_s": 1},
+                         headers=world.auth("dispatcher"))  # fmt: skip
+    plan = _wait(client, world, answer.json()["id"])
+    assert plan["stats"]["planned"] == 0  # the only agent lacks the skill
+    collection = client.get(f"/v1/plans/{plan['id']}/geojson", headers=world.auth("admin")).json()
+    reasons = {f["properties"]["reason"] for f in collection["features"]}
+    assert reasons == {"no_agent_with_skills"}
+    big = '{"segment_skills": [{"skill": "legal", "min_outstanding_cop": 20000000}]}'
+    with tenant_session(world.tenant_id) as session:
+        session.execute(text("UPDATE tenants SET settings = settings || CAST(:s AS jsonb)"),
+                        {"s": big})  # fmt: skip
+    answer = client.post("/v1/plans", json={"date": "2026-11-24", "budget_s": 1},
+                         headers=world.auth("dispatcher"))  # fmt: skip
+    assert _wait(client, world, answer.json()["id"])["stats"]["planned"] > 0  # the agent has it

@@ -79,6 +79,7 @@ class CaseOut(BaseModel):
     assigned_agent_id: int | None
     assigned_at: datetime | None
     closed_at: datetime | None
+    visit_window: tuple[time, time] | None = None
     debtor: Debtor
     address: CaseAddress | None
 
@@ -99,6 +100,8 @@ class CaseOut(BaseModel):
             outstanding_cop=v.outstanding_cop, days_past_due=v.days_past_due, bucket=v.bucket,
             priority=v.priority, status=v.status, assigned_agent_id=v.assigned_agent_id,
             assigned_at=v.assigned_at, closed_at=v.closed_at,
+            visit_window=None if v.visit_from is None or v.visit_until is None
+            else (v.visit_from, v.visit_until),
             debtor=Debtor(
                 id=v.debtor_id, full_name=v.debtor_name, document_type=v.document_type,
                 document_number=v.document_number, phone=v.phone,
@@ -116,6 +119,10 @@ class CasePatch(Strict):
     priority: Annotated[int | None, Field(ge=0, le=100)] = None
     status: Literal["open", "paid", "agreement", "written_off", "withdrawn"] | None = None
     assigned_agent_id: Id | None = Field(default=None, description="null unassigns.")
+    visit_window: tuple[time, time] | None = Field(
+        default=None,
+        description='Hours the debtor may be visited, ["14:00", "18:00"]; null clears.',
+    )
 
 
 class AgentOut(BaseModel):

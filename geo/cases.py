@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time
 from decimal import Decimal
 from typing import Any
 
@@ -42,6 +42,8 @@ class CaseView:
     lat: float | None
     geocode_quality: str | None
     geofence_radius_m: float | None
+    visit_from: time | None = None
+    visit_until: time | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +83,8 @@ def _cases(tenant_id: int) -> Select[Any]:
             func.ST_Y(Address.point).label("lat"),
             Address.geocode_quality,
             Address.geofence_radius_m,
+            Case.visit_from,
+            Case.visit_until,
         )
         .join(Debtor, (Debtor.tenant_id == Case.tenant_id) & (Debtor.id == Case.debtor_id))
         .outerjoin(Address, (Address.tenant_id == Case.tenant_id) & (Address.id == Case.address_id))
@@ -148,8 +152,10 @@ def update_case(
     priority: int | None = None,
     status: str | None = None,
     assigned_agent_id: int | None = _UNSET,
+    visit_window: tuple[time, time] | None = _UNSET,
 ) -> CaseView:
-    """Change priority, status or assignment (``None`` unassigns; omit to leave as is)."""
+    """Change priority, status, assignment or the hours the debtor may be visited (``None``
+    unassigns or clears the window; omit to leave as is)."""
     values: dict[str, Any] = {"updated_at": func.now()}
     if priority is not None:
         if not 0 <= priority <= 100:
@@ -160,6 +166,11 @@ def update_case(
             raise InvalidInput(f"status must be one of {', '.join(CASE_STATUSES)}", "status")
         values["status"] = status
         values["closed_at"] = None if status == "open" else datetime.now(UTC)
+    if visit_window is not _UNSET:
+        start, end = visit_window if visit_window is not None else (None, None)
+        if start is not None and end is not None and not start < end:
+            raise InvalidInput("visit_window must start before it ends", "visit_window")
+        values["visit_from"], values["visit_until"] = start, end
     if assigned_agent_id is not _UNSET:
         if assigned_agent_id is not None and not session.scalar(
             select(Agent.active).where(Agent.tenant_id == tenant_id, Agent.id == assigned_agent_id)

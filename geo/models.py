@@ -217,6 +217,8 @@ class Case(Base):
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    visit_from: Mapped[time | None] = mapped_column(Time)
+    visit_until: Mapped[time | None] = mapped_column(Time)
 
     __table_args__ = (
         ForeignKeyConstraint(["tenant_id"], ["tenants.id"], ondelete="CASCADE"),
@@ -232,6 +234,11 @@ class Case(Base):
         CheckConstraint("priority BETWEEN 0 AND 100", name="priority_range"),
         CheckConstraint("(assigned_agent_id IS NULL) = (assigned_at IS NULL)", name="assignment"),
         CheckConstraint("(status = 'open') = (closed_at IS NULL)", name="closed_at"),
+        CheckConstraint(
+            "(visit_from IS NULL) = (visit_until IS NULL) AND "
+            "(visit_from IS NULL OR visit_from < visit_until)",
+            name="visit_window",
+        ),
         Index("ix_cases_tenant_id_status_bucket", "tenant_id", "status", "bucket"),
         Index("ix_cases_tenant_id_assigned_agent_id", "tenant_id", "assigned_agent_id"),
         Index("ix_cases_tenant_id_debtor_id", "tenant_id", "debtor_id"),

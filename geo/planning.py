@@ -79,6 +79,7 @@ class PlanInputs:
 _CASES = text(
     """
     SELECT c.id, ST_X(a.point) AS lon, ST_Y(a.point) AS lat, c.product, c.bucket,
+           c.visit_from, c.visit_until,
            c.outstanding_cop::float8 AS outstanding_cop,
            least(100, c.priority
                  + CASE WHEN broken.case_id IS NOT NULL THEN :broken_bonus ELSE 0 END
@@ -193,6 +194,17 @@ def followup_window(missed_hour: Any) -> tuple[int, int]:
     return (NOON, UNREACHABLE) if float(missed_hour) < 12 else (0, NOON)
 
 
+def case_window(case: Any) -> tuple[int, int]:
+    """The hours a case may be visited: its own window, narrowed by a follow-up's half day
+    (when the two do not overlap, the case's own window wins)."""
+    early, late = followup_window(case.missed_hour)
+    if case.visit_from is None or case.visit_until is None:
+        return early, late
+    own = (_seconds(case.visit_from), _seconds(case.visit_until))
+    both = (max(own[0], early), min(own[1], late))
+    return both if both[0] < both[1] else own
+
+
 def build_problem(inputs: PlanInputs, matrices: dict[str, Matrix]) -> RoutingProblem:
     """The routing problem of a day: agents' bases first, then the cases, in matrix order."""
     service = int(float(inputs.settings.get("visit_service_min", 20)) * 60)
@@ -200,7 +212,7 @@ def build_problem(inputs: PlanInputs, matrices: dict[str, Matrix]) -> RoutingPro
     rules = inputs.settings.get("segment_skills", [])
     stops = [
         Stop(key=c.id, location=2 * agents + i, service=service, prize=1800 + 36 * int(c.priority),
-             window=followup_window(c.missed_hour), skills=segment_skills(c, rules))
+             window=case_window(c), skills=segment_skills(c, rules))
         for i, c in enumerate(inputs.cases)
     ]  # fmt: skip
     now = _seconds(inputs.replan.now.astimezone(inputs.zone)) if inputs.replan else 0

@@ -157,6 +157,15 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("tenant_id", "plan_id", "case_id", name=op.f("pk_plan_unplanned")),
     )
+    # The hours a debtor may be visited, when known (the planner's time window).
+    op.add_column("cases", sa.Column("visit_from", sa.Time(), nullable=True))
+    op.add_column("cases", sa.Column("visit_until", sa.Time(), nullable=True))
+    op.create_check_constraint(
+        op.f("ck_cases_visit_window"),
+        "cases",
+        "(visit_from IS NULL) = (visit_until IS NULL) AND "
+        "(visit_from IS NULL OR visit_from < visit_until)",
+    )
     role = get_settings().app_db_role
     current = "NULLIF(current_setting('app.tenant_id', true), '')::bigint"
     for table in ("plans", "plan_routes", "plan_stops", "plan_unplanned"):
@@ -170,6 +179,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_constraint(op.f("ck_cases_visit_window"), "cases", type_="check")
+    op.drop_column("cases", "visit_until")
+    op.drop_column("cases", "visit_from")
     op.drop_table("plan_unplanned")
     op.drop_table("plan_stops")
     op.drop_geospatial_index(

@@ -7,6 +7,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import numpy as np
+from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
@@ -47,10 +48,33 @@ def test_broken_promises_and_no_one_home_come_back(world: World) -> None:
     assert cases[first].broken_promise
     assert cases[second].priority == min(100, base[second] + 15)
     assert cases[second].missed_hour == 9
-    n = len(after.agents) + len(after.cases)
+    n = len(after.agents) * 2 + len(after.cases)
     square = np.zeros((n, n))
     matrix = Matrix(square, square, np.zeros(n), np.arange(n))
     stops = {s.key: s for s in build_problem(after, {"motorbike": matrix}).stops}
     assert stops[second].window == (NOON, UNREACHABLE)  # morning missed: try the afternoon
     assert stops[first].window == (0, UNREACHABLE)
     assert followup_window(15) == (0, NOON)
+
+
+def test_explicit_visit_windows(client: TestClient, world: World) -> None:
+    case = world.case_ids[1]
+    url = f"/v1/cases/{case}"
+    answer = client.patch(url, json={"visit_window": ["14:00", "18:00"]},
+                          headers=world.auth("dispatcher"))  # fmt: skip
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["visit_window"] == ["14:00:00", "18:00:00"]
+    backwards = client.patch(url, json={"visit_window": ["18:00", "14:00"]},
+                             headers=world.auth("dispatcher"))  # fmt: skip
+    assert backwards.status_code == 422
+    assert backwards.json()["error"]["fields"][0]["field"] == "visit_window"
+    with tenant_session(world.tenant_id) as session:
+        _visit(session, world, case, "no_one_home", datetime(2026, 11, 20, 9, 30, tzinfo=BOGOTA))
+        inputs = plan_inputs(session, world.tenant_id, date(2026, 11, 24))
+    n = len(inputs.agents) * 2 + len(inputs.cases)
+    square = np.zeros((n, n))
+    stops = {s.key: s for s in build_problem(inputs, {"motorbike": Matrix(
+        square, square, np.zeros(n), np.arange(n))}).stops}  # fmt: skip
+    assert stops[case].window == (14 * 3600, 18 * 3600)  # its own hours, also the afternoon
+    cleared = client.patch(url, json={"visit_window": None}, headers=world.auth("dispatcher"))
+    assert cleared.json()["visit_window"] is None

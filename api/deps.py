@@ -6,18 +6,22 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.orm import Session
 
 from api.security import read_token
 from geo.accounts import Principal, load_principal
 from geo.db import tenant_session
-from geo.errors import PermissionDenied
+from geo.errors import AuthenticationFailed, PermissionDenied
 from geo.settings import Settings, get_settings
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
-_bearer = OAuth2PasswordBearer(tokenUrl="/v1/auth/token")
+_bearer = OAuth2PasswordBearer(tokenUrl="/v1/auth/token", auto_error=False)
+TOKEN_COOKIE = "campo_token"  # noqa: S105 - a cookie name, not a secret
+"""Map pages open in a browser tab, which sends a cookie but no Authorization header. The
+cookie is honoured on GET only: reads change nothing, so a forged cross-site request cannot
+use it to act."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,7 +36,12 @@ class Caller:
         return self.principal.tenant_id
 
 
-def _caller(token: Annotated[str, Depends(_bearer)], settings: SettingsDep) -> Iterator[Caller]:
+def _caller(
+    request: Request, bearer: Annotated[str | None, Depends(_bearer)], settings: SettingsDep
+) -> Iterator[Caller]:
+    token = bearer or (request.cookies.get(TOKEN_COOKIE) if request.method == "GET" else None)
+    if not token:
+        raise AuthenticationFailed("sign in: a bearer token (or the campo_token cookie) is needed")
     tenant_id, user_id = read_token(token, settings)
     with tenant_session(tenant_id) as session:
         yield Caller(load_principal(session, tenant_id=tenant_id, user_id=user_id), session)

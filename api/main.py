@@ -7,11 +7,12 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import OperationalError
 
 from api import errors
 from api.deps import AnonymousSessionDep
-from api.routers import agents, auth, cases, devices, me, plans, trackers, users, visits
+from api.routers import agents, auth, cases, devices, maps, me, plans, trackers, users, visits
 from api.schemas import Health
 from geo.db import tenant_session
 from geo.health import database_versions
@@ -36,9 +37,10 @@ def create_app() -> FastAPI:
         description="Field collections on PostGIS: portfolios, agents, verified visits, trails.",
     )
     errors.install(app)
-    for module in (auth, me, visits, cases, agents, plans, devices, users, trackers):
+    for module in (auth, me, visits, cases, agents, plans, devices, users, trackers, maps):
         app.include_router(module.router)
     app.include_router(plans.territories_router)
+    app.mount("/static", StaticFiles(directory=maps.STATIC), name="static")
 
     @app.get("/health", response_model=Health, tags=["health"])
     def health(session: AnonymousSessionDep) -> Health | JSONResponse:

@@ -6,12 +6,7 @@ test kills it with SIGKILL while a batch is inside its INSERT, restarts it, and 
 
 from __future__ import annotations
 
-import os
 import random
-import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
 from collections import Counter
@@ -23,44 +18,9 @@ import psycopg
 import pytest
 
 from geo.db import libpq_url
-from tests.conftest import OWNER_URL, ROOT, World
+from tests.conftest import OWNER_URL, World
 from tests.gps import app_fix, on_shift, stored_fixes
-
-
-class Server:
-    """A uvicorn process serving campo on a free loopback port."""
-
-    def __init__(self) -> None:
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "api.main:app", "--port", str(self.port),
-             "--log-level", "warning"],
-            cwd=ROOT, env=os.environ.copy(),
-        )  # fmt: skip
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx2.get(f"{self.url}/health", timeout=1).status_code == 200:
-                    return
-            except httpx2.TransportError:
-                time.sleep(0.1)
-        raise RuntimeError("the server did not come up")
-
-    def kill(self) -> None:
-        assert self.process is not None
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(timeout=10)
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=10)
+from tests.server import Server
 
 
 @pytest.fixture

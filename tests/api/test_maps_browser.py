@@ -1,0 +1,117 @@
+"""Map pages in a real headless Chromium (Debian's chromium and chromium-driver), against a
+real server on loopback, with no internet: the data layers must draw from the vendored
+Leaflet; only background tiles may fail. A screenshot of each map is left in
+``tests/artifacts/``."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+
+from tests.conftest import World
+from tests.gps import app_fix, on_shift
+from tests.server import Server
+
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[Server]:
+    running = Server()
+    running.start()
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[webdriver.Chrome]:
+    binary, driver = shutil.which("chromium"), shutil.which("chromedriver")
+    if binary is None or driver is None:
+        pytest.fail("Chromium is missing: scripts/setup installs chromium and chromium-driver")
+    options = webdriver.ChromeOptions()
+    options.binary_location = binary
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1280,900",
+                 "--disable-dev-shm-usage"):  # fmt: skip
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    chrome = webdriver.Chrome(options=options, service=Service(executable_path=driver))
+    yield chrome
+    chrome.quit()
+
+
+def _open(browser: webdriver.Chrome, server: Server, world: World, path: str, shot: str) -> Any:
+    browser.get(f"{server.url}/health")
+    browser.delete_all_cookies()
+    browser.add_cookie({"name": "campo_token", "value": world.tokens["dispatcher"], "path": "/"})
+    browser.get_log("browser")  # drop what the /health page logged (its missing favicon)
+    browser.get(f"{server.url}{path}")
+    deadline = time.monotonic() + 15
+    while not browser.find_elements(By.CSS_SELECTOR, ".leaflet-control-layers"):
+        assert time.monotonic() < deadline, "the map never drew its layer control"
+        time.sleep(0.2)
+    ARTIFACTS.mkdir(exist_ok=True)
+    browser.save_screenshot(str(ARTIFACTS / shot))
+    errors = [entry["message"] for entry in browser.get_log("browser")
+              if entry["level"] == "SEVERE" and "tile.openstreetmap.org" not in entry["message"]]  # fmt: skip
+    assert errors == [], errors
+    return browser
+
+
+def _count(browser: webdriver.Chrome, css: str) -> int:
+    return len(browser.find_elements(By.CSS_SELECTOR, css))
+
+
+def test_live_map(
+    browser: webdriver.Chrome, server: Server, client: TestClient, world: World
+) -> None:
+    low = app_fix(on_shift(), accuracy_m=12, battery_pct=15, charging=False, speed_mps=3)
+    client.post("/v1/me/sync", json={"fixes": [low]}, headers=world.auth("agent"))
+    _open(browser, server, world, "/maps/live", "live.png")
+    assert _count(browser, "path.campo-agent") == 1
+    assert _count(browser, "path.campo-stale") == 1  # yesterday's fix
+    assert _count(browser, "path.campo-accuracy") == 1
+    assert _count(browser, ".campo-legend") == 1
+    assert "Batería" in browser.find_element(By.CSS_SELECTOR, ".campo-legend").text
+
+
+def test_plan_map(
+    browser: webdriver.Chrome, server: Server, client: TestClient, aguascalientes: World
+) -> None:
+    world = aguascalientes
+    made = client.post("/v1/plans", json={"date": "2026-11-24", "budget_s": 2},
+                       headers=world.auth("dispatcher")).json()  # fmt: skip
+    deadline = time.monotonic() + 60
+    while (plan := client.get(f"/v1/plans/{made['id']}",
+                              headers=world.auth("dispatcher")).json())["status"] not in {"done", "failed"}:  # fmt: skip
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    assert plan["status"] == "done", plan["message"]
+    _open(browser, server, world, f"/maps/plans/{plan['id']}", "plan.png")
+    assert _count(browser, "path.campo-route") == 1
+    assert _count(browser, ".campo-stop") == plan["stats"]["planned"]
+    assert _count(browser, "path.campo-unplanned") == plan["stats"]["unplanned"]
+    assert _count(browser, "path.campo-base") == 1
+    assert _count(browser, "path.campo-territory") == 1
+    labels = browser.find_element(By.CSS_SELECTOR, ".leaflet-control-layers").text
+    for layer in ("Territorios", "Rutas", "Visitas", "Bases", "Sin planear"):
+        assert layer in labels
+
+
+def test_map_pages_need_staff(server: Server, world: World) -> None:
+    import httpx2
+
+    cookie = {"campo_token": world.tokens["agent"]}
+    assert httpx2.get(f"{server.url}/maps/live", cookies=cookie).status_code == 403
+    assert httpx2.get(f"{server.url}/maps/live").status_code == 401
+    forged = httpx2.post(f"{server.url}/v1/plans", json={"date": "2026-11-24"},
+                         cookies={"campo_token": world.tokens["admin"]})  # fmt: skip
+    assert forged.status_code == 401  # the cookie only ever reads

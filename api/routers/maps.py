@@ -3,6 +3,7 @@ Leaflet copy served at ``/static/vendor`` so their data shows with no internet."
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -12,7 +13,8 @@ from fastapi.responses import HTMLResponse
 
 from api.deps import Staff
 from api.schemas import MAX_ID
-from geo.maps import live_map, plan_map
+from geo.maps import dispatcher_page, live_map, plan_map, trail_map
+from geo.trails import day_range
 
 router = APIRouter(prefix="/maps", tags=["maps"], default_response_class=HTMLResponse)
 STATIC = Path(__file__).resolve().parents[1] / "static"
@@ -31,3 +33,20 @@ def plan(caller: Staff, plan_id: Annotated[int, PathParam(ge=1, le=MAX_ID)]) -> 
     """A plan's territories, routes, numbered stops, bases and unplanned cases."""
     page = plan_map(caller.session, tenant_id=caller.tenant_id, plan_id=plan_id, assets=ASSETS)
     return HTMLResponse(page.get_root().render())
+
+
+@router.get("/agents/{agent_id}/trail")
+def trail(
+    caller: Staff, agent_id: Annotated[int, PathParam(ge=1, le=MAX_ID)], date: date
+) -> HTMLResponse:
+    """An agent's day: path by battery, stops, check-ins by verdict with geofences, replay."""
+    start, end = day_range(caller.session, tenant_id=caller.tenant_id, day=date.isoformat())
+    page = trail_map(caller.session, tenant_id=caller.tenant_id, agent_id=agent_id, start=start,
+                     end=end, assets=ASSETS)  # fmt: skip
+    return HTMLResponse(page.get_root().render())
+
+
+@router.get("")
+def dispatcher(caller: Staff, date: date) -> HTMLResponse:
+    """The dispatcher's page for a day: the live map, the day's plans, each agent's trail."""
+    return HTMLResponse(dispatcher_page(caller.session, tenant_id=caller.tenant_id, day=date))

@@ -8,6 +8,7 @@ from __future__ import annotations
 import shutil
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -115,3 +116,32 @@ def test_map_pages_need_staff(server: Server, world: World) -> None:
     forged = httpx2.post(f"{server.url}/v1/plans", json={"date": "2026-11-24"},
                          cookies={"campo_token": world.tokens["admin"]})  # fmt: skip
     assert forged.status_code == 401  # the cookie only ever reads
+
+
+def test_trail_map_and_dispatcher_page(
+    browser: webdriver.Chrome, server: Server, client: TestClient, world: World
+) -> None:
+    from tests.visits import check_in, fix_at
+
+    start = on_shift(minute=-30)
+    walk = [fix_at(start + timedelta(seconds=30 * k), 600 - 10 * k, battery_pct=60 - k * 0.8)
+            for k in range(58)]  # fmt: skip
+    client.post("/v1/me/sync", json={"fixes": walk}, headers=world.auth("agent"))
+    accepted = check_in(client, world, fix_at(start + timedelta(minutes=29, seconds=50), 15))
+    assert accepted.json()["verdict"] == "accepted", accepted.text
+    day = start.date().isoformat()
+    _open(browser, server, world, f"/maps/agents/{world.agent_id}/trail?date={day}", "trail.png")
+    assert _count(browser, "path.campo-path") >= 2  # green, then amber as the battery drains
+    assert _count(browser, "path.campo-checkin.campo-accepted") == 1
+    assert _count(browser, "path.campo-geofence") == 1
+    assert _count(browser, "path.campo-now") == 1
+    slider = browser.find_element(By.CSS_SELECTOR, ".campo-slider input")
+    first = browser.find_element(By.CSS_SELECTOR, ".campo-slider span").text
+    browser.execute_script(
+        "arguments[0].value = arguments[0].max; arguments[0].dispatchEvent(new Event('input'))",
+        slider,
+    )
+    assert browser.find_element(By.CSS_SELECTOR, ".campo-slider span").text != first
+    browser.get(f"{server.url}/maps?date={day}")
+    assert _count(browser, "a.campo-live-link") == 1
+    assert _count(browser, "a.campo-trail-link") == 1

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 import folium
 import shapely
 from branca.element import Element, Figure, MacroElement
+from folium.plugins import HeatMap
 from jinja2 import Template
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -30,6 +31,7 @@ from geo.trails import agent_trail
 CDN_ASSETS = {
     "leaflet": "https://cdn.jsdelivr.net/npm/leaflet@1.9.4/dist",
     "jquery": "https://cdn.jsdelivr.net/npm/jquery@3.7.1/dist",
+    "heat": "https://cdn.jsdelivr.net/npm/leaflet.heat@0.2.0/dist",
 }
 """Where Leaflet and jQuery (folium builds its popups with it) come from, for notebooks."""
 TILES = "OpenStreetMap"
@@ -522,7 +524,38 @@ def dispatcher_page(session: Session, *, tenant_id: int, day: date_type) -> str:
         f"<title>campo · despacho {day}</title><link rel='icon' href='data:,'></head>"
         "<body style='font:14px sans-serif;margin:24px'>"
         f"<h1>Despacho del {day}</h1><p><a class='campo-live-link' href='/maps/live'>"
-        "Mapa en vivo de los gestores</a></p>"
+        "Mapa en vivo de los gestores</a> · <a class='campo-contacts-link' "
+        "href='/maps/contacts'>Mapa de calor de contactos</a></p>"
         f"<h2>Planes</h2><ul>{plan_items}</ul><h2>Recorridos</h2><ul>{trail_items}</ul>"
         "</body></html>"
     )
+
+
+def contact_heat_map(
+    session: Session,
+    *,
+    tenant_id: int,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    assets: Mapping[str, str] = CDN_ASSETS,
+) -> folium.Map:
+    """Where visits reached someone: a heat map of check-ins whose outcome was a contact,
+    a promise or a payment (used by analytics for contact hours by place)."""
+    rows = session.execute(
+        text(
+            "SELECT ST_Y(checkin_point) AS lat, ST_X(checkin_point) AS lon FROM visits "
+            "WHERE tenant_id = :t AND status = 'completed' "
+            "AND outcome IN ('contact', 'promise_to_pay', 'paid') "
+            "AND (CAST(:s AS timestamptz) IS NULL OR checkin_at >= :s) "
+            "AND (CAST(:u AS timestamptz) IS NULL OR checkin_at < :u)"
+        ),
+        {"t": tenant_id, "s": since, "u": until},
+    ).all()
+    points = [[r.lat, r.lon] for r in rows]
+    m = _map(points, assets)
+    heat = HeatMap(points, name="Visitas con contacto", radius=18, blur=14, min_opacity=0.3)
+    heat.default_js = [("leaflet-heat.js", f"{assets['heat']}/leaflet-heat.js")]
+    heat.add_to(m)
+    _legend(m, f"Contactos: {len(points)}", [("#f03b20", "más contactos"), ("#2c7fb8", "menos")])
+    folium.LayerControl(collapsed=False).add_to(m)
+    return m

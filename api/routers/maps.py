@@ -13,12 +13,16 @@ from fastapi.responses import HTMLResponse
 
 from api.deps import Staff
 from api.schemas import MAX_ID
-from geo.maps import dispatcher_page, live_map, plan_map, trail_map
+from geo.maps import contact_heat_map, dispatcher_page, live_map, plan_map, trail_map
 from geo.trails import day_range
 
 router = APIRouter(prefix="/maps", tags=["maps"], default_response_class=HTMLResponse)
 STATIC = Path(__file__).resolve().parents[1] / "static"
-ASSETS = {"leaflet": "/static/vendor/leaflet-1.9.4", "jquery": "/static/vendor/jquery-3.7.1"}
+ASSETS = {
+    "leaflet": "/static/vendor/leaflet-1.9.4",
+    "jquery": "/static/vendor/jquery-3.7.1",
+    "heat": "/static/vendor/leaflet.heat-0.2.0",
+}
 
 
 @router.get("/live")
@@ -43,6 +47,13 @@ def trail(
     start, end = day_range(caller.session, tenant_id=caller.tenant_id, day=date.isoformat())
     page = trail_map(caller.session, tenant_id=caller.tenant_id, agent_id=agent_id, start=start,
                      end=end, assets=ASSETS)  # fmt: skip
+    return HTMLResponse(page.get_root().render())
+
+
+@router.get("/contacts")
+def contacts(caller: Staff) -> HTMLResponse:
+    """Where visits reached someone (contact, promise, payment), as a heat map."""
+    page = contact_heat_map(caller.session, tenant_id=caller.tenant_id, assets=ASSETS)
     return HTMLResponse(page.get_root().render())
 
 

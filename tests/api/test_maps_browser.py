@@ -145,3 +145,23 @@ def test_trail_map_and_dispatcher_page(
     browser.get(f"{server.url}/maps?date={day}")
     assert _count(browser, "a.campo-live-link") == 1
     assert _count(browser, "a.campo-trail-link") == 1
+
+
+def test_contact_heat_map(browser: webdriver.Chrome, server: Server, world: World) -> None:
+    from sqlalchemy import text
+
+    from geo.db import tenant_session
+
+    with tenant_session(world.tenant_id) as session:
+        for k, outcome in enumerate(("contact", "promise_to_pay", "no_one_home")):
+            session.execute(text(
+                "INSERT INTO visits (tenant_id, client_id, case_id, agent_id, checkin_at, "
+                "checkin_point, distance_m, verdict, status, outcome, checkout_at) VALUES (:t, "
+                "gen_random_uuid(), :c, :a, now() - make_interval(hours => :k), "
+                "ST_SetSRID(ST_MakePoint(-74.06 + :k * 0.001, 4.65), 4326), 5, 'accepted', "
+                "'completed', :o, now())"),
+                {"t": world.tenant_id, "c": world.case_ids[0], "a": world.agent_id, "k": k,
+                 "o": outcome})  # fmt: skip
+    _open(browser, server, world, "/maps/contacts", "contacts.png")
+    assert _count(browser, "canvas.leaflet-heatmap-layer") == 1
+    assert "Contactos: 2" in browser.find_element(By.CSS_SELECTOR, ".campo-legend").text

@@ -23,8 +23,9 @@ from geo.importer import ImportReport, import_cases
 from geo.mailer import deliver_due
 from geo.models import User
 from geo.partitions import ensure_gps_partitions, prune_gps_partitions
-from geo.plans import create_plan, run_plan
+from geo.plans import create_plan, list_plans, run_plan
 from geo.settings import get_settings
+from geo.simulation import simulate_plan
 
 app = typer.Typer(no_args_is_help=True, help="campo: field collections on PostGIS.")
 tenant_app = typer.Typer(no_args_is_help=True, help="Tenants.")
@@ -184,6 +185,28 @@ def demo_seed(
         f"sign in to tenant '{demo.DEMO_SLUG}' as despacho@demo.campo.co, admin@demo.campo.co "
         f"or gestor01@demo.campo.co, password {demo.DEMO_PASSWORD}"
     )
+
+
+@demo_app.command("simulate")
+def demo_simulate(
+    day: Annotated[str, typer.Option("--date", help="A planned day, YYYY-MM-DD.")],
+    seed: int = 7,
+) -> None:
+    """Play the day's latest plan as if the agents had worked it: GPS, check-ins, outcomes."""
+    try:
+        when = date.fromisoformat(day)
+    except ValueError:
+        raise typer.BadParameter("use YYYY-MM-DD", param_hint="--date") from None
+    tenant_id = _tenant_id(demo.DEMO_SLUG)
+    with tenant_session(tenant_id) as session:
+        done = [p for p in list_plans(session, tenant_id=tenant_id, day=when) if p.status == "done"]
+    if not done:
+        console.print(f"[red]no finished plan for {when}:[/red] run campo plan first")
+        raise typer.Exit(code=1)
+    with console.status(f"simulating plan {done[0].id}"):
+        report = simulate_plan(tenant_id=tenant_id, plan_id=done[0].id, seed=seed)
+    typer.echo(f"{report.fixes} GPS fixes, check-ins {report.checkins}, "
+               f"{report.outcomes} outcomes recorded")  # fmt: skip
 
 
 @gps_app.command("partitions")

@@ -242,6 +242,7 @@ def plan_map(
                         "Deudor": p["debtor"],
                         "Saldo": f"${p['outstanding_cop']:,.0f} COP",
                         "Mora": p["bucket"],
+                        "Ventana": p.get("window"),
                         "Llegada": p["eta"][11:16],
                         "Salida": p["etd"][11:16],
                         "Orden": p["seq"],

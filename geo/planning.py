@@ -348,6 +348,13 @@ def store_plan(
             "INSERT INTO plan_unplanned (tenant_id, plan_id, case_id, reason) "
             "VALUES (:t, :p, :c, :r)"),
             {"t": tenant_id, "p": plan_id, "c": key, "r": reason})  # fmt: skip
+    # Planning is assigning: each planned case now belongs to the agent who will visit it.
+    session.execute(text(
+        "UPDATE cases c SET assigned_agent_id = s.agent_id, assigned_at = now(), "
+        "updated_at = now() FROM plan_stops s WHERE s.tenant_id = :t AND s.plan_id = :p "
+        "AND c.tenant_id = s.tenant_id AND c.id = s.case_id "
+        "AND c.assigned_agent_id IS DISTINCT FROM s.agent_id"),
+        {"t": tenant_id, "p": plan_id})  # fmt: skip
     timings["store_s"] = time.perf_counter() - started
     return {
         "cases": len(problem.stops), "agents": len(problem.vehicles),

@@ -164,7 +164,10 @@ _GEOJSON = text(
                'properties', jsonb_build_object('kind', 'stop', 'case_id', s.case_id,
                    'agent_id', s.agent_id, 'seq', s.seq, 'eta', s.eta, 'etd', s.etd,
                    'debtor', d.full_name, 'outstanding_cop', c.outstanding_cop,
-                   'bucket', c.bucket, 'priority', c.priority)) AS f
+                   'bucket', c.bucket, 'priority', c.priority,
+                   'window', CASE WHEN c.visit_from IS NOT NULL
+                                  THEN to_char(c.visit_from, 'HH24:MI') || '–'
+                                       || to_char(c.visit_until, 'HH24:MI') END)) AS f
         FROM plan_stops s
         JOIN cases c ON c.tenant_id = s.tenant_id AND c.id = s.case_id
         JOIN debtors d ON d.tenant_id = c.tenant_id AND d.id = c.debtor_id

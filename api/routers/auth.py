@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form
+from fastapi import APIRouter, Form, Response
 
-from api.deps import AnonymousSessionDep, CallerDep, SettingsDep
+from api.deps import TOKEN_COOKIE, AnonymousSessionDep, CallerDep, SettingsDep
 from api.schemas import Me, Token
 from api.security import issue_token
 from geo.accounts import authenticate
@@ -21,11 +21,18 @@ def token(
     username: Annotated[str, Form(description="The user's e-mail.")],
     password: Annotated[str, Form()],
     client_id: Annotated[str, Form(description="The tenant's slug, e.g. `demo`.")],
+    response: Response,
     grant_type: Annotated[str, Form(pattern="^password$")] = "password",
 ) -> Token:
-    """OAuth2 password grant: e-mail, password and the tenant (as ``client_id``)."""
+    """OAuth2 password grant: e-mail, password and the tenant (as ``client_id``).
+
+    The token also comes back as an HttpOnly cookie, so a browser that signed in (for instance
+    through ``/docs``) can open the map pages; the API honours that cookie on GET only.
+    """
     principal = authenticate(session, tenant_slug=client_id, email=username, password=password)
     access, ttl = issue_token(principal, settings)
+    response.set_cookie(TOKEN_COOKIE, access, max_age=ttl, httponly=True, samesite="strict",
+                        secure=settings.environment == "production")  # fmt: skip
     return Token(access_token=access, expires_in=ttl)
 
 

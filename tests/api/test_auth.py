@@ -46,6 +46,7 @@ def test_forged_expired_and_missing_tokens_are_401(client: TestClient, world: Wo
         {**claims, "exp": datetime.now(UTC) - timedelta(seconds=5)},
         get_settings().jwt_secret, algorithm="HS256",
     )  # fmt: skip
+    client.cookies.clear()  # signing in left the browser-style cookie: this caller has none
     for headers in (
         {"Authorization": f"Bearer {forged}"},
         {"Authorization": f"Bearer {expired}"},

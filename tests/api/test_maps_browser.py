@@ -18,7 +18,7 @@ from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 
-from tests.conftest import World
+from tests.conftest import PASSWORD, World
 from tests.gps import app_fix, on_shift
 from tests.server import Server
 
@@ -116,6 +116,13 @@ def test_map_pages_need_staff(server: Server, world: World) -> None:
     forged = httpx2.post(f"{server.url}/v1/plans", json={"date": "2026-11-24"},
                          cookies={"campo_token": world.tokens["admin"]})  # fmt: skip
     assert forged.status_code == 401  # the cookie only ever reads
+    with httpx2.Client(base_url=server.url) as browser_like:  # signing in sets the cookie
+        signed = browser_like.post("/v1/auth/token", data={
+            "username": f"dispatcher@{world.slug}.co", "password": PASSWORD,
+            "client_id": world.slug})  # fmt: skip
+        assert signed.status_code == 200
+        assert "httponly" in signed.headers["set-cookie"].lower()
+        assert browser_like.get("/maps/live").status_code == 200
 
 
 def test_trail_map_and_dispatcher_page(

@@ -605,16 +605,17 @@ TENANT_TABLES: tuple[str, ...] = (
     "addresses",
     "cases",
     "zones",
+    "questionnaires",
     "gps_fixes",
     "visits",
-    "devices",
-    "agent_positions",
-    "questionnaires",
     "promises",
     "outbox",
+    "devices",
+    "agent_positions",
     "plans",
     "plan_routes",
     "plan_stops",
     "plan_unplanned",
 )
-"""Tables scoped by ``tenant_id`` (``tenants`` is scoped by its own ``id``)."""
+"""Tables scoped by ``tenant_id`` (``tenants`` is scoped by its own ``id``), each after the
+tables it references, so deleting in reverse order never breaks a foreign key."""

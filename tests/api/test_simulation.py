@@ -10,7 +10,8 @@ from zoneinfo import ZoneInfo
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
-from geo.db import tenant_session
+from geo.db import owner_session, tenant_session
+from geo.demo import delete_tenant
 from geo.simulation import simulate_plan
 from tests.conftest import World
 
@@ -45,3 +46,9 @@ def test_a_planned_day_is_worked(client: TestClient, aguascalientes: World) -> N
                        params={"date": yesterday.isoformat()},
                        headers=world.auth("dispatcher")).json()  # fmt: skip
     assert trail["summary"]["stops"] >= plan["stats"]["planned"] // 2
+    with owner_session() as session:  # and a worked tenant can be removed whole
+        assert delete_tenant(session, world.slug)
+    with owner_session() as session:
+        left = session.execute(text("SELECT count(*) FROM visits WHERE tenant_id = :t"),
+                               {"t": world.tenant_id}).scalar_one()  # fmt: skip
+    assert left == 0

@@ -71,6 +71,7 @@ def require(*roles: str) -> Callable[[Caller], Caller]:
 
 Staff = Annotated[Caller, Depends(require("admin", "dispatcher"))]
 Admin = Annotated[Caller, Depends(require("admin"))]
+Watcher = Annotated[Caller, Depends(require("admin", "dispatcher", "analyst"))]
 Reader = Annotated[Caller, Depends(require("admin", "dispatcher", "analyst", "agent"))]
 AgentCaller = Annotated[Caller, Depends(require("agent"))]
 

@@ -12,7 +12,19 @@ from sqlalchemy.exc import OperationalError
 
 from api import errors
 from api.deps import AnonymousSessionDep
-from api.routers import agents, auth, cases, devices, maps, me, plans, trackers, users, visits
+from api.routers import (
+    agents,
+    analytics,
+    auth,
+    cases,
+    devices,
+    maps,
+    me,
+    plans,
+    trackers,
+    users,
+    visits,
+)
 from api.schemas import Health
 from geo.db import tenant_session
 from geo.health import database_versions
@@ -37,9 +49,22 @@ def create_app() -> FastAPI:
         description="Field collections on PostGIS: portfolios, agents, verified visits, trails.",
     )
     errors.install(app)
-    for module in (auth, me, visits, cases, agents, plans, devices, users, trackers, maps):
+    for module in (
+        auth,
+        me,
+        visits,
+        cases,
+        agents,
+        plans,
+        devices,
+        users,
+        trackers,
+        maps,
+        analytics,
+    ):
         app.include_router(module.router)
     app.include_router(plans.territories_router)
+    app.include_router(analytics.payments_router)
     app.mount("/static", StaticFiles(directory=maps.STATIC), name="static")
 
     @app.get("/health", response_model=Health, tags=["health"])

@@ -17,12 +17,14 @@ from sqlalchemy import select
 from geo import demo
 from geo.accounts import create_tenant, create_user, tenant_by_slug
 from geo.agents import create_agent
+from geo.analysts import create_analyst_login, drop_analyst_login
 from geo.db import owner_session, tenant_session
 from geo.errors import CampoError
-from geo.importer import ImportReport, import_cases
+from geo.importer import ImportReport, RowError, import_cases
 from geo.mailer import deliver_due
 from geo.models import User
 from geo.partitions import ensure_gps_partitions, prune_gps_partitions
+from geo.payments import import_payments
 from geo.plans import create_plan, list_plans, run_plan
 from geo.settings import get_settings
 from geo.simulation import simulate_plan
@@ -35,9 +37,11 @@ import_app = typer.Typer(no_args_is_help=True, help="Bulk imports from CSV.")
 demo_app = typer.Typer(no_args_is_help=True, help="The Bogotá demo tenant.")
 gps_app = typer.Typer(no_args_is_help=True, help="GPS storage maintenance.")
 mail_app = typer.Typer(no_args_is_help=True, help="The e-mail outbox.")
+analyst_app = typer.Typer(no_args_is_help=True, help="Analysts' database logins.")
 for sub, name in (
     (tenant_app, "tenant"), (user_app, "user"), (agent_app, "agent"),
     (import_app, "import"), (demo_app, "demo"), (gps_app, "gps"), (mail_app, "mail"),
+    (analyst_app, "analyst"),
 ):  # fmt: skip
     app.add_typer(sub, name=name)
 
@@ -131,13 +135,17 @@ def _print_report(report: ImportReport) -> None:
         f"stored {report.stored} cases ({report.geocoded} geocoded from the address, "
         f"{report.without_location} without location); {len(report.errors)} rows rejected"
     )
-    if report.errors:
+    _print_errors(report.errors)
+
+
+def _print_errors(errors: list[RowError]) -> None:
+    if errors:
         table = Table("line", "column", "reason", title="rejected rows")
-        for error in report.errors[:200]:
+        for error in errors[:200]:
             table.add_row(str(error.line), error.column, error.reason)
         console.print(table)
-        if len(report.errors) > 200:
-            console.print(f"... and {len(report.errors) - 200} more")
+        if len(errors) > 200:
+            console.print(f"... and {len(errors) - 200} more")
 
 
 @import_app.command("cases")
@@ -164,6 +172,51 @@ def import_cases_cmd(
     _print_report(report)
     if report.errors:
         raise typer.Exit(code=2)
+
+
+@import_app.command("payments")
+def import_payments_cmd(
+    tenant: Tenant,
+    path: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+) -> None:
+    """Import payments (case_ref, paid_on, amount_cop[, reference]) from a CSV file."""
+    try:
+        with (
+            tenant_session(tid := _tenant_id(tenant)) as session,
+            path.open(encoding="utf-8-sig", newline="") as source,
+        ):
+            report = import_payments(session, tenant_id=tid, source=source)
+    except CampoError as exc:
+        raise _fail(exc) from exc
+    typer.echo(f"stored {report.stored} payments ({report.already_stored} were already stored); "
+               f"{len(report.errors)} rows rejected")  # fmt: skip
+    _print_errors(report.errors)
+    if report.errors:
+        raise typer.Exit(code=2)
+
+
+@analyst_app.command("create")
+def analyst_create(tenant: Tenant, role_name: str) -> None:
+    """A database login that reads the tenant's analytics views, and nothing else."""
+    try:
+        with owner_session() as session:
+            password = create_analyst_login(
+                session, tenant_id=tenant_by_slug(session, tenant).id, role_name=role_name
+            )
+    except CampoError as exc:
+        raise _fail(exc) from exc
+    typer.echo(f"login {role_name} created; its password (shown once): {password}")
+
+
+@analyst_app.command("drop")
+def analyst_drop(role_name: str) -> None:
+    """Remove an analyst's database login."""
+    try:
+        with owner_session() as session:
+            drop_analyst_login(session, role_name=role_name)
+    except CampoError as exc:
+        raise _fail(exc) from exc
+    typer.echo(f"login {role_name} dropped")
 
 
 @demo_app.command("seed")

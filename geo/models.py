@@ -51,7 +51,8 @@ ROLES = ("admin", "dispatcher", "agent", "analyst")
 TRAVEL_MODES = ("walk", "motorbike", "car")
 CASE_STATUSES = ("open", "paid", "agreement", "written_off", "withdrawn")
 GEOCODE_QUALITIES = ("provided", "grid", "manual", "none")
-ZONE_KINDS = ("territory", "no_go")
+ZONE_KINDS = ("territory", "no_go", "area")
+"""``area`` zones are the tenant's own map of its city, used to group analytics."""
 VERDICTS = ("accepted", "review", "rejected")
 VISIT_STATUSES = ("open", "completed", "rejected")
 QUESTION_TYPES = (
@@ -598,6 +599,49 @@ class PlanUnplanned(Base):
     )
 
 
+class Payment(Base):
+    """A payment received on a case, imported from the creditor's files.
+
+    Imports are repeatable: a row with the same case, day, amount and reference is the same
+    payment, so importing a file twice stores it once. Two equal payments on one day need
+    distinct references.
+    """
+
+    __tablename__ = "payments"
+
+    tenant_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    case_id: Mapped[int] = mapped_column(BigInteger)
+    paid_on: Mapped[date] = mapped_column(Date)
+    amount_cop: Mapped[Decimal] = mapped_column(Numeric(16, 2))
+    reference: Mapped[str] = mapped_column(Text, server_default=text("''"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id"], ["tenants.id"], ondelete="CASCADE"),
+        ForeignKeyConstraint(["tenant_id", "case_id"], ["cases.tenant_id", "cases.id"]),
+        UniqueConstraint("tenant_id", "case_id", "paid_on", "amount_cop", "reference"),
+        CheckConstraint("amount_cop > 0", name="amount_positive"),
+        Index("ix_payments_tenant_id_paid_on", "tenant_id", "paid_on"),
+    )
+
+
+class AnalystLogin(Base):
+    """A database login for an analyst's own SQL tools, bound to one tenant.
+
+    The ``analytics`` views show such a login its tenant's rows only, whatever it sets in
+    ``app.tenant_id``; it has no privilege on the tables themselves.
+    """
+
+    __tablename__ = "analyst_logins"
+
+    tenant_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    role_name: Mapped[str] = mapped_column(Text, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    __table_args__ = (ForeignKeyConstraint(["tenant_id"], ["tenants.id"], ondelete="CASCADE"),)
+
+
 TENANT_TABLES: tuple[str, ...] = (
     "users",
     "agents",
@@ -616,6 +660,8 @@ TENANT_TABLES: tuple[str, ...] = (
     "plan_routes",
     "plan_stops",
     "plan_unplanned",
+    "payments",
+    "analyst_logins",
 )
 """Tables scoped by ``tenant_id`` (``tenants`` is scoped by its own ``id``), each after the
 tables it references, so deleting in reverse order never breaks a foreign key."""

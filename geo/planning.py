@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from itertools import pairwise
 from pathlib import Path
@@ -24,6 +24,7 @@ from pyproj import Geod
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from geo.contact_hours import windows_for_day
 from geo.errors import InvalidInput
 from geo.feasibility import violations
 from geo.matrix import Matrix, leg_paths, travel_matrix
@@ -65,6 +66,8 @@ class PlanInputs:
     zone: ZoneInfo
     settings: dict[str, Any]
     replan: Replan | None = None
+    suggested: dict[int | None, tuple[int, int]] = field(default_factory=dict)
+    """Suggested visiting hours per zone (None: tenant-wide), from contact history."""
 
     def points(self) -> list[tuple[float, float]]:
         """Matrix order: agents' bases, then where they start, then the cases."""
@@ -80,6 +83,8 @@ _CASES = text(
     """
     SELECT c.id, ST_X(a.point) AS lon, ST_Y(a.point) AS lat, c.product, c.bucket,
            c.visit_from, c.visit_until,
+           (SELECT z.zone_id FROM analytics.address_zones z WHERE z.address_id = c.address_id)
+               AS zone_id,
            c.outstanding_cop::float8 AS outstanding_cop,
            least(100, c.priority
                  + CASE WHEN broken.case_id IS NOT NULL THEN :broken_bonus ELSE 0 END
@@ -150,7 +155,8 @@ def plan_inputs(
     absent = sorted(replan.absent) if replan else []
     agents = session.execute(_AGENTS, {**common, "now": now, "fresh": LIVE_FRESH_MIN,
                                        "absent": absent}).all()  # fmt: skip
-    return PlanInputs(list(cases), list(agents), ZoneInfo(zone_name), settings, replan)
+    suggested = windows_for_day(session, tenant_id=tenant_id, day=day, settings=settings)
+    return PlanInputs(list(cases), list(agents), ZoneInfo(zone_name), settings, replan, suggested)
 
 
 @dataclass(frozen=True)
@@ -194,25 +200,51 @@ def followup_window(missed_hour: Any) -> tuple[int, int]:
     return (NOON, UNREACHABLE) if float(missed_hour) < 12 else (0, NOON)
 
 
-def case_window(case: Any) -> tuple[int, int]:
+def case_window(case: Any, suggested: tuple[int, int] | None = None) -> tuple[int, int]:
     """The hours a case may be visited: its own window, narrowed by a follow-up's half day
-    (when the two do not overlap, the case's own window wins)."""
+    (when the two do not overlap, the case's own window wins); with neither, the window its
+    zone's contact history suggests."""
     early, late = followup_window(case.missed_hour)
     if case.visit_from is None or case.visit_until is None:
+        if case.missed_hour is None and suggested is not None:
+            return suggested
         return early, late
     own = (_seconds(case.visit_from), _seconds(case.visit_until))
     both = (max(own[0], early), min(own[1], late))
     return both if both[0] < both[1] else own
 
 
+def usable_suggestions(inputs: PlanInputs) -> dict[int | None, tuple[int, int]]:
+    """Suggested windows cut to the hours some agent works; those left under an hour (or
+    under a visit) would only strand their cases, so they are dropped."""
+    if not inputs.agents or not inputs.suggested:
+        return {}
+    opens = min(_seconds(a.shift_start) for a in inputs.agents)
+    closes = max(_seconds(a.shift_end) for a in inputs.agents)
+    least = max(3600, int(float(inputs.settings.get("visit_service_min", 20)) * 60))
+    cut = {zone: (max(start, opens), min(end, closes))
+           for zone, (start, end) in inputs.suggested.items()}  # fmt: skip
+    return {zone: window for zone, window in cut.items() if window[1] - window[0] >= least}
+
+
+def suggested_count(inputs: PlanInputs) -> int:
+    """How many cases were planned in a window suggested by contact history."""
+    usable = usable_suggestions(inputs)
+    return sum(1 for c in inputs.cases
+               if c.visit_from is None and c.missed_hour is None
+               and usable.get(c.zone_id, usable.get(None)) is not None)  # fmt: skip
+
+
 def build_problem(inputs: PlanInputs, matrices: dict[str, Matrix]) -> RoutingProblem:
     """The routing problem of a day: agents' bases first, then the cases, in matrix order."""
     service = int(float(inputs.settings.get("visit_service_min", 20)) * 60)
     agents = len(inputs.agents)
+    suggested = usable_suggestions(inputs)
     rules = inputs.settings.get("segment_skills", [])
     stops = [
         Stop(key=c.id, location=2 * agents + i, service=service, prize=1800 + 36 * int(c.priority),
-             window=case_window(c), skills=segment_skills(c, rules))
+             window=case_window(c, suggested.get(c.zone_id, suggested.get(None))),
+             skills=segment_skills(c, rules))
         for i, c in enumerate(inputs.cases)
     ]  # fmt: skip
     now = _seconds(inputs.replan.now.astimezone(inputs.zone)) if inputs.replan else 0
@@ -359,7 +391,8 @@ def store_plan(
     return {
         "cases": len(problem.stops), "agents": len(problem.vehicles),
         "planned": sum(len(r.visits) for r in result.routes), "unplanned": len(result.unplanned),
-        "routes": len(result.routes), "solver": "pyvrp", "solver_iterations": result.iterations,
+        "routes": len(result.routes), "solver": "pyvrp",
+        "suggested_windows": suggested_count(inputs), "solver_iterations": result.iterations,
         "solver_cost": result.cost, "feasible": result.feasible,
         **{k: round(v, 2) for k, v in timings.items()},
         "snap_m_max": float(max((float(np.max(m.snap_m)) for m in matrices.values()), default=0)),

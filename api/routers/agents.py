@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, status
+from fastapi import APIRouter, Path, Query, status
 
-from api.deps import Admin, Caller, Reader, Staff, require
+from api.deps import Admin, Reader, Staff, Watcher
 from api.schemas import MAX_ID, AgentIn, AgentOut
 from geo.agents import create_agent, get_agent, list_agents
 from geo.errors import InvalidInput, PermissionDenied
@@ -15,7 +15,6 @@ from geo.live import live_positions
 from geo.trails import TrailOptions, agent_trail, day_range, trail_geojson
 
 router = APIRouter(prefix="/v1/agents", tags=["agents"])
-Watcher = Annotated[Caller, Depends(require("admin", "dispatcher", "analyst"))]
 AgentId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 

@@ -1,0 +1,39 @@
+"""Tables as CSV or XLSX files, for reports a supervisor opens in a spreadsheet."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from datetime import date, datetime
+
+from openpyxl import Workbook
+from openpyxl.styles import Font
+
+Cell = str | int | float | date | datetime | None
+
+
+def to_csv(columns: Sequence[str], rows: Sequence[Sequence[Cell]]) -> str:
+    """RFC 4180 CSV with a header; empty cells for missing values, '.' as decimal mark."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(columns)
+    writer.writerows(["" if v is None else v for v in row] for row in rows)
+    return out.getvalue()
+
+
+def to_xlsx(columns: Sequence[str], rows: Sequence[Sequence[Cell]], *, sheet: str) -> bytes:
+    """One sheet with a bold, frozen header; numbers stay numbers."""
+    book = Workbook()
+    page = book.active
+    assert page is not None
+    page.title = sheet[:31]
+    page.append(list(columns))
+    for cell in page[1]:
+        cell.font = Font(bold=True)
+    page.freeze_panes = "A2"
+    for row in rows:
+        page.append(list(row))
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()

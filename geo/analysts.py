@@ -30,7 +30,10 @@ def create_analyst_login(session: Session, *, tenant_id: int, role_name: str) ->
         raise Conflict(f"a database role {role_name!r} already exists", field="role_name")
     password = secrets.token_urlsafe(18)
     statement = session.execute(
-        text("SELECT format('CREATE ROLE %I LOGIN PASSWORD %L IN ROLE ' || :g, :n, :p)"),
+        text(
+            "SELECT format('CREATE ROLE %I LOGIN PASSWORD %L IN ROLE %I', "
+            "CAST(:n AS text), CAST(:p AS text), CAST(:g AS text))"
+        ),
         {"n": role_name, "p": password, "g": ANALYST_GROUP},
     ).scalar_one()
     session.execute(text(statement))
@@ -49,5 +52,5 @@ def drop_analyst_login(session: Session, *, role_name: str) -> None:
     ).first()
     if found is None:
         raise InvalidInput(f"{role_name!r} is not an analyst login", field="role_name")
-    session.execute(text(session.execute(text("SELECT format('DROP ROLE %I', :n)"),
+    session.execute(text(session.execute(text("SELECT format('DROP ROLE %I', CAST(:n AS text))"),
                                          {"n": role_name}).scalar_one()))  # fmt: skip

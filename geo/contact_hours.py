@@ -5,7 +5,8 @@ Wilson score interval so that a cell of three lucky visits is not read as a sure
 suggested window is, per zone and weekday, the run of consecutive hours whose pooled Wilson
 lower bound is highest, kept only when that lower bound beats the rate of the whole day there:
 evidence that the window is better, not noise. A zone without enough visits borrows the
-tenant-wide window for that weekday. The planner uses these for cases without visiting hours.
+tenant-wide window for that weekday; a zone with enough visits and no better hours gets none.
+The planner uses these for cases without visiting hours.
 """
 
 from __future__ import annotations
@@ -108,25 +109,29 @@ class WindowRules:
                    first_hour=int(hours[0]), last_hour=int(hours[1]))  # fmt: skip
 
 
-def _best(
-    hours: dict[int, tuple[int, int]], rules: WindowRules
-) -> tuple[int, int, int, float, float] | None:
-    """(start, attempts, contacts, lower bound, day rate) of the best window, or None."""
+_Best = tuple[int, int, int, float, float]
+
+
+def _best(hours: dict[int, tuple[int, int]], rules: WindowRules) -> tuple[bool, _Best | None]:
+    """Whether there was evidence enough (a window with ``min_attempts``), and the best
+    window as (start, attempts, contacts, lower bound, day rate) if one beats the day."""
     day_attempts = sum(a for a, _ in hours.values())
     day_contacts = sum(c for _, c in hours.values())
     if day_attempts == 0:
-        return None
+        return False, None
     day_rate = day_contacts / day_attempts
-    best: tuple[int, int, int, float, float] | None = None
+    best: _Best | None = None
+    evidence = False
     for start in range(rules.first_hour, rules.last_hour - rules.length_h + 1):
         inside = [hours.get(h, (0, 0)) for h in range(start, start + rules.length_h)]
         attempts, contacts = sum(a for a, _ in inside), sum(c for _, c in inside)
         if attempts < rules.min_attempts:
             continue
+        evidence = True
         low = wilson(contacts, attempts)[0]
         if low > day_rate and (best is None or low > best[3]):
             best = (start, attempts, contacts, low, day_rate)
-    return best
+    return evidence, best
 
 
 def suggest_windows(
@@ -142,7 +147,7 @@ def suggest_windows(
         grouped[(None, cell.dow)][cell.hour] = (cell.attempts, cell.contacts)
     overall: dict[int, Suggestion] = {}
     for dow in range(1, 8):
-        found = _best(grouped.get((None, dow), {}), rules)
+        _, found = _best(grouped.get((None, dow), {}), rules)
         if found:
             start, attempts, contacts, low, day_rate = found
             overall[dow] = Suggestion(None, None, dow, start, start + rules.length_h, attempts,
@@ -150,12 +155,12 @@ def suggest_windows(
     out = list(overall.values())
     for zone_id in sorted(z for z in {c.zone_id for c in zone_cells} if z is not None):
         for dow in range(1, 8):
-            found = _best(grouped.get((zone_id, dow), {}), rules)
+            evidence, found = _best(grouped.get((zone_id, dow), {}), rules)
             if found:
                 out.append(Suggestion(zone_id, names[zone_id], dow, found[0],
                                       found[0] + rules.length_h, found[1], found[2], found[3],
                                       found[4], "zone"))  # fmt: skip
-            elif dow in overall:
+            elif not evidence and dow in overall:
                 borrowed = overall[dow]
                 out.append(Suggestion(zone_id, names[zone_id], dow, borrowed.start_hour,
                                       borrowed.end_hour, borrowed.attempts, borrowed.contacts,

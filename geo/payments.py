@@ -105,11 +105,9 @@ def import_payments(
 def _case_ids(session: Session, tenant_id: int, refs: list[str]) -> dict[str, int]:
     found: dict[str, int] = {}
     for start in range(0, len(refs), 10_000):
-        found.update(
-            session.execute(
-                select(Case.external_ref, Case.id).where(
-                    Case.tenant_id == tenant_id, Case.external_ref.in_(refs[start : start + 10_000])
-                )
-            ).tuples()
+        chunk = refs[start : start + 10_000]
+        query = select(Case.external_ref, Case.id).where(
+            Case.tenant_id == tenant_id, Case.external_ref.in_(chunk)
         )
+        found.update((ref, case_id) for ref, case_id in session.execute(query))
     return found

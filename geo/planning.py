@@ -232,7 +232,16 @@ def suggested_count(inputs: PlanInputs) -> int:
     usable = usable_suggestions(inputs)
     return sum(1 for c in inputs.cases
                if c.visit_from is None and c.missed_hour is None
-               and usable.get(c.zone_id, usable.get(None)) is not None)  # fmt: skip
+               and _suggestion(c, usable) is not None)  # fmt: skip
+
+
+def _suggestion(case: Any, usable: dict[int | None, tuple[int, int]]) -> tuple[int, int] | None:
+    return usable.get(case.zone_id, usable.get(None))
+
+
+def stop_window(case: Any, usable: dict[int | None, tuple[int, int]]) -> tuple[int, int]:
+    """A case's window in the plan, given the usable suggestions (zone, else tenant-wide)."""
+    return case_window(case, _suggestion(case, usable))
 
 
 def build_problem(inputs: PlanInputs, matrices: dict[str, Matrix]) -> RoutingProblem:
@@ -243,7 +252,7 @@ def build_problem(inputs: PlanInputs, matrices: dict[str, Matrix]) -> RoutingPro
     rules = inputs.settings.get("segment_skills", [])
     stops = [
         Stop(key=c.id, location=2 * agents + i, service=service, prize=1800 + 36 * int(c.priority),
-             window=case_window(c, suggested.get(c.zone_id, suggested.get(None))),
+             window=stop_window(c, suggested),
              skills=segment_skills(c, rules))
         for i, c in enumerate(inputs.cases)
     ]  # fmt: skip

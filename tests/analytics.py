@@ -16,6 +16,7 @@ from geo.agents import create_agent
 from geo.db import owner_session
 
 FIRST, LAST = date(2026, 10, 5), date(2026, 10, 18)
+PASSWORD = "analytics password"
 
 # ref, outstanding, days past due, agent, lat, assigned, status, closed
 CASES = (
@@ -55,6 +56,9 @@ def build_portfolio(slug: str = "kpi") -> Portfolio:
     """Store the portfolio as the schema owner, row by row, with Bogotá local times."""
     with owner_session() as session:
         tenant_id = create_tenant(session, slug=slug, name="KPI").id
+        for role in ("analyst", "dispatcher"):
+            create_user(session, tenant_id=tenant_id, email=f"{role}@{slug}.co",
+                        full_name=role, role=role, password=PASSWORD)  # fmt: skip
         agents = {}
         for k, code in enumerate(("A1", "A2")):
             user = create_user(session, tenant_id=tenant_id, email=f"{code}@{slug}.co",

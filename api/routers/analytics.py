@@ -49,7 +49,7 @@ def _kpi_cells(row: KpiRow) -> list[Cell]:
     return [row.kpi, row.label, row.unit, row.group, row.numerator, row.denominator, row.value]
 
 
-@router.get("/kpis", summary="The seven collection KPIs for a period, grouped")
+@router.get("/kpis", response_model=None, summary="The seven collection KPIs for a period, grouped")
 def kpis(
     caller: Watcher,
     date_from: DateFrom,
@@ -77,7 +77,11 @@ def _hour_cells(cell: HourCell) -> list[Cell]:
             cell.rate, round(low, 4), round(high, 4)]  # fmt: skip
 
 
-@router.get("/contact-hours", summary="Contact rate by local hour × weekday, with Wilson 95 %")
+@router.get(
+    "/contact-hours",
+    response_model=None,
+    summary="Contact rate by local hour × weekday, with Wilson 95 %",
+)
 def hours(
     caller: Watcher,
     date_from: DateFrom,
@@ -102,7 +106,11 @@ def _window_cells(s: Suggestion) -> list[Cell]:
             round(s.ci_low, 4), round(s.day_rate, 4), s.basis]  # fmt: skip
 
 
-@router.get("/suggested-windows", summary="Visiting windows suggested by contact history")
+@router.get(
+    "/suggested-windows",
+    response_model=None,
+    summary="Visiting windows suggested by contact history",
+)
 def windows(
     caller: Watcher,
     date_from: DateFrom,

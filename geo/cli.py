@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import getpass
 import time as clock
-from datetime import date, time
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console
@@ -19,6 +20,7 @@ from geo.accounts import create_tenant, create_user, tenant_by_slug
 from geo.agents import create_agent
 from geo.analysts import create_analyst_login, drop_analyst_login
 from geo.db import owner_session, tenant_session
+from geo.demo_history import seed_history
 from geo.errors import CampoError
 from geo.importer import ImportReport, RowError, import_cases
 from geo.mailer import deliver_due
@@ -217,6 +219,22 @@ def analyst_drop(role_name: str) -> None:
     except CampoError as exc:
         raise _fail(exc) from exc
     typer.echo(f"login {role_name} dropped")
+
+
+@demo_app.command("history")
+def demo_history(
+    weeks: Annotated[int, typer.Option(min=1, max=52)] = 8,
+    until: Annotated[str | None, typer.Option(help="YYYY-MM-DD; default today")] = None,
+    seed: int = 7,
+) -> None:
+    """Weeks of past visits, promises, payments and closings for the demo tenant, drawn from
+    a stated contact model (geo/demo_history.py), and hexagonal area zones."""
+    day = date.fromisoformat(until) if until else datetime.now(ZoneInfo("America/Bogota")).date()
+    with owner_session() as session, console.status("writing the demo's past weeks"):
+        tenant_id = tenant_by_slug(session, demo.DEMO_SLUG).id
+        done = seed_history(session, tenant_id=tenant_id, weeks=weeks, until=day, seed=seed)
+    typer.echo(f"{done.visits} visits, {done.promises} promises, {done.payments} payments, "
+               f"{done.closed} cases closed, {done.zones} area zones")  # fmt: skip
 
 
 @demo_app.command("seed")

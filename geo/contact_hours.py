@@ -4,8 +4,9 @@ A cell's rate is contacts / attempts over completed visits (``analytics.visits``
 Wilson score interval so that a cell of three lucky visits is not read as a sure thing. A
 suggested window is, per zone and weekday, the run of consecutive hours whose pooled Wilson
 lower bound is highest, kept only when that lower bound beats the rate of the whole day there:
-evidence that the window is better, not noise. A zone without enough visits borrows the
-tenant-wide window for that weekday; a zone with enough visits and no better hours gets none.
+evidence that the window is better, not noise. A zone with too few visits on a weekday pools
+its visits of every weekday; with too few even then, it borrows the tenant-wide window for
+that weekday. A zone with enough visits and no better hours gets none.
 The planner uses these for cases without visiting hours.
 """
 
@@ -90,7 +91,8 @@ class Suggestion:
     ci_low: float
     day_rate: float
     basis: str
-    """``zone``: from the zone's own visits; ``overall``: borrowed from the whole tenant."""
+    """``zone``: from the zone's visits that weekday; ``zone_all_days``: the zone's visits of
+    every weekday pooled (too few that day alone); ``overall``: the whole tenant's, that day."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +145,9 @@ def suggest_windows(
     for cell in zone_cells:
         grouped[(cell.zone_id, cell.dow)][cell.hour] = (cell.attempts, cell.contacts)
         names[cell.zone_id] = cell.zone_name
+        every_day = grouped[(cell.zone_id, 0)].get(cell.hour, (0, 0))
+        grouped[(cell.zone_id, 0)][cell.hour] = (every_day[0] + cell.attempts,
+                                                 every_day[1] + cell.contacts)  # fmt: skip
     for cell in overall_cells:
         grouped[(None, cell.dow)][cell.hour] = (cell.attempts, cell.contacts)
     overall: dict[int, Suggestion] = {}
@@ -154,12 +159,16 @@ def suggest_windows(
                                       contacts, low, day_rate, "overall")  # fmt: skip
     out = list(overall.values())
     for zone_id in sorted(z for z in {c.zone_id for c in zone_cells} if z is not None):
+        pooled_evidence, pooled = _best(grouped.get((zone_id, 0), {}), rules)
         for dow in range(1, 8):
             evidence, found = _best(grouped.get((zone_id, dow), {}), rules)
+            basis = "zone"
+            if not evidence and grouped.get((zone_id, dow)):
+                evidence, found, basis = pooled_evidence, pooled, "zone_all_days"
             if found:
                 out.append(Suggestion(zone_id, names[zone_id], dow, found[0],
                                       found[0] + rules.length_h, found[1], found[2], found[3],
-                                      found[4], "zone"))  # fmt: skip
+                                      found[4], basis))  # fmt: skip
             elif not evidence and dow in overall:
                 borrowed = overall[dow]
                 out.append(Suggestion(zone_id, names[zone_id], dow, borrowed.start_hour,

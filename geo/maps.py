@@ -540,13 +540,12 @@ def contact_heat_map(
     until: datetime | None = None,
     assets: Mapping[str, str] = CDN_ASSETS,
 ) -> folium.Map:
-    """Where visits reached someone: a heat map of check-ins whose outcome was a contact,
-    a promise or a payment (used by analytics for contact hours by place)."""
+    """Where visits reached someone: a heat map of the check-ins in ``analytics.contacts``
+    (the same definition of contact as the KPIs and contact hours)."""
     rows = session.execute(
         text(
-            "SELECT ST_Y(checkin_point) AS lat, ST_X(checkin_point) AS lon FROM visits "
-            "WHERE tenant_id = :t AND status = 'completed' "
-            "AND outcome IN ('contact', 'promise_to_pay', 'paid') "
+            "SELECT ST_Y(geom) AS lat, ST_X(geom) AS lon FROM analytics.contacts "
+            "WHERE (SELECT analytics.tenant()) = :t "
             "AND (CAST(:s AS timestamptz) IS NULL OR checkin_at >= :s) "
             "AND (CAST(:u AS timestamptz) IS NULL OR checkin_at < :u)"
         ),

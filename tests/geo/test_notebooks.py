@@ -38,7 +38,8 @@ def test_notebooks_execute_against_the_demo() -> None:
     with owner_session() as session:
         tenant_id = tenant_by_slug(session, demo.DEMO_SLUG).id
         history = seed_history(session, tenant_id=tenant_id, weeks=4, until=today)
-    assert history.visits > 0 and history.zones > 0
+    assert history.visits > 0
+    assert history.zones > 0
     with tenant_session(tenant_id) as session:
         plan = create_plan(session, tenant_id=tenant_id, day=today + timedelta(days=1),
                            budget_s=2)  # fmt: skip

@@ -76,9 +76,9 @@ class PlanInputs:
                 + [(c.lon, c.lat) for c in self.cases])  # fmt: skip
 
 
-# Follow-ups: a promise whose due date passed with no payment recorded since, and a last visit
-# that found no one home, raise the case's priority; the latter also asks for the other half
-# of the day than the failed attempt (local hour of its check-in).
+# Follow-ups: a promise whose due date passed with no payment since (imported, or collected on
+# a visit), and a last visit that found no one home, raise the case's priority; the latter
+# also asks for the other half of the day than the failed attempt (local hour of its check-in).
 _CASES = text(
     """
     SELECT c.id, ST_X(a.point) AS lon, ST_Y(a.point) AS lat, c.product, c.bucket,
@@ -106,6 +106,9 @@ _CASES = text(
           AND NOT EXISTS (SELECT 1 FROM visits paid WHERE paid.tenant_id = p.tenant_id
                           AND paid.case_id = p.case_id AND paid.outcome = 'paid'
                           AND paid.checkin_at >= p.created_at)
+          AND NOT EXISTS (SELECT 1 FROM payments y WHERE y.tenant_id = p.tenant_id
+                          AND y.case_id = p.case_id
+                          AND y.paid_on >= (p.created_at AT TIME ZONE :zone)::date)
         LIMIT 1
     ) broken ON true
     WHERE c.tenant_id = :t AND c.status = 'open' AND a.point IS NOT NULL

@@ -57,6 +57,22 @@ def test_broken_promises_and_no_one_home_come_back(world: World) -> None:
     assert followup_window(15) == (0, NOON)
 
 
+def test_an_imported_payment_keeps_a_promise_from_coming_back(world: World) -> None:
+    case = world.case_ids[0]
+    with tenant_session(world.tenant_id) as session:
+        promised = _visit(session, world, case, "promise_to_pay",
+                          datetime(2026, 11, 2, 10, tzinfo=BOGOTA))  # fmt: skip
+        session.execute(text(
+            "INSERT INTO promises (tenant_id, visit_id, case_id, amount_cop, due_date, "
+            "created_at) VALUES (:t, :v, :c, 500000, '2026-11-10', '2026-11-02 10:00-05')"),
+            {"t": world.tenant_id, "v": promised, "c": case})  # fmt: skip
+        session.execute(text(
+            "INSERT INTO payments (tenant_id, case_id, paid_on, amount_cop) "
+            "VALUES (:t, :c, '2026-11-09', 500000)"), {"t": world.tenant_id, "c": case})  # fmt: skip
+        cases = {c.id: c for c in plan_inputs(session, world.tenant_id, date(2026, 11, 24)).cases}
+    assert not cases[case].broken_promise
+
+
 def test_explicit_visit_windows(client: TestClient, world: World) -> None:
     case = world.case_ids[1]
     url = f"/v1/cases/{case}"

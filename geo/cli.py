@@ -49,6 +49,7 @@ for sub, name in (
 
 console = Console(stderr=True)
 Tenant = Annotated[str, typer.Option("--tenant", "-t", help="Tenant slug.")]
+CsvFile = Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)]
 
 
 def _tenant_id(slug: str) -> int:
@@ -153,7 +154,7 @@ def _print_errors(errors: list[RowError]) -> None:
 @import_app.command("cases")
 def import_cases_cmd(
     tenant: Tenant,
-    path: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+    path: CsvFile,
 ) -> None:
     """Import cases, debtors and addresses from a CSV file (UTF-8, header row)."""
     try:
@@ -179,7 +180,7 @@ def import_cases_cmd(
 @import_app.command("payments")
 def import_payments_cmd(
     tenant: Tenant,
-    path: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+    path: CsvFile,
 ) -> None:
     """Import payments (case_ref, paid_on, amount_cop[, reference]) from a CSV file."""
     try:

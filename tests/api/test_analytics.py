@@ -10,6 +10,7 @@ import psycopg
 import pytest
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from geo.analysts import create_analyst_login, drop_analyst_login
@@ -120,6 +121,14 @@ def test_payments_import(client: TestClient, portfolio: Portfolio) -> None:
     kept = client.get("/v1/analytics/kpis", params={**PERIOD, "kpi": "promises_kept"},
                       headers=auth).json()["rows"]  # fmt: skip
     assert kept[0]["numerator"] == 2
+    other = build_portfolio("otra")  # a guessed reference of another tenant's case
+    with owner_session() as session:
+        session.execute(text("UPDATE cases SET external_ref = 'OTRA-5' WHERE tenant_id = :t "
+                             "AND external_ref = 'C5'"), {"t": other.tenant_id})  # fmt: skip
+    guessed = client.post("/v1/payments/import", headers=admin, files={
+        "file": ("x.csv", "case_ref,paid_on,amount_cop\nOTRA-5,2026-10-09,1000\n", "text/csv")})  # fmt: skip
+    assert guessed.json()["stored"] == 0
+    assert guessed.json()["errors"][0]["reason"] == "no case with this reference"
     missing = client.post("/v1/payments/import", headers=admin,
                           files={"file": ("x.csv", "case,amount\n", "text/csv")})  # fmt: skip
     assert missing.status_code == 422

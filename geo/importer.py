@@ -147,18 +147,21 @@ def read_rows(source: TextIO) -> tuple[list[CaseRow], list[RowError]]:
     rows: list[CaseRow] = []
     errors: list[RowError] = []
     seen: set[str] = set()
-    for raw in reader:
-        line = reader.line_num
-        try:
-            row = _parse_row(line, raw)
-        except _RowInvalid as exc:
-            errors.append(RowError(line, exc.column, exc.reason))
-            continue
-        if row.external_ref in seen:
-            errors.append(RowError(line, "external_ref", "appears earlier in this file"))
-            continue
-        seen.add(row.external_ref)
-        rows.append(row)
+    try:
+        for raw in reader:
+            line = reader.line_num
+            try:
+                row = _parse_row(line, raw)
+            except _RowInvalid as exc:
+                errors.append(RowError(line, exc.column, exc.reason))
+                continue
+            if row.external_ref in seen:
+                errors.append(RowError(line, "external_ref", "appears earlier in this file"))
+                continue
+            seen.add(row.external_ref)
+            rows.append(row)
+    except csv.Error as exc:  # e.g. a field over csv's size limit: not a portfolio file
+        raise InvalidInput(f"line {reader.line_num}: {exc}", field="file") from exc
     return rows, errors
 
 

@@ -74,12 +74,15 @@ def import_payments(
     today = today or session.execute(select(func.current_date())).scalar_one()
     report = PaymentReport()
     rows: list[_Row] = []
-    for raw in reader:
-        parsed = _parse(reader.line_num, raw, today)
-        if isinstance(parsed, RowError):
-            report.errors.append(parsed)
-        else:
-            rows.append(parsed)
+    try:
+        for raw in reader:
+            parsed = _parse(reader.line_num, raw, today)
+            if isinstance(parsed, RowError):
+                report.errors.append(parsed)
+            else:
+                rows.append(parsed)
+    except csv.Error as exc:  # e.g. a field over csv's size limit: not a payments file
+        raise InvalidInput(f"line {reader.line_num}: {exc}", field="file") from exc
     case_ids = _case_ids(session, tenant_id, sorted({r.case_ref for r in rows}))
     known = []
     for row in rows:

@@ -129,6 +129,11 @@ def test_payments_import(client: TestClient, portfolio: Portfolio) -> None:
         "file": ("x.csv", "case_ref,paid_on,amount_cop\nOTRA-5,2026-10-09,1000\n", "text/csv")})  # fmt: skip
     assert guessed.json()["stored"] == 0
     assert guessed.json()["errors"][0]["reason"] == "no case with this reference"
+    huge = "case_ref,paid_on,amount_cop\nC1,2026-10-09," + "9" * 200_000 + "\n"  # over csv's limit
+    binary = client.post("/v1/payments/import", headers=admin,
+                         files={"file": ("x.csv", huge, "text/csv")})  # fmt: skip
+    assert binary.status_code == 422
+    assert binary.json()["error"]["fields"][0]["field"] == "file"
     missing = client.post("/v1/payments/import", headers=admin,
                           files={"file": ("x.csv", "case,amount\n", "text/csv")})  # fmt: skip
     assert missing.status_code == 422

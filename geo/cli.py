@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import getpass
 import time as clock
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TextIO
 from zoneinfo import ZoneInfo
 
 import typer
@@ -14,6 +16,7 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from geo import demo
 from geo.accounts import create_tenant, create_user, tenant_by_slug
@@ -151,6 +154,16 @@ def _print_errors(errors: list[RowError]) -> None:
             console.print(f"... and {len(errors) - 200} more")
 
 
+@contextmanager
+def _tenant_file(tenant: str, path: Path) -> Iterator[tuple[Session, int, TextIO]]:
+    """The tenant's session (one transaction: an import is all or nothing) and the open CSV."""
+    with (
+        tenant_session(tid := _tenant_id(tenant)) as session,
+        path.open(encoding="utf-8-sig", newline="") as source,
+    ):
+        yield session, tid, source
+
+
 @import_app.command("cases")
 def import_cases_cmd(
     tenant: Tenant,
@@ -159,8 +172,7 @@ def import_cases_cmd(
     """Import cases, debtors and addresses from a CSV file (UTF-8, header row)."""
     try:
         with (
-            tenant_session(tid := _tenant_id(tenant)) as session,
-            path.open(encoding="utf-8-sig", newline="") as source,
+            _tenant_file(tenant, path) as (session, tid, source),
             Progress(console=console, transient=True) as bar,
         ):
             task = bar.add_task("importing", total=None)
@@ -184,10 +196,7 @@ def import_payments_cmd(
 ) -> None:
     """Import payments (case_ref, paid_on, amount_cop[, reference]) from a CSV file."""
     try:
-        with (
-            tenant_session(tid := _tenant_id(tenant)) as session,
-            path.open(encoding="utf-8-sig", newline="") as source,
-        ):
+        with _tenant_file(tenant, path) as (session, tid, source):
             report = import_payments(session, tenant_id=tid, source=source)
     except CampoError as exc:
         raise _fail(exc) from exc

@@ -192,8 +192,17 @@ def suggested_windows(
         ).scalar_one()
         rules = WindowRules.of(settings or {})
     zones = contact_hours(session, date_from=date_from, date_to=date_to, by_zone=True)
-    overall = contact_hours(session, date_from=date_from, date_to=date_to)
-    return suggest_windows([c for c in zones if c.zone_id is not None], overall, rules)
+    return suggest_windows([c for c in zones if c.zone_id is not None], tenant_wide(zones), rules)
+
+
+def tenant_wide(cells: list[HourCell]) -> list[HourCell]:
+    """Per-zone cells (visits outside every zone included, as zone None) summed per weekday
+    and hour: the tenant-wide cells, without reading the visits a second time."""
+    sums: dict[tuple[int, int], tuple[int, int]] = defaultdict(lambda: (0, 0))
+    for cell in cells:
+        attempts, contacts = sums[(cell.dow, cell.hour)]
+        sums[(cell.dow, cell.hour)] = (attempts + cell.attempts, contacts + cell.contacts)
+    return [HourCell(None, None, dow, hour, a, c) for (dow, hour), (a, c) in sorted(sums.items())]
 
 
 def windows_for_day(

@@ -7,7 +7,15 @@ from datetime import date
 import pytest
 from sqlalchemy import text
 
-from geo.contact_hours import HourCell, WindowRules, suggest_windows, wilson, windows_for_day
+from geo.contact_hours import (
+    HourCell,
+    WindowRules,
+    contact_hours,
+    suggest_windows,
+    tenant_wide,
+    wilson,
+    windows_for_day,
+)
 from geo.db import owner_session, tenant_session
 from geo.planning import plan_inputs, stop_window, usable_suggestions
 from tests.analytics import build_portfolio
@@ -73,6 +81,10 @@ def test_the_planner_uses_history_for_cases_without_hours() -> None:
         zones = dict(session.execute(text("SELECT name, id FROM zones WHERE tenant_id = :t"),
                                      {"t": portfolio.tenant_id}).tuples().all())  # fmt: skip
     with tenant_session(portfolio.tenant_id) as session:
+        zones_cells = contact_hours(session, date_from=date(2026, 9, 1), date_to=day,
+                                    by_zone=True)  # fmt: skip
+        assert tenant_wide(zones_cells) == contact_hours(session, date_from=date(2026, 9, 1),
+                                                         date_to=day)  # fmt: skip
         windows = windows_for_day(session, tenant_id=portfolio.tenant_id, day=day, settings={})
         assert windows[zones["Norte"]] == (14 * 3600, 17 * 3600)
         assert windows[zones["Sur"]] == (14 * 3600, 17 * 3600)  # borrowed from the tenant

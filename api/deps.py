@@ -11,10 +11,10 @@ from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.orm import Session
 
 from api.security import read_token
-from geo.accounts import Principal, load_principal
-from geo.db import tenant_session
-from geo.errors import AuthenticationFailed, PermissionDenied
-from geo.settings import Settings, get_settings
+from geo.accounts.users import Principal, load_principal
+from geo.core.db import tenant_session
+from geo.core.errors import AuthenticationFailed, PermissionDenied
+from geo.core.settings import Settings, get_settings
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 _bearer = OAuth2PasswordBearer(tokenUrl="/v1/auth/token", auto_error=False)
@@ -44,7 +44,9 @@ def _caller(
         raise AuthenticationFailed("sign in: a bearer token (or the campo_token cookie) is needed")
     tenant_id, user_id = read_token(token, settings)
     with tenant_session(tenant_id) as session:
-        yield Caller(load_principal(session, tenant_id=tenant_id, user_id=user_id), session)
+        principal = load_principal(session, tenant_id=tenant_id, user_id=user_id)
+        request.state.principal = principal  # for the request's log line
+        yield Caller(principal, session)
 
 
 def _anonymous() -> Iterator[Session]:

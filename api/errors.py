@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError, IntegrityError
 from starlette.exceptions import HTTPException
 
-from geo.errors import (
+from geo.core.errors import (
     AuthenticationFailed,
     CampoError,
     Conflict,

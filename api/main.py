@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import OperationalError
 
-from api import errors
+from api import errors, request_log
 from api.deps import AnonymousSessionDep
 from api.routers import (
     agents,
@@ -21,15 +21,18 @@ from api.routers import (
     maps,
     me,
     plans,
+    tenant,
     trackers,
     users,
     visits,
 )
 from api.schemas import Health
-from geo.db import tenant_session
-from geo.health import database_versions
-from geo.partitions import ensure_gps_partitions
-from geo.plans import fail_interrupted_plans
+from geo.core.db import tenant_session
+from geo.core.health import database_versions
+from geo.core.logs import configure_logging
+from geo.core.settings import get_settings
+from geo.routing.jobs import fail_interrupted_plans
+from geo.tracking.partitions import ensure_gps_partitions
 
 
 @asynccontextmanager
@@ -42,6 +45,7 @@ async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
 
 
 def create_app() -> FastAPI:
+    configure_logging(get_settings())
     app = FastAPI(
         title="campo",
         lifespan=_lifespan,
@@ -49,6 +53,7 @@ def create_app() -> FastAPI:
         description="Field collections on PostGIS: portfolios, agents, verified visits, trails.",
     )
     errors.install(app)
+    request_log.install(app)
     for module in (
         auth,
         me,
@@ -61,6 +66,7 @@ def create_app() -> FastAPI:
         trackers,
         maps,
         analytics,
+        tenant,
     ):
         app.include_router(module.router)
     app.include_router(plans.territories_router)

@@ -8,9 +8,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
-from geo.agents import AgentView
-from geo.cases import CaseView
-from geo.visits import VisitView
+from geo.accounts.agents import AgentView
+from geo.portfolio.cases import CaseView
+from geo.visits.outcomes import VisitView
 
 MAX_ID = 2**63 - 1
 Id = Annotated[int, Field(ge=1, le=MAX_ID, description="A row id (64-bit).")]
@@ -96,18 +96,29 @@ class CaseOut(BaseModel):
                 geofence_radius_m=v.geofence_radius_m,
             )
         return cls(
-            id=v.id, external_ref=v.external_ref, product=v.product,
-            outstanding_cop=v.outstanding_cop, days_past_due=v.days_past_due, bucket=v.bucket,
-            priority=v.priority, status=v.status, assigned_agent_id=v.assigned_agent_id,
-            assigned_at=v.assigned_at, closed_at=v.closed_at,
-            visit_window=None if v.visit_from is None or v.visit_until is None
+            id=v.id,
+            external_ref=v.external_ref,
+            product=v.product,
+            outstanding_cop=v.outstanding_cop,
+            days_past_due=v.days_past_due,
+            bucket=v.bucket,
+            priority=v.priority,
+            status=v.status,
+            assigned_agent_id=v.assigned_agent_id,
+            assigned_at=v.assigned_at,
+            closed_at=v.closed_at,
+            visit_window=None
+            if v.visit_from is None or v.visit_until is None
             else (v.visit_from, v.visit_until),
             debtor=Debtor(
-                id=v.debtor_id, full_name=v.debtor_name, document_type=v.document_type,
-                document_number=v.document_number, phone=v.phone,
+                id=v.debtor_id,
+                full_name=v.debtor_name,
+                document_type=v.document_type,
+                document_number=v.document_number,
+                phone=v.phone,
             ),
             address=address,
-        )  # fmt: skip
+        )
 
 
 class CasePage(BaseModel):
@@ -154,9 +165,11 @@ class AgentIn(Strict):
     base: Annotated[tuple[Lon, Lat], Field(description="[lon, lat] of the agent's base.")]
     base_address: str | None = None
     travel_mode: Literal["walk", "motorbike", "car"]
-    shift_start: time = time(8, 0)
-    shift_end: time = time(17, 0)
-    daily_capacity: Annotated[int, Field(gt=0, le=200)] = 18
+    shift_start: time | None = Field(None, description="Default: the tenant's setting.")
+    shift_end: time | None = Field(None, description="Default: the tenant's setting.")
+    daily_capacity: Annotated[
+        int | None, Field(gt=0, le=200, description="Default: the tenant's setting.")
+    ] = None
     skills: list[Annotated[str, Field(min_length=1, max_length=40)]] = []
 
 
@@ -256,8 +269,9 @@ class QuestionnaireRef(Strict):
 
 class OutcomeIn(Strict):
     id: str = Field(description="The outcome's UUID from the phone (idempotency key).")
-    outcome: Literal["contact", "no_one_home", "wrong_address", "moved", "refused",
-                     "promise_to_pay", "paid"]  # fmt: skip
+    outcome: Literal[
+        "contact", "no_one_home", "wrong_address", "moved", "refused", "promise_to_pay", "paid"
+    ]
     questionnaire: QuestionnaireRef
     answers: dict[str, Any] = {}
     checkout_at: str | None = Field(None, description="ISO 8601 with offset; default: now")

@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import jwt
 
-from geo.accounts import Principal
-from geo.errors import AuthenticationFailed
-from geo.settings import Settings
+from geo.accounts.users import Principal
+from geo.core.errors import AuthenticationFailed
+from geo.core.settings import Settings
 
 ALGORITHM = "HS256"
 

@@ -24,12 +24,12 @@ import psycopg
 from api.security import issue_token
 from bench.common import fresh_database, server
 from bench.gps import _seed_agents
-from geo.accounts import Principal
-from geo.contact_hours import CONTACT_HOURS_SQL
-from geo.db import libpq_url, owner_session
-from geo.kpis import KPIS, GroupBy, kpi_sql
-from geo.settings import get_settings
-from geo.zones import hexagon_areas
+from geo.accounts.users import Principal
+from geo.analytics.contact_hours import CONTACT_HOURS_SQL
+from geo.analytics.kpis import KPIS, GroupBy, kpi_sql
+from geo.core.db import libpq_url, owner_session
+from geo.core.settings import get_settings
+from geo.portfolio.zones import hexagon_areas
 
 
 def _seed(owner: str, tenant_id: int, cases: int, visits: int) -> int:
@@ -138,19 +138,29 @@ def main() -> None:
     print(f"seeded in {time.perf_counter() - started:.0f} s", flush=True)
     token = issue_token(Principal(tenant_id, analyst, "analyst", None), get_settings())[0]
     today = date.today()
-    period = {"date_from": (today - timedelta(days=182)).isoformat(),
-              "date_to": today.isoformat()}  # fmt: skip
+    period = {"date_from": (today - timedelta(days=182)).isoformat(), "date_to": today.isoformat()}
     keys = tuple(k.key for k in KPIS)
     groupings: tuple[GroupBy, ...] = ("none", "agent", "zone", "bucket", "week")
     reports: list[tuple[str, str, dict[str, Any], str, dict[str, Any]]] = [
-        (f"KPIs, group_by={g}", "/v1/analytics/kpis", {**period, "group_by": g},
-         kpi_sql(g, keys), {**period, "weekly": g == "week"})
+        (
+            f"KPIs, group_by={g}",
+            "/v1/analytics/kpis",
+            {**period, "group_by": g},
+            kpi_sql(g, keys),
+            {**period, "weekly": g == "week"},
+        )
         for g in groupings
-    ]  # fmt: skip
+    ]
     for by_zone in (False, True):
-        reports.append((f"contact hours{', by zone' if by_zone else ''}",
-                        "/v1/analytics/contact-hours", {**period, "by_zone": by_zone},
-                        CONTACT_HOURS_SQL, {**period, "by_zone": by_zone}))  # fmt: skip
+        reports.append(
+            (
+                f"contact hours{', by zone' if by_zone else ''}",
+                "/v1/analytics/contact-hours",
+                {**period, "by_zone": by_zone},
+                CONTACT_HOURS_SQL,
+                {**period, "by_zone": by_zone},
+            )
+        )
     print(f"{'report':<28} {'endpoint':>10} {'bare SQL':>10} {'ratio':>7}")
     ratios = []
     with (
@@ -172,8 +182,11 @@ def main() -> None:
 
             t_api, t_sql = _median_s(endpoint, args.repeat), _median_s(direct, args.repeat)
             ratios.append(t_api / t_sql)
-            print(f"{name:<28} {t_api * 1000:>8.0f} ms {t_sql * 1000:>7.0f} ms "
-                  f"{t_api / t_sql:>6.2f}x", flush=True)  # fmt: skip
+            print(
+                f"{name:<28} {t_api * 1000:>8.0f} ms {t_sql * 1000:>7.0f} ms "
+                f"{t_api / t_sql:>6.2f}x",
+                flush=True,
+            )
     print(f"worst ratio {max(ratios):.2f}x (target <= 1.5x)")
 
 

@@ -27,9 +27,9 @@ import psycopg
 from api.security import issue_token
 from bench.common import fresh_database, percentile, server
 from bench.gps import _seed_agents
-from geo.accounts import Principal
-from geo.db import libpq_url
-from geo.settings import get_settings
+from geo.accounts.users import Principal
+from geo.core.db import libpq_url
+from geo.core.settings import get_settings
 
 BARE = (
     "SELECT ST_DWithin(a.point::geography, ST_SetSRID(ST_MakePoint(%s, %s), 4326)::geography, 75),"
@@ -93,15 +93,22 @@ def _jobs(owner: str, tenant_id: int) -> dict[int, list[tuple[int, float, float]
 
 def _body(case_id: int, lon: float, lat: float) -> dict[str, Any]:
     now = datetime.now(UTC)
-    fix = {"id": str(uuid.uuid4()), "recorded_at": (now - timedelta(seconds=2)).isoformat(),
-           "lon": lon + 0.0001, "lat": lat, "accuracy_m": 8.0, "battery_pct": 70}  # fmt: skip
+    fix = {
+        "id": str(uuid.uuid4()),
+        "recorded_at": (now - timedelta(seconds=2)).isoformat(),
+        "lon": lon + 0.0001,
+        "lat": lat,
+        "accuracy_m": 8.0,
+        "battery_pct": 70,
+    }
     return {"id": str(uuid.uuid4()), "case_id": case_id, "fix": fix}
 
 
 def _check_in(http: httpx2.Client, token: str, job: tuple[int, float, float]) -> float:
     started = time.perf_counter()
-    answer = http.post("/v1/visits/check-in", json=_body(*job),
-                       headers={"Authorization": f"Bearer {token}"})  # fmt: skip
+    answer = http.post(
+        "/v1/visits/check-in", json=_body(*job), headers={"Authorization": f"Bearer {token}"}
+    )
     took = (time.perf_counter() - started) * 1000
     if answer.status_code != 201:
         raise RuntimeError(answer.text[:300])
@@ -139,11 +146,18 @@ def main() -> None:
     with server(args.workers) as url, httpx2.Client(base_url=url, timeout=30) as http:
         series = [_check_in(http, tokens[first_agent], job) for job in series_jobs]
         series = series[50:]  # warm-up
-        p50, p99, b50, b99 = (percentile(series, 50), percentile(series, 99),
-                              percentile(bare, 50), percentile(bare, 99))  # fmt: skip
-        print(f"(a) in series, {len(series)} check-ins: endpoint p50 {p50:.2f} ms p99 {p99:.2f} "
-              f"ms; bare SQL p50 {b50 * 1000:.0f} µs p99 {b99 * 1000:.0f} µs; "
-              f"p50 ratio {p50 / b50:.1f}x (target <= 10x)", flush=True)  # fmt: skip
+        p50, p99, b50, b99 = (
+            percentile(series, 50),
+            percentile(series, 99),
+            percentile(bare, 50),
+            percentile(bare, 99),
+        )
+        print(
+            f"(a) in series, {len(series)} check-ins: endpoint p50 {p50:.2f} ms p99 {p99:.2f} "
+            f"ms; bare SQL p50 {b50 * 1000:.0f} µs p99 {b99 * 1000:.0f} µs; "
+            f"p50 ratio {p50 / b50:.1f}x (target <= 10x)",
+            flush=True,
+        )
 
         latencies: list[float] = []
         lock = threading.Lock()
@@ -155,8 +169,10 @@ def main() -> None:
             with lock:
                 latencies.extend(took)
 
-        threads = [threading.Thread(target=agent_loop, args=(a,))
-                   for _u, a in agents[1 : 1 + args.concurrent]]  # fmt: skip
+        threads = [
+            threading.Thread(target=agent_loop, args=(a,))
+            for _u, a in agents[1 : 1 + args.concurrent]
+        ]
         started = time.perf_counter()
         for thread in threads:
             thread.start()
@@ -164,9 +180,12 @@ def main() -> None:
             thread.join()
         elapsed = time.perf_counter() - started
         rate = len(latencies) / elapsed
-        print(f"(b) {len(threads)} agents at once, {len(latencies):,} check-ins: {rate:,.0f}/s, "
-              f"p50 {statistics.median(latencies):.1f} ms, p99 {percentile(latencies, 99):.1f} ms "
-              f"(target >= 1,000/s, p99 < 100 ms)", flush=True)  # fmt: skip
+        print(
+            f"(b) {len(threads)} agents at once, {len(latencies):,} check-ins: {rate:,.0f}/s, "
+            f"p50 {statistics.median(latencies):.1f} ms, p99 {percentile(latencies, 99):.1f} ms "
+            f"(target >= 1,000/s, p99 < 100 ms)",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -21,8 +21,8 @@ import psycopg
 from alembic import command
 from alembic.config import Config
 
-from geo.db import libpq_url, on_database
-from geo.settings import get_settings
+from geo.core.db import libpq_url, on_database
+from geo.core.settings import get_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH_DB = "campo_bench"
@@ -57,10 +57,22 @@ def server(workers: int) -> Iterator[str]:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-        [sys.executable, "-m", "uvicorn", "api.main:app", "--port", str(port),
-         "--workers", str(workers), "--log-level", "warning", "--no-access-log"],
-        cwd=ROOT, env=os.environ.copy(),
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "api.main:app",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
+        cwd=ROOT,
+        env=os.environ.copy(),
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60

@@ -34,12 +34,13 @@ from psycopg.pq import Format
 
 from api.security import issue_token
 from bench.common import fresh_database, percentile, server
-from geo.accounts import Principal, hash_password
-from geo.db import libpq_url, tenant_session
-from geo.live import LIVE_SQL
-from geo.settings import get_settings
-from geo.telemetry import sync_fixes
-from geo.trails import agent_trail
+from geo.accounts.passwords import hash_password
+from geo.accounts.users import Principal
+from geo.core.db import libpq_url, tenant_session
+from geo.core.settings import get_settings
+from geo.tracking.live import LIVE_SQL
+from geo.tracking.telemetry import sync_fixes
+from geo.tracking.trails import agent_trail
 
 BATCH = 500
 
@@ -59,9 +60,10 @@ def _seed_agents(owner: str, agents: int) -> tuple[int, list[tuple[int, int]]]:
             (tenant_id, digest, agents),
         )
         conn.execute(
-            "INSERT INTO agents (tenant_id, user_id, code, base_point, travel_mode) "
+            "INSERT INTO agents (tenant_id, user_id, code, base_point, travel_mode, "
+            "shift_start, shift_end, daily_capacity) "
             "SELECT tenant_id, id, 'A' || id, ST_SetSRID(ST_MakePoint(-74.08, 4.65), 4326), "
-            "'motorbike' FROM users WHERE tenant_id = %s ORDER BY id",
+            "'motorbike', '06:00', '22:00', 20 FROM users WHERE tenant_id = %s ORDER BY id",
             (tenant_id,),
         )
         pairs = conn.execute(
@@ -79,13 +81,21 @@ def _fixes_of(agent_index: int, count: int, start: datetime, step_s: int) -> lis
         lon += rng.gauss(0, 0.0001)
         lat += rng.gauss(0, 0.0001)
         at = start + timedelta(seconds=k * step_s)
-        fixes.append({
-            "id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
-            "recorded_at": at.isoformat(), "lat": round(lat, 7), "lon": round(lon, 7),
-            "accuracy_m": round(3 + rng.random() * 20, 1), "speed_mps": round(rng.random() * 8, 2),
-            "heading_deg": round(rng.random() * 360, 1), "altitude_m": 2600.0,
-            "battery_pct": max(5.0, 100 - k * 0.01), "charging": False, "mock": False,
-        })  # fmt: skip
+        fixes.append(
+            {
+                "id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+                "recorded_at": at.isoformat(),
+                "lat": round(lat, 7),
+                "lon": round(lon, 7),
+                "accuracy_m": round(3 + rng.random() * 20, 1),
+                "speed_mps": round(rng.random() * 8, 2),
+                "heading_deg": round(rng.random() * 360, 1),
+                "altitude_m": 2600.0,
+                "battery_pct": max(5.0, 100 - k * 0.01),
+                "charging": False,
+                "mock": False,
+            }
+        )
     return fixes
 
 
@@ -113,20 +123,48 @@ def _copy_baseline(
 ) -> float:
     """Binary COPY of the very same rows into gps_fixes; returns rows per second."""
     rows = [
-        (tenant_id, agent_id, uuid.UUID(f["id"]), datetime.fromisoformat(f["recorded_at"]),
-         _ewkb(f["lon"], f["lat"]), f["accuracy_m"], f["speed_mps"],
-         f["heading_deg"], f["altitude_m"], f["battery_pct"], f["charging"], f["mock"])
-        for agent_id, fixes in batches for f in fixes
-    ]  # fmt: skip
-    columns = ("tenant_id, agent_id, id, recorded_at, point, accuracy_m, speed_mps, heading_deg, "
-               "altitude_m, battery_pct, charging, mock")  # fmt: skip
+        (
+            tenant_id,
+            agent_id,
+            uuid.UUID(f["id"]),
+            datetime.fromisoformat(f["recorded_at"]),
+            _ewkb(f["lon"], f["lat"]),
+            f["accuracy_m"],
+            f["speed_mps"],
+            f["heading_deg"],
+            f["altitude_m"],
+            f["battery_pct"],
+            f["charging"],
+            f["mock"],
+        )
+        for agent_id, fixes in batches
+        for f in fixes
+    ]
+    columns = (
+        "tenant_id, agent_id, id, recorded_at, point, accuracy_m, speed_mps, heading_deg, "
+        "altitude_m, battery_pct, charging, mock"
+    )
     with psycopg.connect(libpq_url(owner)) as conn:
         geometry = conn.execute("SELECT 'geometry'::regtype::oid").fetchone()[0]  # type: ignore[index]
         conn.adapters.register_dumper(EWKB, _geometry_dumper(geometry))
         started = time.perf_counter()
         with conn.cursor().copy(f"COPY gps_fixes ({columns}) FROM STDIN (FORMAT BINARY)") as copy:
-            copy.set_types(["int8", "int8", "uuid", "timestamptz", geometry, "float8", "float8",
-                            "float8", "float8", "float8", "bool", "bool"])  # fmt: skip
+            copy.set_types(
+                [
+                    "int8",
+                    "int8",
+                    "uuid",
+                    "timestamptz",
+                    geometry,
+                    "float8",
+                    "float8",
+                    "float8",
+                    "float8",
+                    "float8",
+                    "bool",
+                    "bool",
+                ]
+            )
             for row in rows:
                 copy.write_row(row)
         conn.commit()
@@ -152,8 +190,7 @@ def _send_all(
                     if not queue:
                         return
                     token, body = queue.pop()
-                headers = {"Authorization": f"Bearer {token}",
-                           "Content-Type": "application/json"}  # fmt: skip
+                headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
                 answer = http.post("/v1/me/sync", content=body, headers=headers)
                 if answer.status_code != 200:
                     errors.append(answer.text[:200])
@@ -225,13 +262,19 @@ def main() -> None:
         seconds, statuses = _send_all(url, bodies, args.clients)
         assert statuses == {"stored": total}, statuses
         api_rate = total / seconds
-        print(f"API ingest           {api_rate:>10,.0f} fixes/s  ({seconds:.1f} s)  "
-              f"= {api_rate / copy_rate:.2f}x COPY (target >= 0.30)", flush=True)  # fmt: skip
+        print(
+            f"API ingest           {api_rate:>10,.0f} fixes/s  ({seconds:.1f} s)  "
+            f"= {api_rate / copy_rate:.2f}x COPY (target >= 0.30)",
+            flush=True,
+        )
         seconds, statuses = _send_all(url, bodies, args.clients)
         assert statuses == {"duplicate": total}, statuses
         resync_rate = total / seconds
-        print(f"API re-sync (dupes)  {resync_rate:>10,.0f} fixes/s  ({seconds:.1f} s)  "
-              f"= {resync_rate / api_rate:.2f}x first pass", flush=True)  # fmt: skip
+        print(
+            f"API re-sync (dupes)  {resync_rate:>10,.0f} fixes/s  ({seconds:.1f} s)  "
+            f"= {resync_rate / api_rate:.2f}x first pass",
+            flush=True,
+        )
 
         staff = Principal(tenant_id, agents[0][0], "admin", None)
         with psycopg.connect(libpq_url(owner), autocommit=True) as conn:
@@ -240,9 +283,12 @@ def main() -> None:
         endpoint, bare = _live(url, issue_token(staff, settings)[0], app, tenant_id, 300)
         p50, p99 = percentile(endpoint, 50), percentile(endpoint, 99)
         b50, b99 = percentile(bare, 50), percentile(bare, 99)
-        print(f"live positions ({len(agents)} agents, {total:,} fixes stored): endpoint p50 "
-              f"{p50:.2f} ms p99 {p99:.2f} ms; bare SQL p50 {b50:.2f} ms p99 {b99:.2f} ms; "
-              f"ratio p50 {p50 / b50:.2f}x", flush=True)  # fmt: skip
+        print(
+            f"live positions ({len(agents)} agents, {total:,} fixes stored): endpoint p50 "
+            f"{p50:.2f} ms p99 {p99:.2f} ms; bare SQL p50 {b50:.2f} ms p99 {b99:.2f} ms; "
+            f"ratio p50 {p50 / b50:.2f}x",
+            flush=True,
+        )
 
     _trail(owner, app, tenant_id, agents[1][1], start + timedelta(days=1))
 
@@ -267,13 +313,17 @@ def _trail(owner: str, app: str, tenant_id: int, agent_id: int, day: datetime) -
             conn.execute(
                 "SELECT recorded_at, point, accuracy_m, battery_pct, charging FROM gps_fixes "
                 "WHERE tenant_id = %s AND agent_id = %s AND recorded_at >= %s "
-                "AND recorded_at < %s ORDER BY recorded_at", (tenant_id, agent_id, day, end),
-            ).fetchall()  # fmt: skip
+                "AND recorded_at < %s ORDER BY recorded_at",
+                (tenant_id, agent_id, day, end),
+            ).fetchall()
             bare.append((time.perf_counter() - started) * 1000)
     took, fetch = statistics.median(timings), statistics.median(bare)
-    print(f"trail of one agent-day ({trail.fixes:,} fixes, {len(trail.stops)} stops, "
-          f"{trail.distance_m / 1000:.1f} km): median {took:.0f} ms; bare SQL fetch of the "
-          f"same rows {fetch:.0f} ms ({took / fetch:.1f}x)", flush=True)  # fmt: skip
+    print(
+        f"trail of one agent-day ({trail.fixes:,} fixes, {len(trail.stops)} stops, "
+        f"{trail.distance_m / 1000:.1f} km): median {took:.0f} ms; bare SQL fetch of the "
+        f"same rows {fetch:.0f} ms ({took / fetch:.1f}x)",
+        flush=True,
+    )
 
 
 if __name__ == "__main__":

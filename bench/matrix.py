@@ -12,8 +12,8 @@ import time
 import networkx as nx
 import numpy as np
 
-from geo.matrix import snap, travel_matrix
-from geo.streets import as_networkx, grid_network
+from geo.routing.matrix import snap, travel_matrix
+from geo.routing.streets import as_networkx, grid_network
 
 
 def main() -> None:
@@ -21,12 +21,15 @@ def main() -> None:
     parser.add_argument("--points", type=int, default=100)
     parser.add_argument("--side", type=int, default=200, help="grid of side x side nodes")
     args = parser.parse_args()
-    network = grid_network(lon=-74.1, lat=4.65, rows=args.side, cols=args.side, spacing_m=100,
-                           mode="car")  # fmt: skip
+    network = grid_network(
+        lon=-74.1, lat=4.65, rows=args.side, cols=args.side, spacing_m=100, mode="car"
+    )
     rng = np.random.default_rng(0)
     half = args.side * 100 / 2 / 111_320
-    points = [(-74.1 + rng.uniform(-half, half), 4.65 + rng.uniform(-half, half))
-              for _ in range(args.points)]  # fmt: skip
+    points = [
+        (-74.1 + rng.uniform(-half, half), 4.65 + rng.uniform(-half, half))
+        for _ in range(args.points)
+    ]
     travel_matrix(network, points[:2])  # builds the snapping index once, as a server would
 
     started = time.perf_counter()
@@ -46,9 +49,11 @@ def main() -> None:
     np.fill_diagonal(walk, 0)
     same = np.allclose(ours.seconds - walk, theirs, rtol=1e-9, atol=1e-6)
     ratio = networkx_s / campo_s
-    print(f"{args.points}x{args.points} travel-time matrix on a {network.nodes:,}-node grid: "
-          f"campo {campo_s:.2f} s, networkx {networkx_s:.2f} s, {ratio:.0f}x faster "
-          f"(target >= 20x); identical results: {same}")  # fmt: skip
+    print(
+        f"{args.points}x{args.points} travel-time matrix on a {network.nodes:,}-node grid: "
+        f"campo {campo_s:.2f} s, networkx {networkx_s:.2f} s, {ratio:.0f}x faster "
+        f"(target >= 20x); identical results: {same}"
+    )
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ For each instance file and solver, one JSON object per line: ``instance``, ``sol
 ``seconds`` and, when ``BKS.json`` beside the files knows the instance, ``gap_pct`` to the
 ``<name>_distance`` best known solution. A summary per solver follows.
 
-``campo`` is the planner's own routing core (:mod:`geo.routing`, PyVRP); VROOM (pyvroom)
+``campo`` is the planner's own routing core (:mod:`geo.routing.solver`, PyVRP); VROOM (pyvroom)
 and OR-Tools (cheapest arc, then guided local search) get the same time budget. Both are in
 the ``bench`` extra: ``.venv/bin/pip install -e '.[bench]'``.
 
@@ -28,12 +28,24 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from geo.routing import RoutingProblem, Stop, Vehicle, solve_routes
+from geo.routing.solver import RoutingProblem, Stop, Vehicle, solve_routes
 
 SCALE = 1000
 """Integer solvers see distances and times in thousandths."""
-DEFAULT = ["C101", "C105", "C201", "C205", "R101", "R105", "R109", "R201", "R205", "RC101",
-           "RC105", "RC201"]  # fmt: skip
+DEFAULT = [
+    "C101",
+    "C105",
+    "C201",
+    "C205",
+    "R101",
+    "R105",
+    "R109",
+    "R201",
+    "R205",
+    "RC101",
+    "RC105",
+    "RC201",
+]
 
 
 @dataclass(frozen=True)
@@ -58,8 +70,16 @@ def read_solomon(path: Path) -> Instance:
     lines = [line.split() for line in path.read_text().splitlines()]
     vehicles, capacity = (int(v) for v in lines[4])
     rows = np.array([[float(v) for v in line] for line in lines[9:] if len(line) == 7])
-    return Instance(lines[0][0], vehicles, capacity, rows[:, 1:3], rows[:, 3].astype(np.int64),
-                    rows[:, 4], rows[:, 5], rows[:, 6])  # fmt: skip
+    return Instance(
+        lines[0][0],
+        vehicles,
+        capacity,
+        rows[:, 1:3],
+        rows[:, 3].astype(np.int64),
+        rows[:, 4],
+        rows[:, 5],
+        rows[:, 6],
+    )
 
 
 Routes = list[list[int]]
@@ -87,15 +107,29 @@ def check(instance: Instance, routes: Routes) -> tuple[float, bool]:
 def campo(instance: Instance, budget: float) -> Routes:
     scaled = np.rint(instance.distance * SCALE).astype(np.int64)
     stops = [
-        Stop(key=i, location=i, service=int(instance.service[i] * SCALE),
-             window=(int(instance.ready[i] * SCALE), int(instance.due[i] * SCALE)),
-             demand=int(instance.demand[i]), required=True)
+        Stop(
+            key=i,
+            location=i,
+            service=int(instance.service[i] * SCALE),
+            window=(int(instance.ready[i] * SCALE), int(instance.due[i] * SCALE)),
+            demand=int(instance.demand[i]),
+            required=True,
+        )
         for i in range(1, len(instance.xy))
-    ]  # fmt: skip
-    fleet = [Vehicle("v", 0, 0, (int(instance.ready[0] * SCALE), int(instance.due[0] * SCALE)),
-                     instance.capacity, count=instance.vehicles)]  # fmt: skip
+    ]
+    fleet = [
+        Vehicle(
+            "v",
+            0,
+            0,
+            (int(instance.ready[0] * SCALE), int(instance.due[0] * SCALE)),
+            instance.capacity,
+            count=instance.vehicles,
+        )
+    ]
     problem = RoutingProblem(scaled, scaled, stops, fleet, objective="distance")
-    result = solve_routes(problem, budget_s=budget)
+    # The same budget as the references: no early stop (the product stops when converged).
+    result = solve_routes(problem, budget_s=budget, patience=2**31 - 1)
     return [[int(v.key) for v in route.visits] for route in result.routes]  # type: ignore[call-overload]
 
 
@@ -109,14 +143,19 @@ def vroom(instance: Instance, budget: float) -> Routes:
         return vr.TimeWindow(int(instance.ready[i] * SCALE), int(instance.due[i] * SCALE))
 
     for k in range(instance.vehicles):
-        problem.add_vehicle(vr.Vehicle(k, start=0, end=0, capacity=[instance.capacity],
-                                       time_window=window(0)))  # fmt: skip
+        problem.add_vehicle(
+            vr.Vehicle(k, start=0, end=0, capacity=[instance.capacity], time_window=window(0))
+        )
     for i in range(1, len(instance.xy)):
-        job = vr.Job(i, location=i, default_service=int(instance.service[i] * SCALE),
-                     delivery=[int(instance.demand[i])], time_windows=[window(i)])  # fmt: skip
+        job = vr.Job(
+            i,
+            location=i,
+            default_service=int(instance.service[i] * SCALE),
+            delivery=[int(instance.demand[i])],
+            time_windows=[window(i)],
+        )
         problem.add_job(job)
-    solution = problem.solve(exploration_level=5, nb_threads=2,
-                             timeout=timedelta(seconds=budget))  # fmt: skip
+    solution = problem.solve(exploration_level=5, nb_threads=2, timeout=timedelta(seconds=budget))
     routes: dict[int, list[int]] = {}
     for row in solution.routes.itertuples():
         if row.type == "job":
@@ -145,12 +184,17 @@ def ortools(instance: Instance, budget: float) -> Routes:
     model.AddDimension(model.RegisterTransitCallback(with_service), horizon, horizon, False, "T")
     clock = model.GetDimensionOrDie("T")
     for i in range(1, n):
-        clock.CumulVar(manager.NodeToIndex(i)).SetRange(int(instance.ready[i] * SCALE),
-                                                        int(instance.due[i] * SCALE))  # fmt: skip
+        clock.CumulVar(manager.NodeToIndex(i)).SetRange(
+            int(instance.ready[i] * SCALE), int(instance.due[i] * SCALE)
+        )
     demand = [int(d) for d in instance.demand]
     model.AddDimensionWithVehicleCapacity(
-        model.RegisterUnaryTransitCallback(lambda a: demand[manager.IndexToNode(a)]), 0,
-        [instance.capacity] * instance.vehicles, True, "Q")  # fmt: skip
+        model.RegisterUnaryTransitCallback(lambda a: demand[manager.IndexToNode(a)]),
+        0,
+        [instance.capacity] * instance.vehicles,
+        True,
+        "Q",
+    )
     params = pywrapcp.DefaultRoutingSearchParameters()
     params.first_solution_strategy = routing_enums_pb2.FirstSolutionStrategy.PATH_CHEAPEST_ARC
     params.local_search_metaheuristic = (
@@ -172,8 +216,10 @@ def ortools(instance: Instance, budget: float) -> Routes:
 
 
 SOLVERS: dict[str, Callable[[Instance, float], Routes]] = {
-    "campo": campo, "vroom": vroom, "ortools": ortools,
-}  # fmt: skip
+    "campo": campo,
+    "vroom": vroom,
+    "ortools": ortools,
+}
 
 
 def main() -> None:
@@ -194,22 +240,42 @@ def main() -> None:
             try:
                 routes = SOLVERS[solver](instance, args.budget)
             except ImportError as exc:
-                print(json.dumps({"instance": instance.name, "solver": solver,
-                                  "error": f"not installed: {exc.name}"}), flush=True)  # fmt: skip
+                print(
+                    json.dumps(
+                        {
+                            "instance": instance.name,
+                            "solver": solver,
+                            "error": f"not installed: {exc.name}",
+                        }
+                    ),
+                    flush=True,
+                )
                 continue
             seconds = time.perf_counter() - started
             distance, feasible = check(instance, routes) if routes else (math.nan, False)
-            row = {"instance": instance.name, "solver": solver,
-                   "distance": round(distance, 2) if routes else None, "vehicles": len(routes),
-                   "feasible": feasible, "seconds": round(seconds, 1)}  # fmt: skip
+            row = {
+                "instance": instance.name,
+                "solver": solver,
+                "distance": round(distance, 2) if routes else None,
+                "vehicles": len(routes),
+                "feasible": feasible,
+                "seconds": round(seconds, 1),
+            }
             best = bks.get(f"{instance.name}_distance", {}).get("best_known_cost")
             if best and feasible:
                 row["gap_pct"] = round(100 * (distance - best) / best, 2)
                 gaps.setdefault(solver, []).append(row["gap_pct"])
             print(json.dumps(row), flush=True)
     for solver, values in gaps.items():
-        print(json.dumps({"solver": solver, "solved_feasibly": len(values),
-                          "mean_gap_pct": round(statistics.mean(values), 2)}))  # fmt: skip
+        print(
+            json.dumps(
+                {
+                    "solver": solver,
+                    "solved_feasibly": len(values),
+                    "mean_gap_pct": round(statistics.mean(values), 2),
+                }
+            )
+        )
 
 
 if __name__ == "__main__":

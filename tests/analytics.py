@@ -11,9 +11,10 @@ from datetime import date
 
 from sqlalchemy import text
 
-from geo.accounts import create_tenant, create_user
-from geo.agents import create_agent
-from geo.db import owner_session
+from geo.accounts.agents import create_agent
+from geo.accounts.users import create_user
+from geo.core.db import owner_session
+from geo.provisioning.tenants import create_tenant
 
 FIRST, LAST = date(2026, 10, 5), date(2026, 10, 18)
 PASSWORD = "analytics password"
@@ -57,59 +58,122 @@ def build_portfolio(slug: str = "kpi") -> Portfolio:
     with owner_session() as session:
         tenant_id = create_tenant(session, slug=slug, name="KPI").id
         for role in ("analyst", "dispatcher"):
-            create_user(session, tenant_id=tenant_id, email=f"{role}@{slug}.co",
-                        full_name=role, role=role, password=PASSWORD)  # fmt: skip
+            create_user(
+                session,
+                tenant_id=tenant_id,
+                email=f"{role}@{slug}.co",
+                full_name=role,
+                role=role,
+                password=PASSWORD,
+            )
         agents = {}
         for k, code in enumerate(("A1", "A2")):
-            user = create_user(session, tenant_id=tenant_id, email=f"{code}@{slug}.co",
-                               full_name=code, role="agent", password="x" * 12)  # fmt: skip
-            agents[code] = create_agent(session, tenant_id=tenant_id, user_id=user.id,
-                                        code=code, lon=-74.1 + k / 100, lat=4.65,
-                                        travel_mode="motorbike").id  # fmt: skip
+            user = create_user(
+                session,
+                tenant_id=tenant_id,
+                email=f"{code}@{slug}.co",
+                full_name=code,
+                role="agent",
+                password="x" * 12,
+            )
+            agents[code] = create_agent(
+                session,
+                tenant_id=tenant_id,
+                user_id=user.id,
+                code=code,
+                lon=-74.1 + k / 100,
+                lat=4.65,
+                travel_mode="motorbike",
+            ).id
         run = session.execute
         for name, south, north in (("Norte", 4.70, 4.90), ("Sur", 4.50, 4.70)):
-            run(text("INSERT INTO zones (tenant_id, name, kind, geom) VALUES (:t, :n, 'area', "
-                     "ST_Multi(ST_MakeEnvelope(-74.3, :s, -73.9, :e, 4326)))"),
-                {"t": tenant_id, "n": name, "s": south, "e": north})  # fmt: skip
+            run(
+                text(
+                    "INSERT INTO zones (tenant_id, name, kind, geom) VALUES (:t, :n, 'area', "
+                    "ST_Multi(ST_MakeEnvelope(-74.3, :s, -73.9, :e, 4326)))"
+                ),
+                {"t": tenant_id, "n": name, "s": south, "e": north},
+            )
         cases = {}
         for ref, amount, dpd, agent, lat, assigned, status, closed in CASES:
-            debtor = run(text("INSERT INTO debtors (tenant_id, document_type, document_number, "
-                              "full_name) VALUES (:t, 'CC', :r, :r) RETURNING id"),
-                         {"t": tenant_id, "r": ref}).scalar_one()  # fmt: skip
-            address = run(text("INSERT INTO addresses (tenant_id, debtor_id, raw_text, city, "
-                               "point, geocode_quality) VALUES (:t, :d, :r, 'Bogotá', "
-                               "ST_SetSRID(ST_MakePoint(-74.08, :lat), 4326), 'provided') "
-                               "RETURNING id"),
-                          {"t": tenant_id, "d": debtor, "r": ref, "lat": lat}).scalar_one()  # fmt: skip
-            cases[ref] = run(text(
-                "INSERT INTO cases (tenant_id, external_ref, debtor_id, address_id, product, "
-                "outstanding_cop, days_past_due, status, assigned_agent_id, assigned_at, "
-                "closed_at, created_at) VALUES (:t, :r, :d, :a, 'libranza', :o, :dpd, :s, :g, "
-                "CAST(:at AS timestamp) AT TIME ZONE 'America/Bogota', "
-                "CAST(:ct AS timestamp) AT TIME ZONE 'America/Bogota', "
-                "'2026-09-01 00:00-05') RETURNING id"),
-                {"t": tenant_id, "r": ref, "d": debtor, "a": address, "o": amount, "dpd": dpd,
-                 "s": status, "g": agents[agent], "at": assigned, "ct": closed}).scalar_one()  # fmt: skip
+            debtor = run(
+                text(
+                    "INSERT INTO debtors (tenant_id, document_type, document_number, "
+                    "full_name) VALUES (:t, 'CC', :r, :r) RETURNING id"
+                ),
+                {"t": tenant_id, "r": ref},
+            ).scalar_one()
+            address = run(
+                text(
+                    "INSERT INTO addresses (tenant_id, debtor_id, raw_text, city, "
+                    "point, geocode_quality) VALUES (:t, :d, :r, 'Bogotá', "
+                    "ST_SetSRID(ST_MakePoint(-74.08, :lat), 4326), 'provided') "
+                    "RETURNING id"
+                ),
+                {"t": tenant_id, "d": debtor, "r": ref, "lat": lat},
+            ).scalar_one()
+            cases[ref] = run(
+                text(
+                    "INSERT INTO cases (tenant_id, external_ref, debtor_id, address_id, product, "
+                    "outstanding_cop, days_past_due, status, assigned_agent_id, assigned_at, "
+                    "closed_at, created_at) VALUES (:t, :r, :d, :a, 'libranza', :o, :dpd, :s, :g, "
+                    "CAST(:at AS timestamp) AT TIME ZONE 'America/Bogota', "
+                    "CAST(:ct AS timestamp) AT TIME ZONE 'America/Bogota', "
+                    "'2026-09-01 00:00-05') RETURNING id"
+                ),
+                {
+                    "t": tenant_id,
+                    "r": ref,
+                    "d": debtor,
+                    "a": address,
+                    "o": amount,
+                    "dpd": dpd,
+                    "s": status,
+                    "g": agents[agent],
+                    "at": assigned,
+                    "ct": closed,
+                },
+            ).scalar_one()
         visits = []
         for ref, agent, at, status, outcome, minutes in VISITS:
-            visits.append(run(text(
-                "INSERT INTO visits (tenant_id, client_id, case_id, agent_id, checkin_at, "
-                "checkin_point, distance_m, verdict, status, outcome, checkout_at) VALUES "
-                "(:t, gen_random_uuid(), :c, :g, "
-                "CAST(:at AS timestamp) AT TIME ZONE 'America/Bogota', "
-                "ST_SetSRID(ST_MakePoint(-74.08, 4.7), 4326), 5, "
-                "CASE WHEN :s = 'rejected' THEN 'rejected' ELSE 'accepted' END, :s, :o, "
-                "CAST(:at AS timestamp) AT TIME ZONE 'America/Bogota' "
-                "+ make_interval(mins => :m)) RETURNING id"),
-                {"t": tenant_id, "c": cases[ref], "g": agents[agent], "at": at, "s": status,
-                 "o": outcome, "m": minutes or 0}).scalar_one())  # fmt: skip
+            visits.append(
+                run(
+                    text(
+                        "INSERT INTO visits (tenant_id, client_id, case_id, agent_id, checkin_at, "
+                        "checkin_point, distance_m, verdict, status, outcome, checkout_at) VALUES "
+                        "(:t, gen_random_uuid(), :c, :g, "
+                        "CAST(:at AS timestamp) AT TIME ZONE 'America/Bogota', "
+                        "ST_SetSRID(ST_MakePoint(-74.08, 4.7), 4326), 5, "
+                        "CASE WHEN :s = 'rejected' THEN 'rejected' ELSE 'accepted' END, :s, :o, "
+                        "CAST(:at AS timestamp) AT TIME ZONE 'America/Bogota' "
+                        "+ make_interval(mins => :m)) RETURNING id"
+                    ),
+                    {
+                        "t": tenant_id,
+                        "c": cases[ref],
+                        "g": agents[agent],
+                        "at": at,
+                        "s": status,
+                        "o": outcome,
+                        "m": minutes or 0,
+                    },
+                ).scalar_one()
+            )
         for index, amount, due in PROMISES:
-            run(text("INSERT INTO promises (tenant_id, visit_id, case_id, amount_cop, due_date, "
-                     "created_at) SELECT :t, v.id, v.case_id, :a, :d, v.checkin_at FROM visits v "
-                     "WHERE v.tenant_id = :t AND v.id = :v"),
-                {"t": tenant_id, "v": visits[index], "a": amount, "d": due})  # fmt: skip
+            run(
+                text(
+                    "INSERT INTO promises (tenant_id, visit_id, case_id, amount_cop, due_date, "
+                    "created_at) SELECT :t, v.id, v.case_id, :a, :d, v.checkin_at FROM visits v "
+                    "WHERE v.tenant_id = :t AND v.id = :v"
+                ),
+                {"t": tenant_id, "v": visits[index], "a": amount, "d": due},
+            )
         for ref, day, amount in PAYMENTS:
-            run(text("INSERT INTO payments (tenant_id, case_id, paid_on, amount_cop) "
-                     "VALUES (:t, :c, :d, :a)"),
-                {"t": tenant_id, "c": cases[ref], "d": day, "a": amount})  # fmt: skip
+            run(
+                text(
+                    "INSERT INTO payments (tenant_id, case_id, paid_on, amount_cop) "
+                    "VALUES (:t, :c, :d, :a)"
+                ),
+                {"t": tenant_id, "c": cases[ref], "d": day, "a": amount},
+            )
     return Portfolio(tenant_id, slug)

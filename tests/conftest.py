@@ -17,11 +17,10 @@ from alembic.config import Config
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
-from geo.db import libpq_url, on_database
-from geo.settings import Settings, get_settings
+from geo.core.db import libpq_url, on_database
+from geo.core.settings import Settings, get_settings
 
 ROOT = Path(__file__).resolve().parents[1]
-TEST_DB = "campo_test"
 
 
 def recreate_database(owner_url: str, name: str) -> None:
@@ -44,12 +43,16 @@ def alembic_config(url: str) -> Config:
 
 
 _base = Settings()
+TEST_DB = _base.test_database
 OWNER_URL = on_database(_base.owner_url, TEST_DB)
 APP_URL = on_database(_base.app_url, TEST_DB)
 os.environ["DATABASE_URL"] = OWNER_URL
 os.environ["CAMPO_APP_DATABASE_URL"] = APP_URL
 os.environ["CAMPO_ENVIRONMENT"] = "test"
 os.environ.setdefault("CAMPO_JWT_SECRET", "test-secret-" + "x" * 40)
+# The passwords of test users protect nothing: hash them at the cheapest cost Argon2 allows.
+os.environ["CAMPO_ARGON2_TIME_COST"] = "1"
+os.environ["CAMPO_ARGON2_MEMORY_KIB"] = "32"
 get_settings.cache_clear()
 
 
@@ -64,11 +67,11 @@ def database() -> Iterator[str]:
 @pytest.fixture(autouse=True)
 def clean_tables(database: str) -> Iterator[None]:
     yield
-    from geo.db import owner_engine
-    from geo.models import TENANT_TABLES
+    from geo.core.db import owner_engine
+    from geo.core.tenancy import tenant_tables
 
     with owner_engine().begin() as conn:
-        conn.execute(text(f"TRUNCATE tenants, {', '.join(TENANT_TABLES)} CASCADE"))
+        conn.execute(text(f"TRUNCATE tenants, {', '.join(tenant_tables())} CASCADE"))
 
 
 @pytest.fixture
@@ -102,30 +105,41 @@ CASES_CSV = """external_ref,document_type,document_number,full_name,phone,produc
 """
 
 
-def build_world(client: TestClient, slug: str) -> World:
-    """Create a tenant through the CLI-level functions, then sign in through the API."""
+def build_world(slug: str) -> World:
+    """Create a tenant through the CLI-level functions, with a token for each of its users."""
     import io
 
-    from geo.accounts import create_tenant, create_user
-    from geo.agents import create_agent
-    from geo.cases import update_case
-    from geo.db import owner_session, tenant_session
-    from geo.importer import import_cases
+    from api.security import issue_token
+    from geo.accounts.agents import create_agent
+    from geo.accounts.users import Principal, create_user
+    from geo.core.db import owner_session, tenant_session
+    from geo.portfolio.cases import update_case
+    from geo.portfolio.imports import import_cases
+    from geo.provisioning.tenants import create_tenant
 
     with owner_session() as session:
         tenant_id = create_tenant(session, slug=slug, name=f"Tenant {slug}").id
     with tenant_session(tenant_id) as session:
         users = {
             role: create_user(
-                session, tenant_id=tenant_id, email=f"{role}@{slug}.co",
-                full_name=f"{role} {slug}", role=role, password=PASSWORD,
+                session,
+                tenant_id=tenant_id,
+                email=f"{role}@{slug}.co",
+                full_name=f"{role} {slug}",
+                role=role,
+                password=PASSWORD,
             )
             for role in ("admin", "dispatcher", "analyst", "agent")
-        }  # fmt: skip
+        }
         agent = create_agent(
-            session, tenant_id=tenant_id, user_id=users["agent"].id, code="G1",
-            lon=-74.08, lat=4.65, travel_mode="motorbike",
-        )  # fmt: skip
+            session,
+            tenant_id=tenant_id,
+            user_id=users["agent"].id,
+            code="G1",
+            lon=-74.08,
+            lat=4.65,
+            travel_mode="motorbike",
+        )
         report = import_cases(
             session, tenant_id=tenant_id, source=io.StringIO(CASES_CSV.format(p=slug.upper()))
         )
@@ -134,22 +148,22 @@ def build_world(client: TestClient, slug: str) -> World:
             session.scalars(text("SELECT id FROM cases WHERE tenant_id = :t"), {"t": tenant_id})
         )
         update_case(session, tenant_id=tenant_id, case_id=case_ids[0], assigned_agent_id=agent.id)
-    tokens = {}
-    for role in users:
-        answer = client.post(
-            "/v1/auth/token",
-            data={"username": f"{role}@{slug}.co", "password": PASSWORD, "client_id": slug},
-        )
-        assert answer.status_code == 200, answer.text
-        tokens[role] = answer.json()["access_token"]
+    # Minted as sign-in mints them (tests/api/test_auth.py signs in over HTTP).
+    tokens = {
+        role: issue_token(
+            Principal(tenant_id, user.id, role, agent.id if role == "agent" else None),
+            get_settings(),
+        )[0]
+        for role, user in users.items()
+    }
     return World(slug, tenant_id, agent.id, case_ids, tokens)
 
 
 @pytest.fixture
 def world(client: TestClient) -> World:
-    return build_world(client, "alfa")
+    return build_world("alfa")
 
 
 @pytest.fixture
 def other_world(client: TestClient) -> World:
-    return build_world(client, "beta")
+    return build_world("beta")

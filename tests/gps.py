@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import text
 
-from geo.db import tenant_session
+from geo.core.db import tenant_session
 
 BOGOTA = ZoneInfo("America/Bogota")
 
@@ -22,8 +22,13 @@ def on_shift(days_ago: int = 1, minute: int = 0) -> datetime:
 
 def app_fix(at: datetime, **extra: Any) -> dict[str, Any]:
     """A fix as the field app sends it."""
-    return {"id": str(uuid.uuid4()), "recorded_at": at.isoformat(), "lat": 4.6486,
-            "lon": -74.0628, **extra}  # fmt: skip
+    return {
+        "id": str(uuid.uuid4()),
+        "recorded_at": at.isoformat(),
+        "lat": 4.6486,
+        "lon": -74.0628,
+        **extra,
+    }
 
 
 def stored_fixes(tenant_id: int) -> list[dict[str, Any]]:

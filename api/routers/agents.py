@@ -9,10 +9,10 @@ from fastapi import APIRouter, Path, Query, status
 
 from api.deps import Admin, Reader, Staff, Watcher
 from api.schemas import MAX_ID, AgentIn, AgentOut
-from geo.agents import create_agent, get_agent, list_agents
-from geo.errors import InvalidInput, PermissionDenied
-from geo.live import live_positions
-from geo.trails import TrailOptions, agent_trail, day_range, trail_geojson
+from geo.accounts.agents import create_agent, get_agent, list_agents
+from geo.core.errors import InvalidInput, PermissionDenied
+from geo.tracking.live import live_positions
+from geo.tracking.trails import TrailOptions, agent_trail, day_range, trail_geojson
 
 router = APIRouter(prefix="/v1/agents", tags=["agents"])
 AgentId = Annotated[int, Path(ge=1, le=MAX_ID)]
@@ -53,11 +53,21 @@ def trail(
     if start is None or end is None:
         raise InvalidInput("give a date, or both start and end", "date")
     options = TrailOptions(
-        tolerance_m=tolerance_m, stop_radius_m=stop_radius_m, stop_min_s=stop_min_minutes * 60,
-        gap_s=gap_minutes * 60, max_accuracy_m=max_accuracy_m, jitter_m=jitter_m,
-    )  # fmt: skip
-    found = agent_trail(caller.session, tenant_id=caller.tenant_id, agent_id=agent_id,
-                        start=start, end=end, options=options)  # fmt: skip
+        tolerance_m=tolerance_m,
+        stop_radius_m=stop_radius_m,
+        stop_min_s=stop_min_minutes * 60,
+        gap_s=gap_minutes * 60,
+        max_accuracy_m=max_accuracy_m,
+        jitter_m=jitter_m,
+    )
+    found = agent_trail(
+        caller.session,
+        tenant_id=caller.tenant_id,
+        agent_id=agent_id,
+        start=start,
+        end=end,
+        options=options,
+    )
     return trail_geojson(found)
 
 

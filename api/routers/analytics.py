@@ -11,10 +11,10 @@ from fastapi import APIRouter, Query, UploadFile
 from fastapi.responses import Response
 
 from api.deps import Admin, Watcher
-from geo.contact_hours import HourCell, Suggestion, contact_hours, suggested_windows
-from geo.exports import Cell, to_csv, to_xlsx
-from geo.kpis import GroupBy, KpiRow, kpi_report
-from geo.payments import import_payments
+from geo.analytics.contact_hours import HourCell, Suggestion, contact_hours, suggested_windows
+from geo.analytics.kpis import GroupBy, KpiRow, kpi_report
+from geo.core.exports import Cell, to_csv, to_xlsx
+from geo.portfolio.payments import import_payments
 
 router = APIRouter(prefix="/v1/analytics", tags=["analytics"])
 payments_router = APIRouter(prefix="/v1/payments", tags=["analytics"])
@@ -37,8 +37,9 @@ def _answer(
     filename = f"{name}_{meta['date_from']}_{meta['date_to']}.{fmt}"
     disposition = {"Content-Disposition": f'attachment; filename="{filename}"'}
     if fmt == "csv":
-        return Response(to_csv(columns, rows), media_type="text/csv; charset=utf-8",
-                        headers=disposition)  # fmt: skip
+        return Response(
+            to_csv(columns, rows), media_type="text/csv; charset=utf-8", headers=disposition
+        )
     return Response(to_xlsx(columns, rows, sheet=name), media_type=_XLSX, headers=disposition)
 
 
@@ -60,21 +61,47 @@ def kpis(
 ) -> Response | dict[str, Any]:
     """Each KPI is ``numerator / denominator`` over local days; definitions in
     ``docs/analytics.md``. ``group_by``: none, agent, zone, bucket or week (ISO, Monday)."""
-    rows = kpi_report(caller.session, date_from=date_from, date_to=date_to, group_by=group_by,
-                      **({"kpis": tuple(kpi)} if kpi else {}))  # fmt: skip
-    meta = {"date_from": date_from.isoformat(), "date_to": date_to.isoformat(),
-            "group_by": group_by}  # fmt: skip
+    rows = kpi_report(
+        caller.session,
+        date_from=date_from,
+        date_to=date_to,
+        group_by=group_by,
+        **({"kpis": tuple(kpi)} if kpi else {}),
+    )
+    meta = {
+        "date_from": date_from.isoformat(),
+        "date_to": date_to.isoformat(),
+        "group_by": group_by,
+    }
     return _answer("kpis", KPI_COLUMNS, [_kpi_cells(r) for r in rows], format, meta)
 
 
-HOUR_COLUMNS = ("zone_id", "zone", "dow", "hour", "attempts", "contacts", "rate", "ci_low",
-                "ci_high")  # fmt: skip
+HOUR_COLUMNS = (
+    "zone_id",
+    "zone",
+    "dow",
+    "hour",
+    "attempts",
+    "contacts",
+    "rate",
+    "ci_low",
+    "ci_high",
+)
 
 
 def _hour_cells(cell: HourCell) -> list[Cell]:
     low, high = cell.interval
-    return [cell.zone_id, cell.zone_name, cell.dow, cell.hour, cell.attempts, cell.contacts,
-            cell.rate, round(low, 4), round(high, 4)]  # fmt: skip
+    return [
+        cell.zone_id,
+        cell.zone_name,
+        cell.dow,
+        cell.hour,
+        cell.attempts,
+        cell.contacts,
+        cell.rate,
+        round(low, 4),
+        round(high, 4),
+    ]
 
 
 @router.get(
@@ -92,18 +119,37 @@ def hours(
     """Completed visits per ISO weekday (1 = Monday) and local hour: attempts, contacts,
     rate and its 95 % Wilson interval; per area zone with ``by_zone``."""
     cells = contact_hours(caller.session, date_from=date_from, date_to=date_to, by_zone=by_zone)
-    meta = {"date_from": date_from.isoformat(), "date_to": date_to.isoformat(),
-            "by_zone": by_zone}  # fmt: skip
+    meta = {"date_from": date_from.isoformat(), "date_to": date_to.isoformat(), "by_zone": by_zone}
     return _answer("contact_hours", HOUR_COLUMNS, [_hour_cells(c) for c in cells], format, meta)
 
 
-WINDOW_COLUMNS = ("zone_id", "zone", "dow", "start_hour", "end_hour", "attempts", "contacts",
-                  "ci_low", "day_rate", "basis")  # fmt: skip
+WINDOW_COLUMNS = (
+    "zone_id",
+    "zone",
+    "dow",
+    "start_hour",
+    "end_hour",
+    "attempts",
+    "contacts",
+    "ci_low",
+    "day_rate",
+    "basis",
+)
 
 
 def _window_cells(s: Suggestion) -> list[Cell]:
-    return [s.zone_id, s.zone_name, s.dow, s.start_hour, s.end_hour, s.attempts, s.contacts,
-            round(s.ci_low, 4), round(s.day_rate, 4), s.basis]  # fmt: skip
+    return [
+        s.zone_id,
+        s.zone_name,
+        s.dow,
+        s.start_hour,
+        s.end_hour,
+        s.attempts,
+        s.contacts,
+        round(s.ci_low, 4),
+        round(s.day_rate, 4),
+        s.basis,
+    ]
 
 
 @router.get(
@@ -119,11 +165,13 @@ def windows(
 ) -> Response | dict[str, Any]:
     """Per zone and weekday, the hours whose contact rate is surely above the day's
     (Wilson lower bound); the planner applies them to cases without visiting hours."""
-    found = suggested_windows(caller.session, tenant_id=caller.tenant_id,
-                              date_from=date_from, date_to=date_to)  # fmt: skip
+    found = suggested_windows(
+        caller.session, tenant_id=caller.tenant_id, date_from=date_from, date_to=date_to
+    )
     meta = {"date_from": date_from.isoformat(), "date_to": date_to.isoformat()}
-    return _answer("suggested_windows", WINDOW_COLUMNS, [_window_cells(s) for s in found],
-                   format, meta)  # fmt: skip
+    return _answer(
+        "suggested_windows", WINDOW_COLUMNS, [_window_cells(s) for s in found], format, meta
+    )
 
 
 @payments_router.post("/import", summary="Import payments from CSV")
@@ -131,8 +179,9 @@ def payments_import(caller: Admin, file: UploadFile) -> dict[str, Any]:
     """CSV with ``case_ref, paid_on, amount_cop`` and optionally ``reference``. Good rows are
     stored, bad rows listed with line, column and reason; a repeated row is stored once."""
     content = file.file.read().decode("utf-8-sig", errors="replace")
-    report = import_payments(caller.session, tenant_id=caller.tenant_id,
-                             source=io.StringIO(content, newline=""))  # fmt: skip
+    report = import_payments(
+        caller.session, tenant_id=caller.tenant_id, source=io.StringIO(content, newline="")
+    )
     return {
         "stored": report.stored,
         "already_stored": report.already_stored,

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Form, Response
 from api.deps import TOKEN_COOKIE, AnonymousSessionDep, CallerDep, SettingsDep
 from api.schemas import Me, Token
 from api.security import issue_token
-from geo.accounts import authenticate
+from geo.accounts.users import authenticate
 
 router = APIRouter(prefix="/v1", tags=["auth"])
 
@@ -31,8 +31,14 @@ def token(
     """
     principal = authenticate(session, tenant_slug=client_id, email=username, password=password)
     access, ttl = issue_token(principal, settings)
-    response.set_cookie(TOKEN_COOKIE, access, max_age=ttl, httponly=True, samesite="strict",
-                        secure=settings.environment == "production")  # fmt: skip
+    response.set_cookie(
+        TOKEN_COOKIE,
+        access,
+        max_age=ttl,
+        httponly=True,
+        samesite="strict",
+        secure=settings.environment == "production",
+    )
     return Token(access_token=access, expires_in=ttl)
 
 

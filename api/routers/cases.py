@@ -9,8 +9,8 @@ from fastapi import APIRouter, Path, Query
 
 from api.deps import Reader, Staff
 from api.schemas import MAX_ID, CaseOut, CasePage, CasePatch
-from geo.cases import CaseFilter, cases_geojson, get_case, list_cases, update_case
-from geo.errors import InvalidInput
+from geo.core.errors import InvalidInput
+from geo.portfolio.cases import CaseFilter, cases_geojson, get_case, list_cases, update_case
 
 router = APIRouter(prefix="/v1/cases", tags=["cases"])
 CaseId = Annotated[int, Path(ge=1, le=MAX_ID)]
@@ -50,8 +50,15 @@ def cases(
     ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> CasePage:
-    where = _filter(caller, status=status, bucket=bucket, assigned_agent_id=agent_id,
-                    unassigned=unassigned, product=product, bbox=bbox)  # fmt: skip
+    where = _filter(
+        caller,
+        status=status,
+        bucket=bucket,
+        assigned_agent_id=agent_id,
+        unassigned=unassigned,
+        product=product,
+        bbox=bbox,
+    )
     rows = list_cases(
         caller.session, tenant_id=caller.tenant_id, where=where, after_id=after, limit=limit
     )
@@ -69,8 +76,14 @@ def cases_map(
     bbox: Annotated[str | None, Query(description="west,south,east,north (degrees)")] = None,
     limit: Annotated[int, Query(ge=1, le=50_000)] = 10_000,
 ) -> dict[str, Any]:
-    where = _filter(caller, status=status, bucket=bucket, assigned_agent_id=agent_id,
-                    unassigned=unassigned, bbox=bbox)  # fmt: skip
+    where = _filter(
+        caller,
+        status=status,
+        bucket=bucket,
+        assigned_agent_id=agent_id,
+        unassigned=unassigned,
+        bbox=bbox,
+    )
     return cases_geojson(caller.session, tenant_id=caller.tenant_id, where=where, limit=limit)
 
 

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, status
 
 from api.deps import Admin, Staff
 from api.schemas import MAX_ID, DeviceIn, DeviceOut, DevicePatch, Id
-from geo.devices import list_devices, register_device, set_device_active
+from geo.tracking.devices import list_devices, register_device, set_device_active
 
 router = APIRouter(prefix="/v1/devices", tags=["devices"])
 
@@ -19,8 +19,12 @@ def devices(caller: Staff, agent_id: Id | None = None) -> list[DeviceOut]:
     return [DeviceOut.model_validate(d, from_attributes=True) for d in rows]
 
 
-@router.post("", response_model=DeviceOut, status_code=status.HTTP_201_CREATED,
-             response_model_exclude_none=True)  # fmt: skip
+@router.post(
+    "",
+    response_model=DeviceOut,
+    status_code=status.HTTP_201_CREATED,
+    response_model_exclude_none=True,
+)
 def new_device(caller: Admin, body: DeviceIn) -> DeviceOut:
     view = register_device(caller.session, tenant_id=caller.tenant_id, **body.model_dump())
     return DeviceOut.model_validate(view, from_attributes=True)

@@ -1,5 +1,5 @@
-"""Map pages (HTML) for dispatchers and admins: the folium maps of ``geo.maps``, drawn with the
-Leaflet copy served at ``/static/vendor`` so their data shows with no internet."""
+"""Map pages (HTML) for dispatchers and admins: the folium maps of ``geo.maps``, drawn with
+the Leaflet copy served at ``/static/vendor`` so their data shows with no internet."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from fastapi.responses import HTMLResponse
 
 from api.deps import Staff
 from api.schemas import MAX_ID
-from geo.maps import contact_heat_map, dispatcher_page, live_map, plan_map, trail_map
-from geo.trails import day_range
+from geo.maps.folium_maps import contact_heat_map, dispatcher_page, live_map, plan_map, trail_map
+from geo.tracking.trails import day_range
 
 router = APIRouter(prefix="/maps", tags=["maps"], default_response_class=HTMLResponse)
 STATIC = Path(__file__).resolve().parents[1] / "static"
@@ -28,8 +28,9 @@ ASSETS = {
 @router.get("/live")
 def live(caller: Staff) -> HTMLResponse:
     """Every agent at its last position, battery at a glance; reloads itself."""
-    return HTMLResponse(live_map(caller.session, tenant_id=caller.tenant_id, assets=ASSETS)
-                        .get_root().render())  # fmt: skip
+    return HTMLResponse(
+        live_map(caller.session, tenant_id=caller.tenant_id, assets=ASSETS).get_root().render()
+    )
 
 
 @router.get("/plans/{plan_id}")
@@ -45,8 +46,14 @@ def trail(
 ) -> HTMLResponse:
     """An agent's day: path by battery, stops, check-ins by verdict with geofences, replay."""
     start, end = day_range(caller.session, tenant_id=caller.tenant_id, day=date.isoformat())
-    page = trail_map(caller.session, tenant_id=caller.tenant_id, agent_id=agent_id, start=start,
-                     end=end, assets=ASSETS)  # fmt: skip
+    page = trail_map(
+        caller.session,
+        tenant_id=caller.tenant_id,
+        agent_id=agent_id,
+        start=start,
+        end=end,
+        assets=ASSETS,
+    )
     return HTMLResponse(page.get_root().render())
 
 

@@ -11,9 +11,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import AgentCaller, agent_id_of
 from api.schemas import AgentOut, CaseOut, DayOut, TrackingOut
-from geo.bundle import day_bundle
-from geo.sync import sync_batch
-from geo.telemetry import MAX_BATCH, ItemResult
+from geo.tracking.telemetry import MAX_BATCH, ItemResult
+from geo.visits.bundle import day_bundle
+from geo.visits.sync import sync_batch
 
 MAX_ITEMS = 500
 
@@ -29,14 +29,20 @@ class SyncIn(BaseModel):
     fixes: Annotated[list[Any], Field(max_length=MAX_BATCH)] = []
     checkins: Annotated[
         list[Any],
-        Field(max_length=MAX_ITEMS, description="As POST /v1/visits/check-in, with "
-              "checked_in_at: verified against the fixes of this batch and earlier ones."),
-    ] = []  # fmt: skip
+        Field(
+            max_length=MAX_ITEMS,
+            description="As POST /v1/visits/check-in, with "
+            "checked_in_at: verified against the fixes of this batch and earlier ones.",
+        ),
+    ] = []
     outcomes: Annotated[
         list[Any],
-        Field(max_length=MAX_ITEMS, description="As POST /v1/visits/{id}/outcome, naming the "
-              "visit by its check-in: checkin_id."),
-    ] = []  # fmt: skip
+        Field(
+            max_length=MAX_ITEMS,
+            description="As POST /v1/visits/{id}/outcome, naming the "
+            "visit by its check-in: checkin_id.",
+        ),
+    ] = []
 
 
 class ItemOut(BaseModel):
@@ -65,27 +71,40 @@ def day(
         caller.session, tenant_id=caller.tenant_id, agent_id=agent_id_of(caller), day=on
     )
     return DayOut(
-        date=bundle.date, agent=AgentOut.of(bundle.agent),
+        date=bundle.date,
+        agent=AgentOut.of(bundle.agent),
         tracking=TrackingOut.model_validate(bundle.tracking, from_attributes=True),
         cases=[CaseOut.of(c) for c in bundle.cases],
-    )  # fmt: skip
+    )
 
 
 @router.post("/sync", response_model=SyncOut, response_model_exclude_none=True)
 def sync(caller: AgentCaller, batch: SyncIn) -> Response:
     result = sync_batch(
-        caller.session, tenant_id=caller.tenant_id, agent_id=agent_id_of(caller),
-        fixes=batch.fixes, checkins=batch.checkins, outcomes=batch.outcomes,
-    )  # fmt: skip
+        caller.session,
+        tenant_id=caller.tenant_id,
+        agent_id=agent_id_of(caller),
+        fixes=batch.fixes,
+        checkins=batch.checkins,
+        outcomes=batch.outcomes,
+    )
     # Up to 5,000 items: written directly (same shape as SyncOut) instead of validating a
     # model per item, which cost as much as storing them.
-    body = {"fixes": [_item(r) for r in result.fixes], "checkins": result.checkins,
-            "outcomes": result.outcomes}  # fmt: skip
+    body = {
+        "fixes": [_item(r) for r in result.fixes],
+        "checkins": result.checkins,
+        "outcomes": result.outcomes,
+    }
     return Response(json.dumps(body), media_type="application/json")
 
 
 def _item(result: ItemResult) -> dict[str, str | None]:
     if result.status != "rejected":
         return {"id": result.id, "status": result.status}
-    return {"id": result.id, "status": result.status, "code": result.code,
-            "field": result.field, "message": result.message}  # fmt: skip
+    return {
+        "id": result.id,
+        "status": result.status,
+        "code": result.code,
+        "field": result.field,
+        "message": result.message,
+    }

@@ -9,8 +9,8 @@ from fastapi import APIRouter, BackgroundTasks, Path, Query, status
 
 from api.deps import Staff
 from api.schemas import MAX_ID, PlanIn, PlanOut
-from geo.plans import create_plan, get_plan, list_plans, plan_geojson, run_in_background
-from geo.territories import case_territories, territories_geojson
+from geo.routing.jobs import create_plan, get_plan, list_plans, plan_geojson, run_in_background
+from geo.routing.territories import case_territories, territories_geojson
 
 router = APIRouter(prefix="/v1/plans", tags=["plans"])
 PlanId = Annotated[int, Path(ge=1, le=MAX_ID)]
@@ -19,9 +19,14 @@ PlanId = Annotated[int, Path(ge=1, le=MAX_ID)]
 @router.post("", response_model=PlanOut, status_code=status.HTTP_202_ACCEPTED)
 def new_plan(caller: Staff, body: PlanIn, later: BackgroundTasks) -> PlanOut:
     """Queue a plan for a day; poll ``GET /v1/plans/{id}`` for its progress."""
-    plan = create_plan(caller.session, tenant_id=caller.tenant_id, day=body.date,
-                       budget_s=body.budget_s, replan=body.replan,
-                       absent=body.absent_agent_ids)  # fmt: skip
+    plan = create_plan(
+        caller.session,
+        tenant_id=caller.tenant_id,
+        day=body.date,
+        budget_s=body.budget_s,
+        replan=body.replan,
+        absent=body.absent_agent_ids,
+    )
     # Runs after the answer is sent, so after the plan row is committed.
     later.add_task(run_in_background, caller.tenant_id, plan.id)
     return PlanOut.model_validate(plan, from_attributes=True)

@@ -14,8 +14,8 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.security import HTTPBasic, HTTPBasicCredentials
 from starlette.concurrency import run_in_threadpool
 
-from geo.errors import AuthenticationFailed, Refused
-from geo.trackers import receive_osmand, receive_owntracks, receive_traccar_json
+from geo.core.errors import AuthenticationFailed, Refused
+from geo.tracking.trackers import receive_osmand, receive_owntracks, receive_traccar_json
 
 router = APIRouter(tags=["tracker apps"])
 _basic = HTTPBasic(auto_error=False, realm="campo")

@@ -6,7 +6,7 @@ from fastapi import APIRouter, status
 
 from api.deps import Admin
 from api.schemas import UserIn, UserOut
-from geo.accounts import create_user, list_users
+from geo.accounts.users import create_user, list_users
 
 router = APIRouter(prefix="/v1/users", tags=["users"])
 

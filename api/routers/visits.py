@@ -20,10 +20,10 @@ from api.schemas import (
     QuestionnaireOut,
     VisitOut,
 )
-from geo.checkin import check_in
-from geo.geofences import get_geofence, set_geofence
-from geo.questionnaires import create_questionnaire, list_questionnaires
-from geo.visits import get_visit, list_visits, record_outcome
+from geo.visits.checkin import check_in
+from geo.visits.geofences import get_geofence, set_geofence
+from geo.visits.outcomes import get_visit, list_visits, record_outcome
+from geo.visits.questionnaires import create_questionnaire, list_questionnaires
 
 router = APIRouter(tags=["visits"])
 RowId = Annotated[int, Path(ge=1, le=MAX_ID)]
@@ -33,18 +33,28 @@ RowId = Annotated[int, Path(ge=1, le=MAX_ID)]
 def checkin(caller: AgentCaller, body: CheckinIn) -> CheckinOut:
     """Verify that the agent is at the case's address; the same ``id`` again returns the first
     answer."""
-    result = check_in(caller.session, tenant_id=caller.tenant_id, agent_id=agent_id_of(caller),
-                      client_id=body.id, case_id=body.case_id, raw_fix=body.fix,
-                      checked_in_at=body.checked_in_at)  # fmt: skip
+    result = check_in(
+        caller.session,
+        tenant_id=caller.tenant_id,
+        agent_id=agent_id_of(caller),
+        client_id=body.id,
+        case_id=body.case_id,
+        raw_fix=body.fix,
+        checked_in_at=body.checked_in_at,
+    )
     return CheckinOut.model_validate(result, from_attributes=True)
 
 
 @router.post("/v1/visits/{visit_id}/outcome", response_model=OutcomeOut)
 def outcome(caller: AgentCaller, visit_id: RowId, body: OutcomeIn) -> OutcomeOut:
     """Close an open visit: outcome code, answers to the questionnaire version used, checkout."""
-    result = record_outcome(caller.session, tenant_id=caller.tenant_id,
-                            agent_id=agent_id_of(caller), visit_id=visit_id,
-                            body=body.model_dump(mode="json"))  # fmt: skip
+    result = record_outcome(
+        caller.session,
+        tenant_id=caller.tenant_id,
+        agent_id=agent_id_of(caller),
+        visit_id=visit_id,
+        body=body.model_dump(mode="json"),
+    )
     return OutcomeOut.model_validate(result, from_attributes=True)
 
 
@@ -62,16 +72,23 @@ def visits(
     limit: Annotated[int, Query(ge=1, le=5000)] = 500,
 ) -> list[VisitOut]:
     """Visits, newest first; agents see their own."""
-    rows = list_visits(caller.session, tenant_id=caller.tenant_id,
-                       agent_id=_own(caller) or agent_id, case_id=case_id, since=since,
-                       until=until, limit=limit)  # fmt: skip
+    rows = list_visits(
+        caller.session,
+        tenant_id=caller.tenant_id,
+        agent_id=_own(caller) or agent_id,
+        case_id=case_id,
+        since=since,
+        until=until,
+        limit=limit,
+    )
     return [VisitOut.of(v) for v in rows]
 
 
 @router.get("/v1/visits/{visit_id}", response_model=VisitOut)
 def visit(caller: Reader, visit_id: RowId) -> VisitOut:
-    found = get_visit(caller.session, tenant_id=caller.tenant_id, visit_id=visit_id,
-                      agent_id=_own(caller))  # fmt: skip
+    found = get_visit(
+        caller.session, tenant_id=caller.tenant_id, visit_id=visit_id, agent_id=_own(caller)
+    )
     return VisitOut.of(found)
 
 
@@ -85,8 +102,13 @@ def geofence(caller: Staff, case_id: RowId) -> GeofenceOut:
 def change_geofence(caller: Staff, case_id: RowId, body: GeofenceIn) -> GeofenceOut:
     """A circle (``radius_m``) or a polygon (GeoJSON, [lon, lat]); neither: tenant default."""
     polygon = None if body.polygon is None else body.polygon.model_dump()
-    view = set_geofence(caller.session, tenant_id=caller.tenant_id, case_id=case_id,
-                        radius_m=body.radius_m, polygon=polygon)  # fmt: skip
+    view = set_geofence(
+        caller.session,
+        tenant_id=caller.tenant_id,
+        case_id=case_id,
+        radius_m=body.radius_m,
+        polygon=polygon,
+    )
     return GeofenceOut.model_validate(view, from_attributes=True)
 
 
@@ -96,10 +118,12 @@ def questionnaires(caller: Reader) -> list[QuestionnaireOut]:
     return [QuestionnaireOut.model_validate(q, from_attributes=True) for q in rows]
 
 
-@router.post("/v1/questionnaires", response_model=QuestionnaireOut,
-             status_code=status.HTTP_201_CREATED)  # fmt: skip
+@router.post(
+    "/v1/questionnaires", response_model=QuestionnaireOut, status_code=status.HTTP_201_CREATED
+)
 def new_questionnaire(caller: Admin, body: QuestionnaireIn) -> QuestionnaireOut:
     """A new version of ``key`` (the first, or the next); earlier versions stay valid."""
-    view = create_questionnaire(caller.session, tenant_id=caller.tenant_id, key=body.key,
-                                definition=body.definition)  # fmt: skip
+    view = create_questionnaire(
+        caller.session, tenant_id=caller.tenant_id, key=body.key, definition=body.definition
+    )
     return QuestionnaireOut.model_validate(view, from_attributes=True)

@@ -15,7 +15,8 @@ from alembic import op
 from geoalchemy2 import Geometry
 from sqlalchemy.dialects import postgresql
 
-from geo.settings import get_settings
+from geo.core.settings import get_settings
+from geo.core.tenancy import isolation_ddl
 
 revision: str = "0001"
 down_revision: str | None = None
@@ -516,12 +517,8 @@ def _security_and_partitions() -> None:
     op.execute(f"CREATE POLICY tenant_isolation ON tenants USING (id = {CURRENT_TENANT})")
     op.execute(f"GRANT SELECT, UPDATE (name, settings) ON tenants TO {role}")
     for table in TENANT_TABLES:
-        op.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
-        op.execute(
-            f"CREATE POLICY tenant_isolation ON {table} "
-            f"USING (tenant_id = {CURRENT_TENANT}) WITH CHECK (tenant_id = {CURRENT_TENANT})"
-        )
-        op.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON {table} TO {role}")
+        for statement in isolation_ddl(table, role=role):
+            op.execute(statement)
     op.execute(f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {role}")
 
     # Monthly partitions, created ahead by whoever ingests (the app role may call this, but

@@ -16,7 +16,8 @@ import sqlalchemy as sa
 from alembic import op
 from geoalchemy2 import Geometry
 
-from geo.settings import get_settings
+from geo.core.settings import get_settings
+from geo.core.tenancy import isolation_ddl
 
 revision: str = "0002"
 down_revision: str | None = "0001"
@@ -146,12 +147,8 @@ def _security() -> None:
     """Row-level security on the new tables and the device look-up across tenants."""
     role = get_settings().app_db_role
     for table in NEW_TENANT_TABLES:
-        op.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
-        op.execute(
-            f"CREATE POLICY tenant_isolation ON {table} "
-            f"USING (tenant_id = {CURRENT_TENANT}) WITH CHECK (tenant_id = {CURRENT_TENANT})"
-        )
-        op.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON {table} TO {role}")
+        for statement in isolation_ddl(table, role=role):
+            op.execute(statement)
     op.execute(f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {role}")
     # Tracker protocols name a device, not a tenant: this is their one way in, by identifier.
     op.execute(

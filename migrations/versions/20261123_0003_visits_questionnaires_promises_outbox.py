@@ -15,7 +15,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-from geo.settings import get_settings
+from geo.core.settings import get_settings
+from geo.core.tenancy import isolation_ddl
 
 revision: str = "0003"
 down_revision: str | None = "0002"
@@ -168,14 +169,9 @@ def upgrade() -> None:
         "status <> 'completed' OR (outcome IS NOT NULL AND checkout_at IS NOT NULL)",
     )
     role = get_settings().app_db_role
-    current = "NULLIF(current_setting('app.tenant_id', true), '')::bigint"
     for table in ("questionnaires", "promises", "outbox"):
-        op.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
-        op.execute(
-            f"CREATE POLICY tenant_isolation ON {table} "
-            f"USING (tenant_id = {current}) WITH CHECK (tenant_id = {current})"
-        )
-        op.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON {table} TO {role}")
+        for statement in isolation_ddl(table, role=role):
+            op.execute(statement)
     op.execute(f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {role}")
 
 

@@ -15,7 +15,8 @@ from alembic import op
 from geoalchemy2 import Geometry
 from sqlalchemy.dialects import postgresql
 
-from geo.settings import get_settings
+from geo.core.settings import get_settings
+from geo.core.tenancy import isolation_ddl
 
 revision: str = "0004"
 down_revision: str | None = "0003"
@@ -167,14 +168,9 @@ def upgrade() -> None:
         "(visit_from IS NULL OR visit_from < visit_until)",
     )
     role = get_settings().app_db_role
-    current = "NULLIF(current_setting('app.tenant_id', true), '')::bigint"
     for table in ("plans", "plan_routes", "plan_stops", "plan_unplanned"):
-        op.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
-        op.execute(
-            f"CREATE POLICY tenant_isolation ON {table} "
-            f"USING (tenant_id = {current}) WITH CHECK (tenant_id = {current})"
-        )
-        op.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON {table} TO {role}")
+        for statement in isolation_ddl(table, role=role):
+            op.execute(statement)
     op.execute(f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {role}")
 
 

@@ -20,7 +20,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from geo.settings import get_settings
+from geo.core.settings import get_settings
+from geo.core.tenancy import isolation_ddl
 
 revision: str = "0005"
 down_revision: str | None = "0004"
@@ -264,13 +265,9 @@ def upgrade() -> None:
         op.f("ck_zones_kind"), "zones", "kind IN ('territory', 'no_go', 'area')"
     )
     role = get_settings().app_db_role
-    current = "NULLIF(current_setting('app.tenant_id', true), '')::bigint"
     for table in ("payments", "analyst_logins"):
-        op.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
-        op.execute(
-            f"CREATE POLICY tenant_isolation ON {table} "
-            f"USING (tenant_id = {current}) WITH CHECK (tenant_id = {current})"
-        )
+        for statement in isolation_ddl(table, role=role, grant=None):
+            op.execute(statement)
     op.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON payments TO {role}")
     op.execute(f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {role}")
     op.execute(

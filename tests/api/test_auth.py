@@ -8,8 +8,8 @@ import jwt
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
-from geo.db import tenant_session
-from geo.settings import get_settings
+from geo.core.db import tenant_session
+from geo.core.settings import get_settings
 from tests.conftest import PASSWORD, World
 
 
@@ -44,8 +44,9 @@ def test_forged_expired_and_missing_tokens_are_401(client: TestClient, world: Wo
     forged = jwt.encode(claims, "not-the-secret-" * 4, algorithm="HS256")
     expired = jwt.encode(
         {**claims, "exp": datetime.now(UTC) - timedelta(seconds=5)},
-        get_settings().jwt_secret, algorithm="HS256",
-    )  # fmt: skip
+        get_settings().jwt_secret,
+        algorithm="HS256",
+    )
     client.cookies.clear()  # signing in left the browser-style cookie: this caller has none
     for headers in (
         {"Authorization": f"Bearer {forged}"},
@@ -61,8 +62,11 @@ def test_a_token_for_another_tenant_cannot_be_forged_by_changing_tid(
     client: TestClient, world: World, other_world: World
 ) -> None:
     """Even with the secret, a user id is only valid inside its own tenant."""
-    claims = {"sub": str(_user_id(client, world)), "tid": other_world.tenant_id,
-              "exp": datetime.now(UTC) + timedelta(hours=1)}  # fmt: skip
+    claims = {
+        "sub": str(_user_id(client, world)),
+        "tid": other_world.tenant_id,
+        "exp": datetime.now(UTC) + timedelta(hours=1),
+    }
     token = jwt.encode(claims, get_settings().jwt_secret, algorithm="HS256")
     assert client.get("/v1/cases", headers={"Authorization": f"Bearer {token}"}).status_code == 401
 

@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
-from geo.db import tenant_session
+from geo.core.db import tenant_session
 from tests.conftest import World
 from tests.gps import on_shift
 from tests.visits import check_in, fix_at, near, sync
@@ -24,8 +24,10 @@ def _settings(world: World, **values: Any) -> None:
     import json
 
     with tenant_session(world.tenant_id) as session:
-        session.execute(text("UPDATE tenants SET settings = settings || CAST(:s AS jsonb)"),
-                        {"s": json.dumps(values)})  # fmt: skip
+        session.execute(
+            text("UPDATE tenants SET settings = settings || CAST(:s AS jsonb)"),
+            {"s": json.dumps(values)},
+        )
 
 
 def test_at_the_door_is_accepted(client: TestClient, world: World) -> None:
@@ -90,8 +92,10 @@ def test_a_trail_that_never_came_near_is_reviewed(client: TestClient, world: Wor
 def test_identical_coordinates_repeated_are_reviewed(client: TestClient, world: World) -> None:
     at = on_shift()
     same = fix_at(at, 12)
-    copies = [{**same, "id": str(uuid.uuid4()), "recorded_at": (at - timedelta(minutes=m)).isoformat()}
-              for m in (3, 2)]  # fmt: skip
+    copies = [
+        {**same, "id": str(uuid.uuid4()), "recorded_at": (at - timedelta(minutes=m)).isoformat()}
+        for m in (3, 2)
+    ]
     sync(client, world, fixes=copies)
     assert _codes(check_in(client, world, same)) == ["repeated_coordinates"]
 
@@ -105,8 +109,10 @@ def test_case_rules_and_tenancy(client: TestClient, world: World, other_world: W
     guessed = client.post("/v1/visits/check-in", json=foreign, headers=world.auth("agent"))
     assert guessed.status_code == 404
     with tenant_session(world.tenant_id) as session:
-        session.execute(text("UPDATE cases SET status = 'paid', closed_at = now() WHERE id = :id"),
-                        {"id": world.case_ids[0]})  # fmt: skip
+        session.execute(
+            text("UPDATE cases SET status = 'paid', closed_at = now() WHERE id = :id"),
+            {"id": world.case_ids[0]},
+        )
     assert check_in(client, world, fix).status_code == 409
     bad = check_in(client, world, {**fix, "lat": 95})
     assert bad.status_code == 422
@@ -120,8 +126,12 @@ def test_twice_returns_the_first_answer_and_a_second_visit_is_refused(
 ) -> None:
     fix = fix_at(on_shift(), 10)
     first = check_in(client, world, fix, checkin_id="6f1f4a0e-8a44-4c1e-9a57-1d0b7e0e0a01")
-    again = check_in(client, world, fix_at(on_shift(minute=5), 900),
-                     checkin_id="6f1f4a0e-8a44-4c1e-9a57-1d0b7e0e0a01")  # fmt: skip
+    again = check_in(
+        client,
+        world,
+        fix_at(on_shift(minute=5), 900),
+        checkin_id="6f1f4a0e-8a44-4c1e-9a57-1d0b7e0e0a01",
+    )
     assert again.json() == first.json()
     other = check_in(client, world, fix_at(on_shift(minute=6), 5))
     assert other.status_code == 409
@@ -136,8 +146,9 @@ def test_a_rejected_check_in_can_be_tried_again(client: TestClient, world: World
 def _dwell_trail(minutes: int, start_minute: int = 0, azimuth: float = 90) -> list[dict[str, Any]]:
     """Fixes inside the fence every 30 s for ``minutes``, with one jittery fix 20 m outside."""
     at = on_shift(minute=start_minute)
-    fixes = [fix_at(at + timedelta(seconds=30 * k), 30 + k * 0.37, azimuth)
-             for k in range(minutes * 2)]  # fmt: skip
+    fixes = [
+        fix_at(at + timedelta(seconds=30 * k), 30 + k * 0.37, azimuth) for k in range(minutes * 2)
+    ]
     if len(fixes) > 4:
         fixes[3] = fix_at(datetime_of(fixes[3]), 95, azimuth)  # 20 m outside, for one fix only
     return fixes
@@ -175,10 +186,19 @@ def test_offline_check_in_in_a_batch_matches_online(
     online = check_in(client, world, trail[-1]).json()
     offline_id = str(uuid.uuid4())
     last = trail[-1]
-    batch = sync(client, other_world, fixes=[{**f, "id": str(uuid.uuid4())} for f in trail[:-1]],
-                 checkins=[{"id": offline_id, "case_id": other_world.case_ids[0],
-                            "fix": {**last, "id": str(uuid.uuid4())},
-                            "checked_in_at": (datetime_of(last) + timedelta(seconds=20)).isoformat()}])  # fmt: skip
+    batch = sync(
+        client,
+        other_world,
+        fixes=[{**f, "id": str(uuid.uuid4())} for f in trail[:-1]],
+        checkins=[
+            {
+                "id": offline_id,
+                "case_id": other_world.case_ids[0],
+                "fix": {**last, "id": str(uuid.uuid4())},
+                "checked_in_at": (datetime_of(last) + timedelta(seconds=20)).isoformat(),
+            }
+        ],
+    )
     (offline,) = batch["checkins"]
     assert offline["status"] == "done"
     for key in ("verdict", "distance_m", "radius_m", "dwell_s"):
@@ -190,22 +210,35 @@ def test_polygon_geofence(client: TestClient, world: World) -> None:
     lon0, lat0 = near(120, 0)
     corners = [near(150, a) for a in (315, 45, 135, 225)]
     ring = [list(c) for c in [*corners, corners[0]]]
-    answer = client.put(f"/v1/cases/{world.case_ids[0]}/geofence",
-                        json={"polygon": {"type": "Polygon", "coordinates": [ring]}},
-                        headers=world.auth("dispatcher"))  # fmt: skip
+    answer = client.put(
+        f"/v1/cases/{world.case_ids[0]}/geofence",
+        json={"polygon": {"type": "Polygon", "coordinates": [ring]}},
+        headers=world.auth("dispatcher"),
+    )
     assert answer.status_code == 200, answer.text
     assert answer.json()["radius_m"] is None
     inside = check_in(client, world, fix_at(on_shift(), 100, 0))  # 100 m north: past 75 m
     assert inside.json()["verdict"] == "accepted"
     assert (lon0, lat0) != (0, 0)
     bowtie = [list(near(100, a)) for a in (315, 135, 45, 225, 315)]
-    bad = client.put(f"/v1/cases/{world.case_ids[0]}/geofence",
-                     json={"polygon": {"type": "Polygon", "coordinates": [bowtie]}},
-                     headers=world.auth("dispatcher"))  # fmt: skip
+    bad = client.put(
+        f"/v1/cases/{world.case_ids[0]}/geofence",
+        json={"polygon": {"type": "Polygon", "coordinates": [bowtie]}},
+        headers=world.auth("dispatcher"),
+    )
     assert bad.status_code == 422
     assert bad.json()["error"]["fields"][0]["field"] == "polygon"
-    reset = client.put(f"/v1/cases/{world.case_ids[0]}/geofence", json={"radius_m": 30},
-                       headers=world.auth("admin"))  # fmt: skip
+    reset = client.put(
+        f"/v1/cases/{world.case_ids[0]}/geofence",
+        json={"radius_m": 30},
+        headers=world.auth("admin"),
+    )
     assert reset.json()["radius_m"] == 30
-    assert client.put(f"/v1/cases/{world.case_ids[0]}/geofence", json={"radius_m": 30},
-                      headers=world.auth("agent")).status_code == 403  # fmt: skip
+    assert (
+        client.put(
+            f"/v1/cases/{world.case_ids[0]}/geofence",
+            json={"radius_m": 30},
+            headers=world.auth("agent"),
+        ).status_code
+        == 403
+    )

@@ -8,9 +8,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 from typer.testing import CliRunner
 
-from geo.cli import app
-from geo.db import owner_session, tenant_session
-from geo.partitions import gps_partitions
+from geo.cli.commands import app
+from geo.core.db import owner_session, tenant_session
+from geo.tracking.partitions import gps_partitions
 from tests.conftest import World
 from tests.gps import app_fix, on_shift, stored_fixes
 
@@ -23,12 +23,15 @@ def test_day_bundle_sets_tracking_from_the_server(client: TestClient, world: Wor
     assert bundle["tracking"]["shift_start"] == "08:00:00"
     assert [c["id"] for c in bundle["cases"]] == [world.case_ids[0]]  # assigned and open
     with tenant_session(world.tenant_id) as session:
-        session.execute(text(
-            "UPDATE tenants SET settings = '{\"gps_interval_s\": 15, \"gps_low_battery_pct\": 30,"
-            " \"gps_low_battery_interval_s\": 300, \"gps_shift_only\": false}'"
-        ))  # fmt: skip
-    tracking = client.get("/v1/me/day", params={"date": "2026-11-20"},
-                          headers=world.auth("agent")).json()["tracking"]  # fmt: skip
+        session.execute(
+            text(
+                'UPDATE tenants SET settings = \'{"gps_interval_s": 15, "gps_low_battery_pct": 30,'
+                ' "gps_low_battery_interval_s": 300, "gps_shift_only": false}\''
+            )
+        )
+    tracking = client.get(
+        "/v1/me/day", params={"date": "2026-11-20"}, headers=world.auth("agent")
+    ).json()["tracking"]
     assert (tracking["interval_s"], tracking["low_battery_pct"]) == (15, 30)
     assert (tracking["low_battery_interval_s"], tracking["shift_only"]) == (300, False)
     assert client.get("/v1/me/day", headers=world.auth("dispatcher")).status_code == 403
@@ -40,14 +43,20 @@ def test_day_bundle_sets_tracking_from_the_server(client: TestClient, world: Wor
 def test_prune_drops_whole_old_months_only(client: TestClient, world: World) -> None:
     client.post("/v1/me/sync", json={"fixes": [app_fix(on_shift())]}, headers=world.auth("agent"))
     with owner_session() as session:
-        session.execute(text("SELECT campo_ensure_gps_partitions(now() - interval '3 years', "
-                             "now() - interval '2 years')"))  # fmt: skip
         session.execute(
-            text("INSERT INTO gps_fixes (tenant_id, agent_id, id, recorded_at, point) VALUES "
-                 "(:t, :a, gen_random_uuid(), now() - interval '30 months', "
-                 "ST_SetSRID(ST_MakePoint(-74.1, 4.6), 4326))"),
+            text(
+                "SELECT campo_ensure_gps_partitions(now() - interval '3 years', "
+                "now() - interval '2 years')"
+            )
+        )
+        session.execute(
+            text(
+                "INSERT INTO gps_fixes (tenant_id, agent_id, id, recorded_at, point) VALUES "
+                "(:t, :a, gen_random_uuid(), now() - interval '30 months', "
+                "ST_SetSRID(ST_MakePoint(-74.1, 4.6), 4326))"
+            ),
             {"t": world.tenant_id, "a": world.agent_id},
-        )  # fmt: skip
+        )
         before = gps_partitions(session)
     old = [p for p in before if p.ends < datetime(datetime.now(UTC).year - 1, 1, 1, tzinfo=UTC)]
     assert len(old) >= 12

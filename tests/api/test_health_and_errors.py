@@ -24,9 +24,12 @@ def test_one_error_shape_for_every_failure(client: TestClient, world: World) -> 
         client.get("/v1/cases/abc", headers=world.auth("dispatcher")),
         client.get("/v1/cases?bbox=1,2,3", headers=world.auth("dispatcher")),
         client.get("/v1/cases?status=lost", headers=world.auth("dispatcher")),
-        client.patch(f"/v1/cases/{world.case_ids[0]}", json={"colour": "red"},
-                     headers=world.auth("dispatcher")),
-    ]  # fmt: skip
+        client.patch(
+            f"/v1/cases/{world.case_ids[0]}",
+            json={"colour": "red"},
+            headers=world.auth("dispatcher"),
+        ),
+    ]
     assert [a.status_code for a in answers] == [404, 422, 422, 422, 422]
     for answer in answers:
         error = answer.json()["error"]
@@ -86,13 +89,18 @@ def test_absurd_input_is_4xx_never_500(client: TestClient, world: World) -> None
     answers = [
         client.get(f"/v1/cases/{huge}", headers=auth),
         client.patch(f"/v1/cases/{huge}", json={"priority": 1}, headers=auth),
-        client.patch(f"/v1/cases/{world.case_ids[0]}", json={"assigned_agent_id": huge}, headers=auth),
+        client.patch(
+            f"/v1/cases/{world.case_ids[0]}", json={"assigned_agent_id": huge}, headers=auth
+        ),
         client.get("/v1/cases?bbox=-inf,-90,inf,90", headers=auth),
         client.get("/v1/cases?bbox=nan,1,2,3", headers=auth),
         client.get(f"/v1/cases?after={huge}", headers=auth),
-        client.post("/v1/agents", json={"user_id": huge, "code": "Z", "base": [-74, 4.6],
-                                        "travel_mode": "car"}, headers=auth),
-    ]  # fmt: skip
+        client.post(
+            "/v1/agents",
+            json={"user_id": huge, "code": "Z", "base": [-74, 4.6], "travel_mode": "car"},
+            headers=auth,
+        ),
+    ]
     assert all(400 <= a.status_code < 500 or a.status_code == 200 for a in answers), [
         (a.status_code, a.text) for a in answers
     ]
@@ -115,8 +123,10 @@ def test_database_refusals_map_to_4xx_without_sql(database: str) -> None:
 
     @app.get("/_refuse/{kind}")
     def refuse(kind: str) -> None:
-        sql = {"integrity": "INSERT INTO tenants (slug, name) VALUES ('Bad Slug!', 'x')",
-               "data": "SELECT 'x'::int"}[kind]  # fmt: skip
+        sql = {
+            "integrity": "INSERT INTO tenants (slug, name) VALUES ('Bad Slug!', 'x')",
+            "data": "SELECT 'x'::int",
+        }[kind]
         with engine.begin() as conn:
             conn.execute(text(sql))
 

@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from pyproj import Geod
 from sqlalchemy import text
 
-from geo.db import tenant_session
+from geo.core.db import tenant_session
 from tests.conftest import World
 from tests.gps import BOGOTA, app_fix, on_shift
 
@@ -38,8 +38,15 @@ def _live(client: TestClient, world: World) -> list[dict[str, Any]]:
 
 def test_live_position_only_moves_forward_in_time(client: TestClient, world: World) -> None:
     assert _live(client, world) == []
-    newer = app_fix(on_shift(minute=30), lat=4.70, lon=-74.05, battery_pct=55, charging=True,
-                    accuracy_m=6, speed_mps=1.5)  # fmt: skip
+    newer = app_fix(
+        on_shift(minute=30),
+        lat=4.70,
+        lon=-74.05,
+        battery_pct=55,
+        charging=True,
+        accuracy_m=6,
+        speed_mps=1.5,
+    )
     older = app_fix(on_shift(minute=10), lat=4.60, lon=-74.10, battery_pct=70)
     _sync(client, world, [newer])
     _sync(client, world, [older])  # a late upload of an earlier fix
@@ -90,15 +97,19 @@ def test_geolife_trace_comes_back_as_a_checked_trail(
 ) -> None:
     start = on_shift(days_ago=days_ago, minute=-75)  # 08:45 Bogotá
     trace = _geolife(trajectory, start)
-    fixes = [{"id": str(uuid.uuid4()), "recorded_at": r.when.isoformat(), "lon": r.lon,
-              "lat": r.lat} for r in trace.itertuples()]  # fmt: skip
+    fixes = [
+        {"id": str(uuid.uuid4()), "recorded_at": r.when.isoformat(), "lon": r.lon, "lat": r.lat}
+        for r in trace.itertuples()
+    ]
     random.Random(trajectory).shuffle(fixes)  # the phone uploads out of order
     for k in range(0, len(fixes), 500):
         assert {r["status"] for r in _sync(client, world, fixes[k : k + 500])} == {"stored"}
     end = trace["when"].iloc[-1] + timedelta(seconds=1)
-    answer = client.get(f"/v1/agents/{world.agent_id}/trail",
-                        params={"start": start.isoformat(), "end": end.isoformat()},
-                        headers=world.auth("dispatcher"))  # fmt: skip
+    answer = client.get(
+        f"/v1/agents/{world.agent_id}/trail",
+        params={"start": start.isoformat(), "end": end.isoformat()},
+        headers=world.auth("dispatcher"),
+    )
     assert answer.status_code == 200, answer.text
     trail = answer.json()
     summary = trail["summary"]
@@ -119,8 +130,12 @@ def test_geolife_trace_comes_back_as_a_checked_trail(
         until = datetime.fromisoformat(stop["properties"]["end"])
         assert (until - since).total_seconds() >= 300
         inside = trace[(trace["when"] >= since) & (trace["when"] <= until)]
-        _, _, metres = GEOD.inv(np.full(len(inside), lon), np.full(len(inside), lat),
-                                inside.lon.to_numpy(), inside.lat.to_numpy())  # fmt: skip
+        _, _, metres = GEOD.inv(
+            np.full(len(inside), lon),
+            np.full(len(inside), lat),
+            inside.lon.to_numpy(),
+            inside.lat.to_numpy(),
+        )
         assert metres.max() <= 100  # twice the stop radius
     path = trail["features"][0]
     assert path["geometry"]["type"] == "LineString"

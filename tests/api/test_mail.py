@@ -15,9 +15,9 @@ from aiosmtpd.controller import Controller
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
-from geo.db import owner_session, tenant_session
-from geo.mailer import deliver_due
-from geo.settings import Settings
+from geo.core.db import owner_session, tenant_session
+from geo.core.settings import Settings
+from geo.visits.mail import deliver_due
 from tests.conftest import World
 from tests.gps import on_shift
 from tests.visits import check_in, fix_at
@@ -46,32 +46,56 @@ def _free_port() -> int:
 def smtp() -> Iterator[tuple[Inbox, Controller, Settings]]:
     inbox, port = Inbox(), _free_port()
     controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    yield inbox, controller, Settings(smtp_host="127.0.0.1", smtp_port=port, smtp_timeout_s=3,
-                                      mail_from="campo <avisos@campo.test>")  # fmt: skip
+    yield (
+        inbox,
+        controller,
+        Settings(
+            smtp_host="127.0.0.1",
+            smtp_port=port,
+            smtp_timeout_s=3,
+            mail_from="campo <avisos@campo.test>",
+        ),
+    )
     if getattr(controller, "_thread", None) is not None:
         controller.stop()
 
 
 def _complete_a_visit(client: TestClient, world: World) -> int:
     with tenant_session(world.tenant_id) as session:
-        session.execute(text("UPDATE tenants SET settings = settings || "
-                             "'{\"notify_emails\": [\"jefe@alfa.co\", \"riesgo@alfa.co\"]}'"))  # fmt: skip
+        session.execute(
+            text(
+                "UPDATE tenants SET settings = settings || "
+                '\'{"notify_emails": ["jefe@alfa.co", "riesgo@alfa.co"]}\''
+            )
+        )
     visit_id = check_in(client, world, fix_at(on_shift(), 12)).json()["visit_id"]
     due = (on_shift().date() + timedelta(days=7)).isoformat()
-    answer = client.post(f"/v1/visits/{visit_id}/outcome", headers=world.auth("agent"), json={
-        "id": str(uuid.uuid4()), "outcome": "promise_to_pay",
-        "questionnaire": {"key": "cobranza", "version": 1},
-        "answers": {"contact_made": "si", "who_answered": "titular", "promise_amount": 350000,
-                    "promise_date": due, "comments": "Pagará <b>el lunes</b>"},
-        "checkout_at": on_shift(minute=18).isoformat()})  # fmt: skip
+    answer = client.post(
+        f"/v1/visits/{visit_id}/outcome",
+        headers=world.auth("agent"),
+        json={
+            "id": str(uuid.uuid4()),
+            "outcome": "promise_to_pay",
+            "questionnaire": {"key": "cobranza", "version": 1},
+            "answers": {
+                "contact_made": "si",
+                "who_answered": "titular",
+                "promise_amount": 350000,
+                "promise_date": due,
+                "comments": "Pagará <b>el lunes</b>",
+            },
+            "checkout_at": on_shift(minute=18).isoformat(),
+        },
+    )
     assert answer.json()["notified"] is True, answer.text
     return int(visit_id)
 
 
 def _outbox() -> Any:
     with owner_session() as session:
-        return session.execute(text("SELECT status, attempts, next_attempt_at, last_error "
-                                    "FROM outbox")).one()  # fmt: skip
+        return session.execute(
+            text("SELECT status, attempts, next_attempt_at, last_error FROM outbox")
+        ).one()
 
 
 def test_the_email_waits_for_the_server_then_arrives_once(
@@ -97,10 +121,16 @@ def test_the_email_waits_for_the_server_then_arrives_once(
     assert message["From"] == "campo <avisos@campo.test>"
     plain = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
     html = message.get_body(("html",)).get_content()  # type: ignore[union-attr]
-    for expected in ("Gestor: agent alfa (G1)", "Ana Gómez — CC 1001", "Calle 72 # 10-34",
-                     "Resultado: Promesa de pago", "Marcación: aceptada, a 12 m (geocerca de 75 m)",
-                     "Tiempo en sitio: 18 min", "- Monto prometido (COP): 350000",
-                     "openstreetmap.org/?mlat=4.65"):  # fmt: skip
+    for expected in (
+        "Gestor: agent alfa (G1)",
+        "Ana Gómez — CC 1001",
+        "Calle 72 # 10-34",
+        "Resultado: Promesa de pago",
+        "Marcación: aceptada, a 12 m (geocerca de 75 m)",
+        "Tiempo en sitio: 18 min",
+        "- Monto prometido (COP): 350000",
+        "openstreetmap.org/?mlat=4.65",
+    ):
         assert expected in plain, expected
     assert "Pagará &lt;b&gt;el lunes&lt;/b&gt;" in html  # answers are escaped in HTML
     assert "<table>" in html
@@ -108,9 +138,16 @@ def test_the_email_waits_for_the_server_then_arrives_once(
 
 def test_no_recipients_no_message(client: TestClient, world: World) -> None:
     visit_id = check_in(client, world, fix_at(on_shift(), 12)).json()["visit_id"]
-    answer = client.post(f"/v1/visits/{visit_id}/outcome", headers=world.auth("agent"), json={
-        "id": str(uuid.uuid4()), "outcome": "no_one_home",
-        "questionnaire": {"key": "cobranza", "version": 1}, "answers": {"contact_made": "no"}})  # fmt: skip
+    answer = client.post(
+        f"/v1/visits/{visit_id}/outcome",
+        headers=world.auth("agent"),
+        json={
+            "id": str(uuid.uuid4()),
+            "outcome": "no_one_home",
+            "questionnaire": {"key": "cobranza", "version": 1},
+            "answers": {"contact_made": "no"},
+        },
+    )
     assert answer.status_code == 200, answer.text
     assert answer.json()["notified"] is False
     with owner_session() as session:

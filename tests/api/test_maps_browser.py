@@ -40,8 +40,13 @@ def browser() -> Iterator[webdriver.Chrome]:
         pytest.fail("Chromium is missing: scripts/setup installs chromium and chromium-driver")
     options = webdriver.ChromeOptions()
     options.binary_location = binary
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1280,900",
-                 "--disable-dev-shm-usage"):  # fmt: skip
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--window-size=1280,900",
+        "--disable-dev-shm-usage",
+    ):
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     chrome = webdriver.Chrome(options=options, service=Service(executable_path=driver))
@@ -61,8 +66,11 @@ def _open(browser: webdriver.Chrome, server: Server, world: World, path: str, sh
         time.sleep(0.2)
     ARTIFACTS.mkdir(exist_ok=True)
     browser.save_screenshot(str(ARTIFACTS / shot))
-    errors = [entry["message"] for entry in browser.get_log("browser")
-              if entry["level"] == "SEVERE" and "tile.openstreetmap.org" not in entry["message"]]  # fmt: skip
+    errors = [
+        entry["message"]
+        for entry in browser.get_log("browser")
+        if entry["level"] == "SEVERE" and "tile.openstreetmap.org" not in entry["message"]
+    ]
     assert errors == [], errors
     return browser
 
@@ -88,11 +96,13 @@ def test_plan_map(
     browser: webdriver.Chrome, server: Server, client: TestClient, aguascalientes: World
 ) -> None:
     world = aguascalientes
-    made = client.post("/v1/plans", json={"date": "2026-11-24", "budget_s": 2},
-                       headers=world.auth("dispatcher")).json()  # fmt: skip
+    made = client.post(
+        "/v1/plans", json={"date": "2026-11-24", "budget_s": 2}, headers=world.auth("dispatcher")
+    ).json()
     deadline = time.monotonic() + 60
-    while (plan := client.get(f"/v1/plans/{made['id']}",
-                              headers=world.auth("dispatcher")).json())["status"] not in {"done", "failed"}:  # fmt: skip
+    while (plan := client.get(f"/v1/plans/{made['id']}", headers=world.auth("dispatcher")).json())[
+        "status"
+    ] not in {"done", "failed"}:
         assert time.monotonic() < deadline
         time.sleep(0.2)
     assert plan["status"] == "done", plan["message"]
@@ -113,13 +123,21 @@ def test_map_pages_need_staff(server: Server, world: World) -> None:
     cookie = {"campo_token": world.tokens["agent"]}
     assert httpx2.get(f"{server.url}/maps/live", cookies=cookie).status_code == 403
     assert httpx2.get(f"{server.url}/maps/live").status_code == 401
-    forged = httpx2.post(f"{server.url}/v1/plans", json={"date": "2026-11-24"},
-                         cookies={"campo_token": world.tokens["admin"]})  # fmt: skip
+    forged = httpx2.post(
+        f"{server.url}/v1/plans",
+        json={"date": "2026-11-24"},
+        cookies={"campo_token": world.tokens["admin"]},
+    )
     assert forged.status_code == 401  # the cookie only ever reads
     with httpx2.Client(base_url=server.url) as browser_like:  # signing in sets the cookie
-        signed = browser_like.post("/v1/auth/token", data={
-            "username": f"dispatcher@{world.slug}.co", "password": PASSWORD,
-            "client_id": world.slug})  # fmt: skip
+        signed = browser_like.post(
+            "/v1/auth/token",
+            data={
+                "username": f"dispatcher@{world.slug}.co",
+                "password": PASSWORD,
+                "client_id": world.slug,
+            },
+        )
         assert signed.status_code == 200
         assert "httponly" in signed.headers["set-cookie"].lower()
         assert browser_like.get("/maps/live").status_code == 200
@@ -131,8 +149,10 @@ def test_trail_map_and_dispatcher_page(
     from tests.visits import check_in, fix_at
 
     start = on_shift(minute=-30)
-    walk = [fix_at(start + timedelta(seconds=30 * k), 600 - 10 * k, battery_pct=60 - k * 0.8)
-            for k in range(58)]  # fmt: skip
+    walk = [
+        fix_at(start + timedelta(seconds=30 * k), 600 - 10 * k, battery_pct=60 - k * 0.8)
+        for k in range(58)
+    ]
     client.post("/v1/me/sync", json={"fixes": walk}, headers=world.auth("agent"))
     accepted = check_in(client, world, fix_at(start + timedelta(minutes=29, seconds=50), 15))
     assert accepted.json()["verdict"] == "accepted", accepted.text
@@ -157,18 +177,26 @@ def test_trail_map_and_dispatcher_page(
 def test_contact_heat_map(browser: webdriver.Chrome, server: Server, world: World) -> None:
     from sqlalchemy import text
 
-    from geo.db import tenant_session
+    from geo.core.db import tenant_session
 
     with tenant_session(world.tenant_id) as session:
         for k, outcome in enumerate(("contact", "promise_to_pay", "no_one_home")):
-            session.execute(text(
-                "INSERT INTO visits (tenant_id, client_id, case_id, agent_id, checkin_at, "
-                "checkin_point, distance_m, verdict, status, outcome, checkout_at) VALUES (:t, "
-                "gen_random_uuid(), :c, :a, now() - make_interval(hours => :k), "
-                "ST_SetSRID(ST_MakePoint(-74.06 + :k * 0.001, 4.65), 4326), 5, 'accepted', "
-                "'completed', :o, now())"),
-                {"t": world.tenant_id, "c": world.case_ids[0], "a": world.agent_id, "k": k,
-                 "o": outcome})  # fmt: skip
+            session.execute(
+                text(
+                    "INSERT INTO visits (tenant_id, client_id, case_id, agent_id, checkin_at, "
+                    "checkin_point, distance_m, verdict, status, outcome, checkout_at) VALUES (:t, "
+                    "gen_random_uuid(), :c, :a, now() - make_interval(hours => :k), "
+                    "ST_SetSRID(ST_MakePoint(-74.06 + :k * 0.001, 4.65), 4326), 5, 'accepted', "
+                    "'completed', :o, now())"
+                ),
+                {
+                    "t": world.tenant_id,
+                    "c": world.case_ids[0],
+                    "a": world.agent_id,
+                    "k": k,
+                    "o": outcome,
+                },
+            )
     _open(browser, server, world, "/maps/contacts", "contacts.png")
     assert _count(browser, "canvas.leaflet-heatmap-layer") == 1
     assert "Contactos: 2" in browser.find_element(By.CSS_SELECTOR, ".campo-legend").text

@@ -15,9 +15,9 @@ from fastapi.testclient import TestClient
 from pyproj import Geod
 from sqlalchemy import text
 
-from geo.db import tenant_session
-from geo.matrix import travel_matrix
-from geo.streets import load_network
+from geo.core.db import tenant_session
+from geo.routing.matrix import travel_matrix
+from geo.routing.streets import load_network
 from tests.conftest import World
 
 EXTRACT = Path(__file__).resolve().parents[1] / "data" / "aguascalientes.osm.pbf"
@@ -38,8 +38,9 @@ def test_a_plan_is_computed_stored_and_feasible(
     client: TestClient, aguascalientes: World, tmp_path: Path
 ) -> None:
     world = aguascalientes
-    answer = client.post("/v1/plans", json={"date": "2026-11-24", "budget_s": 3},
-                         headers=world.auth("dispatcher"))  # fmt: skip
+    answer = client.post(
+        "/v1/plans", json={"date": "2026-11-24", "budget_s": 3}, headers=world.auth("dispatcher")
+    )
     assert answer.status_code == 202, answer.text
     assert answer.json()["status"] == "queued"
     plan = _wait(client, world, answer.json()["id"])
@@ -48,14 +49,17 @@ def test_a_plan_is_computed_stored_and_feasible(
     assert (stats["cases"], stats["agents"]) == (40, 1)
     assert stats["planned"] == 12  # capacity
     assert stats["planned"] + stats["unplanned"] == 40
-    collection = client.get(f"/v1/plans/{plan['id']}/geojson",
-                            headers=world.auth("dispatcher")).json()  # fmt: skip
+    collection = client.get(
+        f"/v1/plans/{plan['id']}/geojson", headers=world.auth("dispatcher")
+    ).json()
     kinds = [f["properties"]["kind"] for f in collection["features"]]
     assert kinds.count("route") == 1
     assert kinds.count("stop") == 12
     assert kinds.count("unplanned") == 28
-    stops = sorted((f for f in collection["features"] if f["properties"]["kind"] == "stop"),
-                   key=lambda f: f["properties"]["seq"])  # fmt: skip
+    stops = sorted(
+        (f for f in collection["features"] if f["properties"]["kind"] == "stop"),
+        key=lambda f: f["properties"]["seq"],
+    )
     # Feasibility checked here, from our own matrix, not the solver's word.
     network = load_network(EXTRACT, mode="motorbike", cache_dir=tmp_path)
     base = (-102.2739, 21.8704)
@@ -76,8 +80,11 @@ def test_a_plan_is_computed_stored_and_feasible(
     back = clock + timedelta(seconds=float(matrix.seconds[here, 0]))
     assert back <= zone_day.replace(hour=13)
     priorities = {f["properties"]["priority"] for f in stops}
-    left = [f["properties"]["priority"] for f in collection["features"]
-            if f["properties"]["kind"] == "unplanned"]  # fmt: skip
+    left = [
+        f["properties"]["priority"]
+        for f in collection["features"]
+        if f["properties"]["kind"] == "unplanned"
+    ]
     assert np.mean(sorted(priorities)) > np.mean(left)  # the important ones went first
     route = next(f for f in collection["features"] if f["properties"]["kind"] == "route")
     coords = route["geometry"]["coordinates"]
@@ -89,15 +96,24 @@ def test_a_plan_is_computed_stored_and_feasible(
 def test_plans_are_staff_only_and_tenant_private(
     client: TestClient, world: World, other_world: World
 ) -> None:
-    assert client.post("/v1/plans", json={"date": "2026-11-24"},
-                       headers=world.auth("agent")).status_code == 403  # fmt: skip
-    made = client.post("/v1/plans", json={"date": "2026-11-24", "budget_s": 1},
-                       headers=world.auth("admin")).json()  # fmt: skip
+    assert (
+        client.post(
+            "/v1/plans", json={"date": "2026-11-24"}, headers=world.auth("agent")
+        ).status_code
+        == 403
+    )
+    made = client.post(
+        "/v1/plans", json={"date": "2026-11-24", "budget_s": 1}, headers=world.auth("admin")
+    ).json()
     assert (
         client.get(f"/v1/plans/{made['id']}", headers=other_world.auth("admin")).status_code == 404
     )
-    assert client.post("/v1/plans", json={"date": "2026-11-24", "budget_s": 0},
-                       headers=world.auth("admin")).status_code == 422  # fmt: skip
+    assert (
+        client.post(
+            "/v1/plans", json={"date": "2026-11-24", "budget_s": 0}, headers=world.auth("admin")
+        ).status_code
+        == 422
+    )
     _wait(client, world, made["id"])
 
 
@@ -119,25 +135,36 @@ def test_replanning_from_where_the_agent_is(client: TestClient, aguascalientes: 
     today = datetime.now(mexico).date()
     live = (-102.2690, 21.8660)
     with tenant_session(world.tenant_id) as session:
-        session.execute(text("UPDATE tenants SET settings = settings || CAST(:s AS jsonb)"),
-                        {"s": f'{{"timezone": "{zone_name}"}}'})  # fmt: skip
+        session.execute(
+            text("UPDATE tenants SET settings = settings || CAST(:s AS jsonb)"),
+            {"s": f'{{"timezone": "{zone_name}"}}'},
+        )
         session.execute(text("UPDATE agents SET shift_start = '00:00', shift_end = '23:59'"))
-        session.execute(text(
-            "INSERT INTO agent_positions (tenant_id, agent_id, fix_id, recorded_at, point, source) "
-            "VALUES (:t, :a, gen_random_uuid(), now() - interval '2 minutes', "
-            "ST_SetSRID(ST_MakePoint(:x, :y), 4326), 'app')"),
-            {"t": world.tenant_id, "a": world.agent_id, "x": live[0], "y": live[1]})  # fmt: skip
+        session.execute(
+            text(
+                "INSERT INTO agent_positions (tenant_id, agent_id, fix_id, recorded_at, point, source) "
+                "VALUES (:t, :a, gen_random_uuid(), now() - interval '2 minutes', "
+                "ST_SetSRID(ST_MakePoint(:x, :y), 4326), 'app')"
+            ),
+            {"t": world.tenant_id, "a": world.agent_id, "x": live[0], "y": live[1]},
+        )
         visited = session.execute(
             text("SELECT min(id) FROM cases WHERE status = 'open'")
         ).scalar_one()
-        session.execute(text(
-            "INSERT INTO visits (tenant_id, client_id, case_id, agent_id, checkin_at, checkin_point, "
-            "distance_m, verdict, status, outcome, checkout_at) VALUES (:t, gen_random_uuid(), :c, "
-            ":a, now() - interval '1 hour', ST_SetSRID(ST_MakePoint(-102.27, 21.87), 4326), 5, "
-            "'accepted', 'completed', 'contact', now() - interval '50 minutes')"),
-            {"t": world.tenant_id, "c": visited, "a": world.agent_id})  # fmt: skip
-    answer = client.post("/v1/plans", json={"date": today.isoformat(), "budget_s": 2, "replan": True},
-                         headers=world.auth("dispatcher"))  # fmt: skip
+        session.execute(
+            text(
+                "INSERT INTO visits (tenant_id, client_id, case_id, agent_id, checkin_at, checkin_point, "
+                "distance_m, verdict, status, outcome, checkout_at) VALUES (:t, gen_random_uuid(), :c, "
+                ":a, now() - interval '1 hour', ST_SetSRID(ST_MakePoint(-102.27, 21.87), 4326), 5, "
+                "'accepted', 'completed', 'contact', now() - interval '50 minutes')"
+            ),
+            {"t": world.tenant_id, "c": visited, "a": world.agent_id},
+        )
+    answer = client.post(
+        "/v1/plans",
+        json={"date": today.isoformat(), "budget_s": 2, "replan": True},
+        headers=world.auth("dispatcher"),
+    )
     plan = _wait(client, world, answer.json()["id"])
     assert plan["status"] == "done", plan["message"]
     assert plan["stats"]["planned"] == 11  # one of the 12 visits of the day is already done
@@ -147,12 +174,22 @@ def test_replanning_from_where_the_agent_is(client: TestClient, aguascalientes: 
     route = next(f for f in collection["features"] if f["properties"]["kind"] == "route")
     start = route["geometry"]["coordinates"][0]
     assert GEOD.inv(start[0], start[1], *live)[2] < 150  # from where the agent is, not its base
-    first_eta = min(datetime.fromisoformat(f["properties"]["eta"]) for f in collection["features"]
-                    if f["properties"]["kind"] == "stop")  # fmt: skip
+    first_eta = min(
+        datetime.fromisoformat(f["properties"]["eta"])
+        for f in collection["features"]
+        if f["properties"]["kind"] == "stop"
+    )
     assert first_eta >= datetime.now(mexico) - timedelta(minutes=5)
-    absent = client.post("/v1/plans", json={"date": today.isoformat(), "budget_s": 1, "replan": True,
-                                            "absent_agent_ids": [world.agent_id]},
-                         headers=world.auth("dispatcher"))  # fmt: skip
+    absent = client.post(
+        "/v1/plans",
+        json={
+            "date": today.isoformat(),
+            "budget_s": 1,
+            "replan": True,
+            "absent_agent_ids": [world.agent_id],
+        },
+        headers=world.auth("dispatcher"),
+    )
     failed = _wait(client, world, absent.json()["id"])
     assert failed["status"] == "failed"
     assert "agents" in failed["message"]
@@ -162,12 +199,18 @@ def test_segments_can_require_a_skill(client: TestClient, aguascalientes: World)
     world = aguascalientes
     rule = '{"segment_skills": [{"skill": "juridico", "products": ["libranza"]}]}'
     with tenant_session(world.tenant_id) as session:
-        session.execute(text("UPDATE tenants SET settings = settings || CAST(:s AS jsonb)"),
-                        {"s": rule})  # fmt: skip
-        session.execute(text("UPDATE cases SET outstanding_cop = 50000000 "
-                             "WHERE external_ref IN ('AGS-1', 'AGS-2')"))  # fmt: skip
-    answer = client.post("/v1/plans", json={"date": "2026-11-24", "budget_s": 1},
-                         headers=world.auth("dispatcher"))  # fmt: skip
+        session.execute(
+            text("UPDATE tenants SET settings = settings || CAST(:s AS jsonb)"), {"s": rule}
+        )
+        session.execute(
+            text(
+                "UPDATE cases SET outstanding_cop = 50000000 "
+                "WHERE external_ref IN ('AGS-1', 'AGS-2')"
+            )
+        )
+    answer = client.post(
+        "/v1/plans", json={"date": "2026-11-24", "budget_s": 1}, headers=world.auth("dispatcher")
+    )
     plan = _wait(client, world, answer.json()["id"])
     assert plan["stats"]["planned"] == 0  # the only agent lacks the skill
     collection = client.get(f"/v1/plans/{plan['id']}/geojson", headers=world.auth("admin")).json()
@@ -175,8 +218,10 @@ def test_segments_can_require_a_skill(client: TestClient, aguascalientes: World)
     assert reasons == {"no_agent_with_skills"}
     big = '{"segment_skills": [{"skill": "legal", "min_outstanding_cop": 20000000}]}'
     with tenant_session(world.tenant_id) as session:
-        session.execute(text("UPDATE tenants SET settings = settings || CAST(:s AS jsonb)"),
-                        {"s": big})  # fmt: skip
-    answer = client.post("/v1/plans", json={"date": "2026-11-24", "budget_s": 1},
-                         headers=world.auth("dispatcher"))  # fmt: skip
+        session.execute(
+            text("UPDATE tenants SET settings = settings || CAST(:s AS jsonb)"), {"s": big}
+        )
+    answer = client.post(
+        "/v1/plans", json={"date": "2026-11-24", "budget_s": 1}, headers=world.auth("dispatcher")
+    )
     assert _wait(client, world, answer.json()["id"])["stats"]["planned"] > 0  # the agent has it

@@ -17,7 +17,7 @@ import httpx2
 import psycopg
 import pytest
 
-from geo.db import libpq_url
+from geo.core.db import libpq_url
 from tests.conftest import OWNER_URL, World
 from tests.gps import app_fix, on_shift, stored_fixes
 from tests.server import Server
@@ -32,8 +32,9 @@ def server() -> Iterator[Server]:
 
 
 def _post(server: Server, world: World, fixes: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    answer = httpx2.post(f"{server.url}/v1/me/sync", json={"fixes": fixes},
-                         headers=world.auth("agent"), timeout=60)  # fmt: skip
+    answer = httpx2.post(
+        f"{server.url}/v1/me/sync", json={"fixes": fixes}, headers=world.auth("agent"), timeout=60
+    )
     assert answer.status_code == 200, answer.text
     return list(answer.json()["fixes"])
 
@@ -50,8 +51,10 @@ def test_two_connections_interleaving_overlapping_batches(server: Server, world:
             with lock:
                 statuses.update(r["status"] for r in results)
 
-    senders = [threading.Thread(target=send, args=(mine, 250)),
-               threading.Thread(target=send, args=(theirs, 400))]  # fmt: skip
+    senders = [
+        threading.Thread(target=send, args=(mine, 250)),
+        threading.Thread(target=send, args=(theirs, 400)),
+    ]
     for sender in senders:
         sender.start()
     for sender in senders:

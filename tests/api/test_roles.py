@@ -32,8 +32,12 @@ def test_only_staff_change_cases(client: TestClient, world: World) -> None:
 
 
 def test_only_admins_create_users(client: TestClient, world: World) -> None:
-    body = {"email": "nuevo@alfa.co", "full_name": "Nuevo", "role": "dispatcher",
-            "password": "una clave larga"}  # fmt: skip
+    body = {
+        "email": "nuevo@alfa.co",
+        "full_name": "Nuevo",
+        "role": "dispatcher",
+        "password": "una clave larga",
+    }
     assert client.post("/v1/users", json=body, headers=world.auth("dispatcher")).status_code == 403
     created = client.post("/v1/users", json=body, headers=world.auth("admin"))
     assert created.status_code == 201
@@ -59,10 +63,15 @@ def test_admin_creates_an_agent_and_bad_input_names_the_field(
     client: TestClient, world: World
 ) -> None:
     user = client.post(
-        "/v1/users", headers=world.auth("admin"),
-        json={"email": "g2@alfa.co", "full_name": "Gestor Dos", "role": "agent",
-              "password": "una clave larga"},
-    ).json()  # fmt: skip
+        "/v1/users",
+        headers=world.auth("admin"),
+        json={
+            "email": "g2@alfa.co",
+            "full_name": "Gestor Dos",
+            "role": "agent",
+            "password": "una clave larga",
+        },
+    ).json()
     body = {"user_id": user["id"], "code": "G2", "base": [-74.1, 4.6], "travel_mode": "walk"}
     bad = client.post(
         "/v1/agents", headers=world.auth("admin"), json={**body, "base": [4.6, -174.1]}
@@ -73,8 +82,13 @@ def test_admin_creates_an_agent_and_bad_input_names_the_field(
     assert created.status_code == 201, created.text
     assert created.json()["base"] == {"type": "Point", "coordinates": [-74.1, 4.6]}
     not_agent = client.post(
-        "/v1/agents", headers=world.auth("admin"),
-        json={**body, "user_id": client.get("/v1/me", headers=world.auth("dispatcher")).json()["user_id"], "code": "X"},
-    )  # fmt: skip
+        "/v1/agents",
+        headers=world.auth("admin"),
+        json={
+            **body,
+            "user_id": client.get("/v1/me", headers=world.auth("dispatcher")).json()["user_id"],
+            "code": "X",
+        },
+    )
     assert not_agent.status_code == 422
     assert not_agent.json()["error"]["fields"][0]["field"] == "user_id"

@@ -10,20 +10,24 @@ from zoneinfo import ZoneInfo
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
-from geo.db import owner_session, tenant_session
-from geo.demo import delete_tenant
-from geo.simulation import simulate_plan
+from geo.core.db import owner_session, tenant_session
+from geo.demo.portfolio import delete_tenant
+from geo.demo.simulation import simulate_plan
 from tests.conftest import World
 
 
 def test_a_planned_day_is_worked(client: TestClient, aguascalientes: World) -> None:
     world = aguascalientes
     yesterday = (datetime.now(ZoneInfo("America/Mexico_City")) - timedelta(days=1)).date()
-    made = client.post("/v1/plans", json={"date": yesterday.isoformat(), "budget_s": 2},
-                       headers=world.auth("dispatcher")).json()  # fmt: skip
+    made = client.post(
+        "/v1/plans",
+        json={"date": yesterday.isoformat(), "budget_s": 2},
+        headers=world.auth("dispatcher"),
+    ).json()
     deadline = time.monotonic() + 60
-    while (plan := client.get(f"/v1/plans/{made['id']}",
-                              headers=world.auth("dispatcher")).json())["status"] != "done":  # fmt: skip
+    while (plan := client.get(f"/v1/plans/{made['id']}", headers=world.auth("dispatcher")).json())[
+        "status"
+    ] != "done":
         assert plan["status"] != "failed", plan["message"]
         assert time.monotonic() < deadline
         time.sleep(0.2)
@@ -32,23 +36,29 @@ def test_a_planned_day_is_worked(client: TestClient, aguascalientes: World) -> N
     assert report.fixes > 100
     with tenant_session(world.tenant_id) as session:
         stored = session.execute(text("SELECT count(*) FROM gps_fixes")).scalar_one()
-        visits = session.execute(text(
-            "SELECT count(*) FILTER (WHERE status = 'completed'), count(*) FROM visits"
-        )).one()  # fmt: skip
-        assigned = session.execute(text(
-            "SELECT count(*) FROM plan_stops s JOIN cases c ON c.id = s.case_id "
-            "WHERE s.plan_id = :p AND c.assigned_agent_id = s.agent_id"), {"p": plan["id"]},
-        ).scalar_one()  # fmt: skip
+        visits = session.execute(
+            text("SELECT count(*) FILTER (WHERE status = 'completed'), count(*) FROM visits")
+        ).one()
+        assigned = session.execute(
+            text(
+                "SELECT count(*) FROM plan_stops s JOIN cases c ON c.id = s.case_id "
+                "WHERE s.plan_id = :p AND c.assigned_agent_id = s.agent_id"
+            ),
+            {"p": plan["id"]},
+        ).scalar_one()
     assert stored >= report.fixes  # check-in fixes are stored too
     assert visits == (report.outcomes, plan["stats"]["planned"])
     assert assigned == plan["stats"]["planned"]  # planning assigned the cases
-    trail = client.get(f"/v1/agents/{world.agent_id}/trail",
-                       params={"date": yesterday.isoformat()},
-                       headers=world.auth("dispatcher")).json()  # fmt: skip
+    trail = client.get(
+        f"/v1/agents/{world.agent_id}/trail",
+        params={"date": yesterday.isoformat()},
+        headers=world.auth("dispatcher"),
+    ).json()
     assert trail["summary"]["stops"] >= plan["stats"]["planned"] // 2
     with owner_session() as session:  # and a worked tenant can be removed whole
         assert delete_tenant(session, world.slug)
     with owner_session() as session:
-        left = session.execute(text("SELECT count(*) FROM visits WHERE tenant_id = :t"),
-                               {"t": world.tenant_id}).scalar_one()  # fmt: skip
+        left = session.execute(
+            text("SELECT count(*) FROM visits WHERE tenant_id = :t"), {"t": world.tenant_id}
+        ).scalar_one()
     assert left == 0

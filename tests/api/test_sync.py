@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
-from geo.db import tenant_session
+from geo.core.db import tenant_session
 from tests.conftest import World
 from tests.gps import BOGOTA, app_fix, on_shift, stored_fixes
 
@@ -23,8 +23,16 @@ def test_each_rule_rejects_only_its_item_and_names_the_field(
     at = on_shift()
     now = datetime.now(BOGOTA)
     items = [
-        app_fix(at, accuracy_m=8.5, speed_mps=1.2, heading_deg=270, altitude_m=2600,
-             battery_pct=63, charging=False, mock=False),
+        app_fix(
+            at,
+            accuracy_m=8.5,
+            speed_mps=1.2,
+            heading_deg=270,
+            altitude_m=2600,
+            battery_pct=63,
+            charging=False,
+            mock=False,
+        ),
         app_fix(at, lat=91.0),
         app_fix(at, lon=-180.5),
         app_fix(at, accuracy_m=0),
@@ -36,7 +44,7 @@ def test_each_rule_rejects_only_its_item_and_names_the_field(
         {k: v for k, v in app_fix(at).items() if k != "lat"},
         app_fix(at, lat="4.6"),
         app_fix(at, minute=1),
-    ]  # fmt: skip
+    ]
     answer = client.post("/v1/me/sync", json={"fixes": items}, headers=world.auth("agent"))
     assert answer.status_code == 200, answer.text
     verdicts = [(r["status"], r.get("code"), r.get("field")) for r in answer.json()["fixes"]]

@@ -7,7 +7,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlalchemy.exc import ProgrammingError
 
-from geo.db import app_engine, tenant_session
+from geo.core.db import app_engine, tenant_session
 from tests.conftest import World
 
 
@@ -28,9 +28,10 @@ def test_cannot_change_another_tenants_case(
 ) -> None:
     target = other_world.case_ids[1]
     answer = client.patch(
-        f"/v1/cases/{target}", json={"priority": 99, "status": "written_off"},
+        f"/v1/cases/{target}",
+        json={"priority": 99, "status": "written_off"},
         headers=world.auth("admin"),
-    )  # fmt: skip
+    )
     assert answer.status_code == 404
     mine = client.get(f"/v1/cases/{target}", headers=other_world.auth("dispatcher")).json()
     assert (mine["priority"], mine["status"]) != (99, "written_off")
@@ -56,13 +57,15 @@ def test_cannot_infer_other_tenants_agents_through_assignment(
     """Assigning to B's agent and to a non-existent agent give the very same answer."""
     case = world.case_ids[1]
     foreign = client.patch(
-        f"/v1/cases/{case}", json={"assigned_agent_id": other_world.agent_id},
+        f"/v1/cases/{case}",
+        json={"assigned_agent_id": other_world.agent_id},
         headers=world.auth("dispatcher"),
-    )  # fmt: skip
+    )
     missing = client.patch(
-        f"/v1/cases/{case}", json={"assigned_agent_id": 987654321},
+        f"/v1/cases/{case}",
+        json={"assigned_agent_id": 987654321},
         headers=world.auth("dispatcher"),
-    )  # fmt: skip
+    )
     assert foreign.status_code == missing.status_code == 422
     assert foreign.json() == missing.json()
     assert foreign.json()["error"]["fields"][0]["field"] == "assigned_agent_id"

@@ -32,9 +32,20 @@ def test_osmand_query_string_as_traccar_client_sends_it(
     client: TestClient, world: World, osmand: str
 ) -> None:
     at = int(on_shift().timestamp())
-    params = {"id": osmand, "timestamp": str(at), "lat": "4.6486", "lon": "-74.0628",
-              "speed": "10.0", "bearing": "271.5", "altitude": "2601.0", "accuracy": "0.0",
-              "batt": "63.0", "charge": "false", "hdop": "0.9", "valid": "true"}  # fmt: skip
+    params = {
+        "id": osmand,
+        "timestamp": str(at),
+        "lat": "4.6486",
+        "lon": "-74.0628",
+        "speed": "10.0",
+        "bearing": "271.5",
+        "altitude": "2601.0",
+        "accuracy": "0.0",
+        "batt": "63.0",
+        "charge": "false",
+        "hdop": "0.9",
+        "valid": "true",
+    }
     first = client.get("/osmand", params=params)
     assert first.status_code == 200, first.text
     assert first.json()["status"] == "stored"
@@ -56,11 +67,18 @@ def test_osmand_timestamps_in_milliseconds_and_iso_location_form(
     client: TestClient, world: World, osmand: str
 ) -> None:
     at = on_shift()
-    millis = {"deviceid": osmand, "timestamp": str(int(at.timestamp() * 1000)),
-              "location": "4.65,-74.06"}  # fmt: skip
+    millis = {
+        "deviceid": osmand,
+        "timestamp": str(int(at.timestamp() * 1000)),
+        "location": "4.65,-74.06",
+    }
     assert client.get("/osmand", params=millis).json()["status"] == "stored"
-    iso = {"id": osmand, "timestamp": at.replace(minute=5).isoformat(), "lat": "4.66",
-           "lon": "-74.05"}  # fmt: skip
+    iso = {
+        "id": osmand,
+        "timestamp": at.replace(minute=5).isoformat(),
+        "lat": "4.66",
+        "lon": "-74.05",
+    }
     assert client.post("/osmand", data=iso).json()["status"] == "stored"  # form POST
     fixes = stored_fixes(world.tenant_id)
     assert [f["recorded_at"] for f in fixes] == [at, at.replace(minute=5)]
@@ -80,8 +98,13 @@ def test_osmand_timestamps_in_milliseconds_and_iso_location_form(
 def test_osmand_bad_positions_are_refused_naming_the_parameter(
     client: TestClient, world: World, osmand: str, change: dict[str, str], field: str
 ) -> None:
-    params = {"id": osmand, "timestamp": str(int(on_shift().timestamp())), "lat": "4.6",
-              "lon": "-74.1", **change}  # fmt: skip
+    params = {
+        "id": osmand,
+        "timestamp": str(int(on_shift().timestamp())),
+        "lat": "4.6",
+        "lon": "-74.1",
+        **change,
+    }
     answer = client.get("/osmand", params=params)
     assert answer.status_code == 400
     assert answer.json()["error"]["fields"][0]["field"] == field
@@ -91,8 +114,12 @@ def test_osmand_bad_positions_are_refused_naming_the_parameter(
 def test_unknown_or_disabled_devices_store_nothing(
     client: TestClient, world: World, osmand: str
 ) -> None:
-    params = {"id": "99999999", "timestamp": str(int(on_shift().timestamp())), "lat": "4.6",
-              "lon": "-74.1"}  # fmt: skip
+    params = {
+        "id": "99999999",
+        "timestamp": str(int(on_shift().timestamp())),
+        "lat": "4.6",
+        "lon": "-74.1",
+    }
     answer = client.get("/osmand", params=params)
     assert answer.status_code == 400
     assert answer.json()["error"]["fields"][0]["field"] == "id"
@@ -108,14 +135,24 @@ def _traccar_json(identifier: str, at: str, **coords: Any) -> dict[str, Any]:
     return {
         "location": {
             "timestamp": at,
-            "coords": {"latitude": 4.6486, "longitude": -74.0628, "accuracy": 8.5,
-                       "speed": 1.4, "heading": 90.0, "altitude": 2600.0, **coords},
-            "is_moving": True, "odometer": 1520.4, "event": "motionchange",
+            "coords": {
+                "latitude": 4.6486,
+                "longitude": -74.0628,
+                "accuracy": 8.5,
+                "speed": 1.4,
+                "heading": 90.0,
+                "altitude": 2600.0,
+                **coords,
+            },
+            "is_moving": True,
+            "odometer": 1520.4,
+            "event": "motionchange",
             "battery": {"level": 0.63, "is_charging": True},
-            "activity": {"type": "walking"}, "extras": {},
+            "activity": {"type": "walking"},
+            "extras": {},
         },
         "device_id": identifier,
-    }  # fmt: skip
+    }
 
 
 def test_traccar_client_9_json(client: TestClient, world: World, osmand: str) -> None:
@@ -155,9 +192,24 @@ def _basic(user: str, password: str) -> dict[str, str]:
 
 def _owntracks_location(tst: int) -> dict[str, Any]:
     """A location message as the OwnTracks Android app posts it in HTTP mode."""
-    return {"_type": "location", "acc": 14, "alt": 2598, "batt": 81, "bs": 1, "conn": "m",
-            "created_at": tst + 3, "lat": 4.6486, "lon": -74.0628, "m": 1, "tid": "ap",
-            "tst": tst, "vac": 3, "vel": 18, "cog": 45, "topic": "owntracks/ana/phone"}  # fmt: skip
+    return {
+        "_type": "location",
+        "acc": 14,
+        "alt": 2598,
+        "batt": 81,
+        "bs": 1,
+        "conn": "m",
+        "created_at": tst + 3,
+        "lat": 4.6486,
+        "lon": -74.0628,
+        "m": 1,
+        "tid": "ap",
+        "tst": tst,
+        "vac": 3,
+        "vel": 18,
+        "cog": 45,
+        "topic": "owntracks/ana/phone",
+    }
 
 
 def test_owntracks_http_mode(client: TestClient, world: World, owntracks: tuple[str, str]) -> None:
@@ -174,8 +226,9 @@ def test_owntracks_http_mode(client: TestClient, world: World, owntracks: tuple[
     assert fix["attributes"]["tid"] == "ap"
     assert fix["attributes"]["conn"] == "m"
     # The same message again, with user and device in the query string instead.
-    again = client.post("/owntracks?u=ana&d=phone", json=_owntracks_location(tst),
-                        headers=_basic("ana", secret))  # fmt: skip
+    again = client.post(
+        "/owntracks?u=ana&d=phone", json=_owntracks_location(tst), headers=_basic("ana", secret)
+    )
     assert again.status_code == 200
     assert len(stored_fixes(world.tenant_id)) == 1
     # Other message types are acknowledged and ignored; so is an empty body.
@@ -190,8 +243,9 @@ def test_owntracks_needs_its_password(
 ) -> None:
     tst = int(on_shift().timestamp())
     body = _owntracks_location(tst)
-    wrong = client.post("/owntracks", json=body,
-                        headers={**_basic("ana", "guess"), "X-Limit-D": "phone"})  # fmt: skip
+    wrong = client.post(
+        "/owntracks", json=body, headers={**_basic("ana", "guess"), "X-Limit-D": "phone"}
+    )
     assert wrong.status_code == 401
     assert wrong.headers["www-authenticate"].startswith("Basic")
     assert client.post("/owntracks", json=body, headers={"X-Limit-D": "phone"}).status_code == 401
@@ -208,13 +262,17 @@ def test_devices_are_tenant_private_and_identifiers_unique(
     mine = _register(client, world, "osmand", None)
     assert len(mine["identifier"]) >= 16
     assert "secret" not in mine
-    taken = {"agent_id": other_world.agent_id, "protocol": "osmand",
-             "identifier": mine["identifier"]}  # fmt: skip
+    taken = {
+        "agent_id": other_world.agent_id,
+        "protocol": "osmand",
+        "identifier": mine["identifier"],
+    }
     answer = client.post("/v1/devices", json=taken, headers=other_world.auth("admin"))
     assert answer.status_code == 409
     assert client.get("/v1/devices", headers=other_world.auth("admin")).json() == []
-    guessed = client.patch(f"/v1/devices/{mine['id']}", json={"active": False},
-                           headers=other_world.auth("admin"))  # fmt: skip
+    guessed = client.patch(
+        f"/v1/devices/{mine['id']}", json={"active": False}, headers=other_world.auth("admin")
+    )
     assert guessed.status_code == 404
     foreign_agent = {"agent_id": world.agent_id, "protocol": "osmand"}
     answer = client.post("/v1/devices", json=foreign_agent, headers=other_world.auth("admin"))

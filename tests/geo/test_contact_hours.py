@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 from sqlalchemy import text
 
-from geo.contact_hours import (
+from geo.analytics.contact_hours import (
     HourCell,
     WindowRules,
     contact_hours,
@@ -16,8 +16,9 @@ from geo.contact_hours import (
     wilson,
     windows_for_day,
 )
-from geo.db import owner_session, tenant_session
-from geo.planning import plan_inputs, stop_window, usable_suggestions
+from geo.core.db import owner_session, tenant_session
+from geo.provisioning.tenants import update_tenant_settings
+from geo.routing.planner import plan_inputs, stop_window, usable_suggestions
 from tests.analytics import build_portfolio
 
 
@@ -30,8 +31,17 @@ def test_wilson_matches_published_values() -> None:
 
 
 def _day(zone: int | None, rate_of: dict[int, float], attempts: int) -> list[HourCell]:
-    return [HourCell(zone, None if zone is None else f"Z{zone}", 3, hour, attempts,
-                     round(attempts * rate_of.get(hour, 0.2))) for hour in range(7, 20)]  # fmt: skip
+    return [
+        HourCell(
+            zone,
+            None if zone is None else f"Z{zone}",
+            3,
+            hour,
+            attempts,
+            round(attempts * rate_of.get(hour, 0.2)),
+        )
+        for hour in range(7, 20)
+    ]
 
 
 def test_windows_find_the_evening_and_respect_evidence() -> None:
@@ -40,8 +50,9 @@ def test_windows_find_the_evening_and_respect_evidence() -> None:
     sparse = _day(2, {8: 1.0}, attempts=2)  # 2 a hour: no window reaches 30 attempts
     flat = _day(3, {}, attempts=40)  # plenty of visits, no hour better than another
     overall = _day(None, {9: 0.5, 10: 0.5, 11: 0.5}, attempts=60)
-    found = {(s.zone_id, s.dow): s for s in suggest_windows([*evening, *sparse, *flat], overall,
-                                                             rules)}  # fmt: skip
+    found = {
+        (s.zone_id, s.dow): s for s in suggest_windows([*evening, *sparse, *flat], overall, rules)
+    }
     assert (found[1, 3].start_hour, found[1, 3].end_hour, found[1, 3].basis) == (17, 20, "zone")
     assert found[1, 3].ci_low > found[1, 3].day_rate
     assert (found[2, 3].start_hour, found[2, 3].basis) == (9, "overall")  # borrowed
@@ -56,8 +67,9 @@ def test_the_planner_uses_history_for_cases_without_hours() -> None:
     with owner_session() as session:
         # Norte (C1, agent A1): 5 visits an hour 07–19, 4 of 5 reached at 14–16, 1 of 5 else.
         # Sur (C4, agent A2): 2 visits at 10:00, both reached: too few to judge alone.
-        session.execute(text(
-            """
+        session.execute(
+            text(
+                """
             INSERT INTO visits (tenant_id, client_id, case_id, agent_id, checkin_at,
                                 checkin_point, distance_m, verdict, status, outcome, checkout_at)
             SELECT :t, gen_random_uuid(), c.id, c.assigned_agent_id, at, a.point, 3, 'accepted',
@@ -77,20 +89,29 @@ def test_the_planner_uses_history_for_cases_without_hours() -> None:
                  LATERAL (SELECT (CAST(:day AS date) - 7 * w + make_interval(hours => 10,
                           mins => k)) AT TIME ZONE 'America/Bogota' AS at) s
             WHERE c.tenant_id = :t AND c.external_ref = 'C4'
-            """), {"t": portfolio.tenant_id, "day": day})  # fmt: skip
-        zones = dict(session.execute(text("SELECT name, id FROM zones WHERE tenant_id = :t"),
-                                     {"t": portfolio.tenant_id}).tuples().all())  # fmt: skip
+            """
+            ),
+            {"t": portfolio.tenant_id, "day": day},
+        )
+        zones = dict(
+            session.execute(
+                text("SELECT name, id FROM zones WHERE tenant_id = :t"), {"t": portfolio.tenant_id}
+            )
+            .tuples()
+            .all()
+        )
     with tenant_session(portfolio.tenant_id) as session:
-        zones_cells = contact_hours(session, date_from=date(2026, 9, 1), date_to=day,
-                                    by_zone=True)  # fmt: skip
-        assert tenant_wide(zones_cells) == contact_hours(session, date_from=date(2026, 9, 1),
-                                                         date_to=day)  # fmt: skip
-        windows = windows_for_day(session, tenant_id=portfolio.tenant_id, day=day, settings={})
+        zones_cells = contact_hours(session, date_from=date(2026, 9, 1), date_to=day, by_zone=True)
+        assert tenant_wide(zones_cells) == contact_hours(
+            session, date_from=date(2026, 9, 1), date_to=day
+        )
+        windows = windows_for_day(session, tenant_id=portfolio.tenant_id, day=day)
         assert windows[zones["Norte"]] == (14 * 3600, 17 * 3600)
         assert windows[zones["Sur"]] == (14 * 3600, 17 * 3600)  # borrowed from the tenant
         assert windows[None] == (14 * 3600, 17 * 3600)
-        assert windows_for_day(session, tenant_id=portfolio.tenant_id, day=date(2026, 11, 26),
-                               settings={}) == {}  # no Thursday history  # fmt: skip
+        assert (
+            windows_for_day(session, tenant_id=portfolio.tenant_id, day=date(2026, 11, 26)) == {}
+        )  # no Thursday history
         inputs = plan_inputs(session, portfolio.tenant_id, day)
         usable = usable_suggestions(inputs)
         by_ref = {c.id: c for c in inputs.cases}
@@ -99,5 +120,6 @@ def test_the_planner_uses_history_for_cases_without_hours() -> None:
         assert stop_window(by_ref[refs["C4"]], usable) == (14 * 3600, 17 * 3600)
         # C1's last visit (19:05) found no one home: the follow-up's morning comes first.
         assert stop_window(by_ref[refs["C1"]], usable) == (0, 12 * 3600)
-        assert windows_for_day(session, tenant_id=portfolio.tenant_id, day=day,
-                               settings={"suggested_windows": False}) == {}  # fmt: skip
+        changes = {"suggested_windows": False}
+        update_tenant_settings(session, tenant_id=portfolio.tenant_id, changes=changes)
+        assert windows_for_day(session, tenant_id=portfolio.tenant_id, day=day) == {}

@@ -9,11 +9,11 @@ from pyproj import Geod
 from shapely import Point
 from sqlalchemy import func, select, text
 
-from geo import demo
-from geo.db import tenant_session
-from geo.models import Address, Agent, Case
-from geo.nomenclature import BOGOTA, geocode
-from geo.priority import bucket_of
+from geo.core.db import tenant_session
+from geo.core.models import Address, Agent, Case
+from geo.demo import portfolio as demo
+from geo.portfolio.nomenclature import BOGOTA, geocode
+from geo.portfolio.priority import bucket_of
 
 GEOD = Geod(ellps="WGS84")
 
@@ -71,8 +71,8 @@ def test_seed_stores_the_portfolio_and_reseeding_replaces_it() -> None:
     again = demo.seed(portfolio=portfolio)
     assert again is not None
     assert again.stored == 300
-    from geo.accounts import tenant_by_slug
-    from geo.db import owner_session
+    from geo.accounts.users import tenant_by_slug
+    from geo.core.db import owner_session
 
     with owner_session() as session:
         tenant_id = tenant_by_slug(session, demo.DEMO_SLUG).id
@@ -88,9 +88,9 @@ def test_seed_stores_the_portfolio_and_reseeding_replaces_it() -> None:
 def test_history_follows_its_stated_contact_model() -> None:
     from datetime import date
 
-    from geo.accounts import tenant_by_slug
-    from geo.db import owner_session, tenant_session
-    from geo.demo_history import NORTH_OF, contact_probability, seed_history
+    from geo.accounts.users import tenant_by_slug
+    from geo.core.db import owner_session, tenant_session
+    from geo.demo.history import NORTH_OF, contact_probability, seed_history
 
     demo.seed(portfolio=demo.generate(n_cases=600, n_agents=8))
     with owner_session() as session:
@@ -98,10 +98,17 @@ def test_history_follows_its_stated_contact_model() -> None:
         report = seed_history(session, tenant_id=tenant_id, weeks=6, until=date(2026, 11, 20))
     assert report.visits == 6 * 6 * 8 * 8  # Monday to Saturday, eight a day, eight agents
     with tenant_session(tenant_id) as session:
-        rates = {(r[0], r[1], r[2]): r[3] for r in session.execute(text(
-            "SELECT ST_Y(c.geom) >= :north, v.local_hour >= 15, v.local_hour < 10, "
-            "avg(v.contact::int) FROM analytics.visits v JOIN analytics.cases c USING (case_id) "
-            "WHERE v.local_dow < 6 GROUP BY 1, 2, 3"), {"north": NORTH_OF})}  # fmt: skip
+        rates = {
+            (r[0], r[1], r[2]): r[3]
+            for r in session.execute(
+                text(
+                    "SELECT ST_Y(c.geom) >= :north, v.local_hour >= 15, v.local_hour < 10, "
+                    "avg(v.contact::int) FROM analytics.visits v JOIN analytics.cases c USING (case_id) "
+                    "WHERE v.local_dow < 6 GROUP BY 1, 2, 3"
+                ),
+                {"north": NORTH_OF},
+            )
+        }
         promises = session.execute(text("SELECT count(*) FROM analytics.promises")).scalar_one()
     for (north, evening, morning), rate in rates.items():
         hour = 16 if evening else 8 if morning else 12

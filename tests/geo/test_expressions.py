@@ -8,12 +8,16 @@ from typing import Any
 
 import pytest
 
-from geo.expressions import ExpressionError, evaluate, holds, parse, references
+from geo.visits.expressions import ExpressionError, evaluate, holds, parse, references
 
 ANSWERS: dict[str, Any] = {
-    "contact": "si", "amount": Decimal("150000"), "due": date(2026, 12, 1),
-    "reasons": ["desempleo", "olvido"], "phone": "3001234567", "none": None,
-}  # fmt: skip
+    "contact": "si",
+    "amount": Decimal("150000"),
+    "due": date(2026, 12, 1),
+    "reasons": ["desempleo", "olvido"],
+    "phone": "3001234567",
+    "none": None,
+}
 
 
 @pytest.mark.parametrize(

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from geo.db import tenant_session
-from geo.frames import agents_frame, cases_frame
+from geo.analytics.frames import agents_frame, cases_frame
+from geo.core.db import tenant_session
 from tests.conftest import World
 
 

@@ -8,12 +8,12 @@ import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-from geo.accounts import create_tenant
-from geo.cli import app
-from geo.db import owner_session, tenant_session
-from geo.errors import InvalidInput
-from geo.importer import import_cases
-from geo.models import Address, Case, Debtor
+from geo.cli.commands import app
+from geo.core.db import owner_session, tenant_session
+from geo.core.errors import InvalidInput
+from geo.core.models import Address, Case, Debtor
+from geo.portfolio.imports import import_cases
+from geo.provisioning.tenants import create_tenant
 
 HEADER = (
     "external_ref,document_type,document_number,full_name,phone,product,outstanding_cop,"
@@ -95,9 +95,11 @@ def test_an_import_that_fails_midway_leaves_nothing(tenant_id: int) -> None:
 
     with pytest.raises(KeyboardInterrupt), tenant_session(tenant_id) as session:
         import_cases(
-            session, tenant_id=tenant_id, source=io.StringIO(HEADER + rows),
+            session,
+            tenant_id=tenant_id,
+            source=io.StringIO(HEADER + rows),
             progress=crash_after_first_chunk,
-        )  # fmt: skip
+        )
     assert _count(tenant_id) == (0, 0, 0)
 
 
@@ -121,8 +123,22 @@ def test_cli_import_reports_rows_and_exit_code(
 def test_cli_agent_create_refuses_a_bad_shift_time_clearly(tenant_id: int) -> None:
     result = CliRunner().invoke(
         app,
-        ["agent", "create", "-t", "importa", "--email", "x@y.co", "--code", "G1", "--lon", "-74",
-         "--lat", "4.6", "--shift-start", "8am"],
-    )  # fmt: skip
+        [
+            "agent",
+            "create",
+            "-t",
+            "importa",
+            "--email",
+            "x@y.co",
+            "--code",
+            "G1",
+            "--lon",
+            "-74",
+            "--lat",
+            "4.6",
+            "--shift-start",
+            "8am",
+        ],
+    )
     assert result.exit_code == 2
     assert "not a time like 08:00" in result.output

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from geo.db import tenant_session
-from geo.errors import InvalidInput
-from geo.kpis import KpiRow, kpi_report
+from geo.analytics.kpis import KpiRow, kpi_report
+from geo.core.db import tenant_session
+from geo.core.errors import InvalidInput
 from tests.analytics import FIRST, LAST, build_portfolio
 
 
@@ -44,9 +44,15 @@ def test_whole_period(tenant_id: int) -> None:
     assert values["recovery_rate"] == pytest.approx(0.21)
     assert values["response_time"] == pytest.approx(24.0833, abs=1e-4)
     assert values["resolution_time"] == pytest.approx(6)
-    assert [r.kpi for r in rows] == ["recovery_rate", "promises_kept", "response_time",
-                                     "contactability", "agreement_rate", "retention",
-                                     "resolution_time"]  # fmt: skip
+    assert [r.kpi for r in rows] == [
+        "recovery_rate",
+        "promises_kept",
+        "response_time",
+        "contactability",
+        "agreement_rate",
+        "retention",
+        "resolution_time",
+    ]
 
 
 def test_grouped_by_week(tenant_id: int) -> None:
@@ -68,8 +74,7 @@ def test_grouped_by_agent_zone_and_bucket(tenant_id: int) -> None:
     with tenant_session(tenant_id) as session:
         by_agent = _values(kpi_report(session, date_from=FIRST, date_to=LAST, group_by="agent"))
         by_zone = _values(kpi_report(session, date_from=FIRST, date_to=LAST, group_by="zone"))
-        by_bucket = _values(kpi_report(session, date_from=FIRST, date_to=LAST,
-                                       group_by="bucket"))  # fmt: skip
+        by_bucket = _values(kpi_report(session, date_from=FIRST, date_to=LAST, group_by="bucket"))
     assert by_agent["recovery_rate", "A1"] == (2_100_000, 3_000_000)
     assert by_agent["recovery_rate", "A2"] == (0, 7_000_000)
     assert by_agent["contactability", "A1"] == (2, 3)

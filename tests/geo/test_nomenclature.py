@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from pyproj import Geod
 
-from geo.nomenclature import BOGOTA, geocode, parse
+from geo.portfolio.nomenclature import BOGOTA, geocode, parse
 
 GEOD = Geod(ellps="WGS84")
 
@@ -32,8 +32,11 @@ def test_parse_colombian_addresses(
     parsed = parse(text)
     assert parsed is not None
     assert (parsed.on_calle, parsed.metres, parsed.south, parsed.east) == (
-        on_calle, metres, south, east,
-    )  # fmt: skip
+        on_calle,
+        metres,
+        south,
+        east,
+    )
     assert parsed.street == pytest.approx(street)
     assert parsed.cross == pytest.approx(cross)
 

@@ -11,11 +11,11 @@ from zoneinfo import ZoneInfo
 import nbformat
 from nbclient import NotebookClient
 
-from geo import demo
-from geo.accounts import tenant_by_slug
-from geo.db import owner_session, tenant_session
-from geo.demo_history import seed_history
-from geo.plans import create_plan, run_plan
+from geo.accounts.users import tenant_by_slug
+from geo.core.db import owner_session, tenant_session
+from geo.demo import portfolio as demo
+from geo.demo.history import seed_history
+from geo.routing.jobs import create_plan, run_plan
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = ROOT / "notebooks"
@@ -41,8 +41,7 @@ def test_notebooks_execute_against_the_demo() -> None:
     assert history.visits > 0
     assert history.zones > 0
     with tenant_session(tenant_id) as session:
-        plan = create_plan(session, tenant_id=tenant_id, day=today + timedelta(days=1),
-                           budget_s=2)  # fmt: skip
+        plan = create_plan(session, tenant_id=tenant_id, day=today + timedelta(days=1), budget_s=2)
     assert run_plan(tenant_id, plan.id).status == "done"
 
     found = sorted(NOTEBOOKS.glob("*.ipynb"))
@@ -54,8 +53,12 @@ def test_notebooks_execute_against_the_demo() -> None:
         assert all(not c.get("outputs") for c in book.cells if c.cell_type == "code"), (
             f"{path.name} is committed with outputs; clear them"
         )
-        NotebookClient(book, timeout=600, kernel_name="python3",
-                       resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()  # fmt: skip
+        NotebookClient(
+            book,
+            timeout=600,
+            kernel_name="python3",
+            resources={"metadata": {"path": str(NOTEBOOKS)}},
+        ).execute()
         nbformat.write(book, ARTIFACTS / path.name)
         seen[path.stem] = _outputs(book)
     assert f"plan {plan.id} for" in seen["portfolio_and_plan"]

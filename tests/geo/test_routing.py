@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from geo.feasibility import violations
-from geo.matrix import travel_matrix
-from geo.routing import RoutingProblem, Stop, Vehicle, integer_matrix, solve_routes
-from geo.streets import grid_network
+from geo.routing.feasibility import violations
+from geo.routing.matrix import travel_matrix
+from geo.routing.solver import RoutingProblem, Stop, Vehicle, integer_matrix, solve_routes
+from geo.routing.streets import grid_network
 
 HOUR = 3600
 
@@ -22,11 +22,16 @@ def _problem(stops: int = 60, capacity: int = 12) -> RoutingProblem:
     ]
     matrix = travel_matrix(network, points)
     work = [
-        Stop(key=f"case-{i}", location=i + 2, service=15 * 60,
-             window=(8 * HOUR, 17 * HOUR) if i % 3 else (9 * HOUR, 11 * HOUR),
-             prize=HOUR + 36 * (i % 100), skills=frozenset({"legal"}) if i % 10 == 0 else frozenset())
+        Stop(
+            key=f"case-{i}",
+            location=i + 2,
+            service=15 * 60,
+            window=(8 * HOUR, 17 * HOUR) if i % 3 else (9 * HOUR, 11 * HOUR),
+            prize=HOUR + 36 * (i % 100),
+            skills=frozenset({"legal"}) if i % 10 == 0 else frozenset(),
+        )
         for i in range(stops)
-    ]  # fmt: skip
+    ]
     crew = [
         Vehicle("ana", 0, 0, (8 * HOUR, 17 * HOUR), capacity, frozenset({"legal"})),
         Vehicle("luis", 1, 1, (8 * HOUR, 13 * HOUR), capacity),
@@ -62,10 +67,22 @@ def test_the_checker_catches_a_broken_plan() -> None:
     result = solve_routes(problem, budget_s=1)
     route = result.routes[0]
     broken = type(result)(
-        routes=[type(route)("luis", route.visits + route.visits[:1], route.start, route.end,
-                            route.distance, route.duration)],
-        unplanned=[], feasible=True, cost=0, seconds=0, iterations=0,
-    )  # fmt: skip
+        routes=[
+            type(route)(
+                "luis",
+                route.visits + route.visits[:1],
+                route.start,
+                route.end,
+                route.distance,
+                route.duration,
+            )
+        ],
+        unplanned=[],
+        feasible=True,
+        cost=0,
+        seconds=0,
+        iterations=0,
+    )
     problems = " ".join(violations(problem, broken))
     assert "visited 2 times" in problems
     assert "neither planned nor reported" in problems or len(result.routes) == 1

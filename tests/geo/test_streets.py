@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from pyproj import Geod
 
-from geo.matrix import leg_paths, snap, travel_matrix
-from geo.streets import StreetNetwork, as_networkx, grid_network, load_network
+from geo.routing.matrix import leg_paths, snap, travel_matrix
+from geo.routing.streets import StreetNetwork, as_networkx, grid_network, load_network
 
 EXTRACT = Path(__file__).resolve().parents[1] / "data" / "aguascalientes.osm.pbf"
 GEOD = Geod(ellps="WGS84")
@@ -19,16 +19,19 @@ GEOD = Geod(ellps="WGS84")
 @pytest.fixture(scope="module")
 def networks(tmp_path_factory: pytest.TempPathFactory) -> dict[str, StreetNetwork]:
     cache = tmp_path_factory.mktemp("streets")
-    return {mode: load_network(EXTRACT, mode=mode, cache_dir=cache)
-            for mode in ("walk", "motorbike", "car")}  # fmt: skip
+    return {
+        mode: load_network(EXTRACT, mode=mode, cache_dir=cache)
+        for mode in ("walk", "motorbike", "car")
+    }
 
 
 def _points(network: StreetNetwork, count: int, seed: int = 3) -> list[tuple[float, float]]:
     rng = np.random.default_rng(seed)
     west, east = np.percentile(network.lon, [10, 90])
     south, north = np.percentile(network.lat, [10, 90])
-    return [(float(rng.uniform(west, east)), float(rng.uniform(south, north)))
-            for _ in range(count)]  # fmt: skip
+    return [
+        (float(rng.uniform(west, east)), float(rng.uniform(south, north))) for _ in range(count)
+    ]
 
 
 def test_modes_keep_their_own_streets(networks: dict[str, StreetNetwork]) -> None:

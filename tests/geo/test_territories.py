@@ -8,9 +8,9 @@ import pytest
 from pyproj import Transformer
 from sqlalchemy import text
 
-from geo.db import owner_session, tenant_session
-from geo.demo import sample_points
-from geo.territories import balanced_kmeans, case_territories, workload_hours
+from geo.core.db import owner_session, tenant_session
+from geo.demo.portfolio import sample_points
+from geo.routing.territories import balanced_kmeans, case_territories, workload_hours
 from tests.conftest import World
 
 K = 20
@@ -18,8 +18,14 @@ K = 20
 
 def _spread(xy: np.ndarray, labels: np.ndarray) -> float:
     """Mean distance (m) from each point to its cluster's centre."""
-    return float(np.mean([np.linalg.norm(xy[labels == c] - xy[labels == c].mean(axis=0), axis=1).mean()
-                          for c in np.unique(labels)]))  # fmt: skip
+    return float(
+        np.mean(
+            [
+                np.linalg.norm(xy[labels == c] - xy[labels == c].mean(axis=0), axis=1).mean()
+                for c in np.unique(labels)
+            ]
+        )
+    )
 
 
 def _balance(hours: np.ndarray, labels: np.ndarray) -> float:
@@ -39,10 +45,16 @@ def test_balanced_beside_st_clusterkmeans(bogota: tuple[np.ndarray, np.ndarray])
     xy, hours = bogota
     ours = balanced_kmeans(xy, hours, K)
     with owner_session() as session:
-        theirs = np.array(session.scalars(text(
-            "SELECT ST_ClusterKMeans(ST_MakePoint(x, y), :k) OVER (ORDER BY n) FROM "
-            "unnest(CAST(:xs AS float8[]), CAST(:ys AS float8[])) WITH ORDINALITY AS p(x, y, n) "
-            "ORDER BY n"), {"k": K, "xs": xy[:, 0].tolist(), "ys": xy[:, 1].tolist()}).all())  # fmt: skip
+        theirs = np.array(
+            session.scalars(
+                text(
+                    "SELECT ST_ClusterKMeans(ST_MakePoint(x, y), :k) OVER (ORDER BY n) FROM "
+                    "unnest(CAST(:xs AS float8[]), CAST(:ys AS float8[])) WITH ORDINALITY AS p(x, y, n) "
+                    "ORDER BY n"
+                ),
+                {"k": K, "xs": xy[:, 0].tolist(), "ys": xy[:, 1].tolist()},
+            ).all()
+        )
     assert len(np.unique(ours)) == len(np.unique(theirs)) == K
     assert _balance(hours, ours) <= 1.05  # equal work, but for the last few cases placed
     assert _balance(hours, theirs) > 1.5  # what plain k-means does to a city

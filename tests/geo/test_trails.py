@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 from pyproj import Geod, Transformer
 
-from geo.db import tenant_session
-from geo.frames import battery_frame, fixes_frame, stops_frame
-from geo.telemetry import sync_fixes
-from geo.trails import TrailOptions, agent_trail
+from geo.analytics.frames import battery_frame, fixes_frame, stops_frame
+from geo.core.db import tenant_session
+from geo.tracking.telemetry import sync_fixes
+from geo.tracking.trails import TrailOptions, agent_trail
 from tests.conftest import World
 from tests.gps import on_shift
 
@@ -40,8 +40,17 @@ def _scripted_day(start: datetime) -> list[dict[str, Any]]:
         minute = second / 60
         charging = second >= plan[-1][0] - 300
         pct = 30 - 0.25 * minute if not charging else 30 - 0.25 * (plan[-1][0] - 300) / 60
-        fixes.append(_fix(start, second, x + rng.gauss(0, jitter), y + rng.gauss(0, jitter),
-                          accuracy=8.0, battery=round(pct, 2), charging=charging))  # fmt: skip
+        fixes.append(
+            _fix(
+                start,
+                second,
+                x + rng.gauss(0, jitter),
+                y + rng.gauss(0, jitter),
+                accuracy=8.0,
+                battery=round(pct, 2),
+                charging=charging,
+            )
+        )
     fixes.append(_fix(start, 2825, bx + 2000, by + 50, accuracy=8.0))  # a spike
     fixes.append(_fix(start, 2835, bx - 200, by + 60, accuracy=300.0))  # a poor fix
     return fixes
@@ -49,9 +58,15 @@ def _scripted_day(start: datetime) -> list[dict[str, Any]]:
 
 def _fix(start: datetime, second: float, x: float, y: float, **kw: Any) -> dict[str, Any]:
     lon, lat = TO_WGS84.transform(x, y)
-    return {"id": str(uuid.uuid4()), "recorded_at": (start + timedelta(seconds=second)).isoformat(),
-            "lon": lon, "lat": lat, "accuracy_m": kw["accuracy"],
-            "battery_pct": kw.get("battery"), "charging": kw.get("charging")}  # fmt: skip
+    return {
+        "id": str(uuid.uuid4()),
+        "recorded_at": (start + timedelta(seconds=second)).isoformat(),
+        "lon": lon,
+        "lat": lat,
+        "accuracy_m": kw["accuracy"],
+        "battery_pct": kw.get("battery"),
+        "charging": kw.get("charging"),
+    }
 
 
 @pytest.fixture
@@ -59,8 +74,9 @@ def day(world: World) -> tuple[World, datetime, list[dict[str, Any]]]:
     start = on_shift(minute=-60)  # 09:00 yesterday, Bogotá
     items = _scripted_day(start)
     with tenant_session(world.tenant_id) as session:
-        results = sync_fixes(session, tenant_id=world.tenant_id, agent_id=world.agent_id,
-                             items=items)  # fmt: skip
+        results = sync_fixes(
+            session, tenant_id=world.tenant_id, agent_id=world.agent_id, items=items
+        )
     assert {r.status for r in results} == {"stored"}
     return world, start, items
 
@@ -70,8 +86,13 @@ def test_distance_ignores_jitter_spikes_and_poor_fixes(
 ) -> None:
     world, start, items = day
     with tenant_session(world.tenant_id) as session:
-        trail = agent_trail(session, tenant_id=world.tenant_id, agent_id=world.agent_id,
-                            start=start, end=start + timedelta(hours=3))  # fmt: skip
+        trail = agent_trail(
+            session,
+            tenant_id=world.tenant_id,
+            agent_id=world.agent_id,
+            start=start,
+            end=start + timedelta(hours=3),
+        )
     assert trail.fixes == len(items)
     assert trail.used_fixes == len(items) - 2  # the spike and the poor fix
     assert trail.distance_m == pytest.approx(3000, rel=0.03)
@@ -91,10 +112,20 @@ def test_distance_ignores_jitter_spikes_and_poor_fixes(
 def test_stops_gaps_and_battery(day: tuple[World, datetime, list[dict[str, Any]]]) -> None:
     world, start, _items = day
     with tenant_session(world.tenant_id) as session:
-        trail = agent_trail(session, tenant_id=world.tenant_id, agent_id=world.agent_id,
-                            start=start, end=start + timedelta(hours=3))  # fmt: skip
-        frame = fixes_frame(session, tenant_id=world.tenant_id, agent_id=world.agent_id,
-                            start=start, end=start + timedelta(hours=3))  # fmt: skip
+        trail = agent_trail(
+            session,
+            tenant_id=world.tenant_id,
+            agent_id=world.agent_id,
+            start=start,
+            end=start + timedelta(hours=3),
+        )
+        frame = fixes_frame(
+            session,
+            tenant_id=world.tenant_id,
+            agent_id=world.agent_id,
+            start=start,
+            end=start + timedelta(hours=3),
+        )
     assert len(trail.stops) == 2
     assert abs(trail.stops[0].duration_s - 1200) <= 60
     assert abs(trail.stops[1].duration_s - 900) <= 90
@@ -120,10 +151,13 @@ def test_thresholds_are_parameters(day: tuple[World, datetime, list[dict[str, An
     world, start, _ = day
     with tenant_session(world.tenant_id) as session:
         strict = agent_trail(
-            session, tenant_id=world.tenant_id, agent_id=world.agent_id, start=start,
+            session,
+            tenant_id=world.tenant_id,
+            agent_id=world.agent_id,
+            start=start,
             end=start + timedelta(hours=3),
             options=TrailOptions(stop_min_s=18 * 60, tolerance_m=0, gap_s=3600),
-        )  # fmt: skip
+        )
     assert len(strict.stops) == 1  # only the 20-minute stop lasts 18 minutes
     assert strict.gaps == []
     assert strict.path is not None

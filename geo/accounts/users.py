@@ -1,0 +1,87 @@
+"""Users and signing in.
+
+A :class:`Principal` is what the rest of campo knows about the caller: tenant, user, role, and
+the agent it is (for field agents).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select, text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from geo.accounts.passwords import hash_password, password_matches
+from geo.core.errors import AuthenticationFailed, Conflict, InvalidInput, NotFound
+from geo.core.models import ROLES, Agent, Tenant, User
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """The authenticated caller."""
+
+    tenant_id: int
+    user_id: int
+    role: str
+    agent_id: int | None = None
+
+
+def tenant_by_slug(session: Session, slug: str) -> Tenant:
+    tenant = session.scalar(select(Tenant).where(Tenant.slug == slug))
+    if tenant is None:
+        raise NotFound(f"tenant {slug!r} not found", field="slug")
+    return tenant
+
+
+def create_user(
+    session: Session, *, tenant_id: int, email: str, full_name: str, role: str, password: str
+) -> User:
+    if role not in ROLES:
+        raise InvalidInput(f"role must be one of {', '.join(ROLES)}", field="role")
+    user = User(
+        tenant_id=tenant_id,
+        email=email.strip().lower(),
+        full_name=full_name.strip(),
+        role=role,
+        password_hash=hash_password(password),
+    )
+    session.add(user)
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError as exc:
+        raise Conflict(f"a user with e-mail {user.email!r} already exists", field="email") from exc
+    return user
+
+
+def list_users(session: Session, *, tenant_id: int) -> list[User]:
+    return list(session.scalars(select(User).where(User.tenant_id == tenant_id).order_by(User.id)))
+
+
+def authenticate(session: Session, *, tenant_slug: str, email: str, password: str) -> Principal:
+    """Check a password; one error for every failure so nothing leaks about accounts."""
+    row = session.execute(
+        text("SELECT * FROM campo_login_lookup(:slug, :email)"),
+        {"slug": tenant_slug, "email": email.strip()},
+    ).one_or_none()
+    if not password_matches(row.password_hash if row else None, password):
+        row = None
+    if row is None or not row.active:
+        raise AuthenticationFailed("incorrect tenant, e-mail or password")
+    # Tenant context is not set yet for this session: resolve the agent id on its own terms.
+    session.info["tenant_id"] = row.tenant_id
+    session.commit()
+    return load_principal(session, tenant_id=row.tenant_id, user_id=row.user_id)
+
+
+def load_principal(session: Session, *, tenant_id: int, user_id: int) -> Principal:
+    """The caller as stored now: a deactivated user or a changed role takes effect at once."""
+    row = session.execute(
+        select(User.role, User.active, Agent.id)
+        .outerjoin(Agent, (Agent.tenant_id == User.tenant_id) & (Agent.user_id == User.id))
+        .where(User.tenant_id == tenant_id, User.id == user_id)
+    ).one_or_none()
+    if row is None or not row.active:
+        raise AuthenticationFailed("the account no longer exists or is disabled")
+    return Principal(tenant_id=tenant_id, user_id=user_id, role=row.role, agent_id=row[2])

@@ -1,0 +1,199 @@
+"""The seven collection KPIs, each a ratio of two sums over the ``analytics`` views.
+
+Every KPI is computed for a period of local days (both ends included) and optionally grouped
+by agent, zone, bucket or ISO week. A KPI is ``numerator / denominator``; both are returned so a
+reader can re-aggregate and see how much evidence a value rests on. The definitions, in words,
+are in ``docs/analytics.md``; this module is their only implementation, and one SQL statement
+computes all seven.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Literal
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from geo.core.errors import InvalidInput
+
+GroupBy = Literal["none", "agent", "zone", "bucket", "week"]
+GROUPINGS: tuple[GroupBy, ...] = ("none", "agent", "zone", "bucket", "week")
+MAX_DAYS = 3 * 366
+
+
+@dataclass(frozen=True, slots=True)
+class Kpi:
+    key: str
+    label: str
+    unit: Literal["ratio", "hours", "days"]
+
+
+KPIS: tuple[Kpi, ...] = (
+    Kpi("recovery_rate", "Tasa de recuperación", "ratio"),
+    Kpi("promises_kept", "Promesas cumplidas", "ratio"),
+    Kpi("response_time", "Tiempo de respuesta", "hours"),
+    Kpi("contactability", "Contactabilidad", "ratio"),
+    Kpi("agreement_rate", "Acuerdos satisfactorios", "ratio"),
+    Kpi("retention", "Retención de clientes", "ratio"),
+    Kpi("resolution_time", "Tiempo medio de resolución", "days"),
+)
+_BY_KEY = {k.key: k for k in KPIS}
+
+# The group of a row: its own attribute, or the week of the period it falls in.
+_GROUP_SQL: dict[GroupBy, str] = {
+    "none": "NULL::text",
+    "agent": "x.agent_code",
+    "zone": "x.zone_name",
+    "bucket": "x.bucket",
+    "week": "p.week::text",
+}
+
+# (key, table, join condition on the period p, numerator, denominator)
+_PARTS: tuple[tuple[str, str, str, str, str], ...] = (
+    (
+        "recovery_rate",
+        "analytics.payments",
+        "x.paid_on BETWEEN p.p_from AND p.p_to",
+        "sum(x.amount_cop)",
+        "0",
+    ),
+    (
+        "recovery_rate",
+        "analytics.cases",
+        "x.loaded_on <= p.p_to AND (x.closed_on IS NULL OR x.closed_on >= p.p_from)",
+        "0",
+        "sum(x.outstanding_cop)",
+    ),
+    (
+        "promises_kept",
+        "analytics.promises",
+        "x.due_date BETWEEN p.p_from AND p.p_to AND x.state <> 'pending'",
+        "count(*) FILTER (WHERE x.state = 'kept')",
+        "count(*)",
+    ),
+    (
+        "response_time",
+        "analytics.cases",
+        "x.assigned_on BETWEEN p.p_from AND p.p_to AND x.first_visit_at IS NOT NULL",
+        "sum(extract(epoch FROM x.first_visit_at - x.assigned_at) / 3600)",
+        "count(*)",
+    ),
+    (
+        "contactability",
+        "analytics.visits",
+        "x.local_date BETWEEN p.p_from AND p.p_to AND x.status = 'completed'",
+        "count(*) FILTER (WHERE x.contact)",
+        "count(*)",
+    ),
+    (
+        "agreement_rate",
+        "analytics.visits",
+        "x.local_date BETWEEN p.p_from AND p.p_to AND x.status = 'completed' AND x.contact",
+        "count(*) FILTER (WHERE x.agreement)",
+        "count(*)",
+    ),
+    (
+        "retention",
+        "analytics.cases",
+        "x.closed_on BETWEEN p.p_from AND p.p_to",
+        "count(*) FILTER (WHERE x.retained)",
+        "count(*)",
+    ),
+    (
+        "resolution_time",
+        "analytics.cases",
+        "x.closed_on BETWEEN p.p_from AND p.p_to AND x.assigned_at IS NOT NULL",
+        "sum(extract(epoch FROM x.closed_at - x.assigned_at) / 86400)",
+        "count(*)",
+    ),
+)
+
+_PERIODS = """
+    WITH periods AS (
+        SELECT greatest(w::date, CAST(:date_from AS date)) AS p_from,
+               least(w::date + 6, CAST(:date_to AS date)) AS p_to, w::date AS week
+        FROM generate_series(date_trunc('week', CAST(:date_from AS timestamp)),
+                             CAST(:date_to AS timestamp), interval '1 week') w
+        WHERE CAST(:weekly AS boolean)
+        UNION ALL
+        SELECT CAST(:date_from AS date), CAST(:date_to AS date), NULL
+        WHERE NOT CAST(:weekly AS boolean)
+    )
+"""
+
+
+def kpi_sql(group_by: GroupBy, kpis: tuple[str, ...]) -> str:
+    """The one statement behind a report (also what ``bench/analytics.py`` runs bare)."""
+    group = _GROUP_SQL[group_by]
+    # Every fragment is a constant of this module; the dates travel as bound parameters.
+    parts = [
+        f"SELECT '{key}' AS kpi, {group} AS grp, ({num})::numeric AS num, "  # noqa: S608
+        f"({den})::numeric AS den FROM periods p JOIN {table} x ON {on} GROUP BY 2"
+        for key, table, on, num, den in _PARTS
+        if key in kpis
+    ]
+    return (
+        f"{_PERIODS} SELECT kpi, grp, sum(num) AS num, sum(den) AS den "  # noqa: S608
+        f"FROM ({' UNION ALL '.join(parts)}) parts GROUP BY kpi, grp"
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class KpiRow:
+    kpi: str
+    label: str
+    unit: str
+    group: str | None
+    numerator: float
+    denominator: float
+
+    @property
+    def value(self) -> float | None:
+        """The ratio; ``None`` when nothing was there to measure."""
+        return self.numerator / self.denominator if self.denominator else None
+
+
+def check_period(date_from: date, date_to: date) -> None:
+    if date_to < date_from:
+        raise InvalidInput("must not be before date_from", field="date_to")
+    if (date_to - date_from).days >= MAX_DAYS:
+        raise InvalidInput(f"a report spans at most {MAX_DAYS} days", field="date_to")
+
+
+def kpi_report(
+    session: Session,
+    *,
+    date_from: date,
+    date_to: date,
+    group_by: GroupBy = "none",
+    kpis: tuple[str, ...] = tuple(_BY_KEY),
+) -> list[KpiRow]:
+    """The KPIs over local days ``date_from``..``date_to``, per group, in ``KPIS`` order.
+
+    The session's tenant (``app.tenant_id``) is the one the views show.
+    """
+    check_period(date_from, date_to)
+    if group_by not in GROUPINGS:
+        raise InvalidInput(f"must be one of {', '.join(GROUPINGS)}", field="group_by")
+    unknown = [k for k in kpis if k not in _BY_KEY]
+    if unknown or not kpis:
+        raise InvalidInput(f"unknown KPI {unknown[0] if unknown else '(none)'}", field="kpi")
+    found = session.execute(
+        text(kpi_sql(group_by, kpis)),
+        {"date_from": date_from, "date_to": date_to, "weekly": group_by == "week"},
+    ).all()
+    order = {k.key: i for i, k in enumerate(KPIS)}
+    rows = [
+        KpiRow(
+            kpi=r.kpi,
+            label=_BY_KEY[r.kpi].label,
+            unit=_BY_KEY[r.kpi].unit,
+            group=r.grp,
+            numerator=float(r.num or 0),
+            denominator=float(r.den or 0),
+        )
+        for r in found
+    ]
+    return sorted(rows, key=lambda r: (order[r.kpi], r.group is None, r.group or ""))

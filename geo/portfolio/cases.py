@@ -1,0 +1,242 @@
+"""The portfolio as dispatchers read and change it: cases with their debtor and address."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, time
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Select, cast, func, select, update
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Session
+
+from geo.core.errors import InvalidInput, NotFound
+from geo.core.models import BUCKETS, CASE_STATUSES, Address, Agent, Case, Debtor
+
+_UNSET: Any = object()
+
+
+@dataclass(frozen=True, slots=True)
+class CaseView:
+    id: int
+    external_ref: str
+    product: str
+    outstanding_cop: Decimal
+    days_past_due: int
+    bucket: str
+    priority: int
+    status: str
+    assigned_agent_id: int | None
+    assigned_at: datetime | None
+    closed_at: datetime | None
+    debtor_id: int
+    debtor_name: str
+    document_type: str
+    document_number: str
+    phone: str | None
+    address_id: int | None
+    address: str | None
+    city: str | None
+    lon: float | None
+    lat: float | None
+    geocode_quality: str | None
+    geofence_radius_m: float | None
+    visit_from: time | None = None
+    visit_until: time | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CaseFilter:
+    status: str | None = None
+    bucket: str | None = None
+    assigned_agent_id: int | None = None
+    unassigned: bool = False
+    product: str | None = None
+    bbox: tuple[float, float, float, float] | None = None
+    """west, south, east, north in degrees (GeoJSON order)."""
+
+
+def _cases(tenant_id: int) -> Select[Any]:
+    return (
+        select(
+            Case.id,
+            Case.external_ref,
+            Case.product,
+            Case.outstanding_cop,
+            Case.days_past_due,
+            Case.bucket,
+            Case.priority,
+            Case.status,
+            Case.assigned_agent_id,
+            Case.assigned_at,
+            Case.closed_at,
+            Case.debtor_id,
+            Debtor.full_name.label("debtor_name"),
+            Debtor.document_type,
+            Debtor.document_number,
+            Debtor.phone,
+            Case.address_id,
+            Address.raw_text.label("address"),
+            Address.city,
+            func.ST_X(Address.point).label("lon"),
+            func.ST_Y(Address.point).label("lat"),
+            Address.geocode_quality,
+            Address.geofence_radius_m,
+            Case.visit_from,
+            Case.visit_until,
+        )
+        .join(Debtor, (Debtor.tenant_id == Case.tenant_id) & (Debtor.id == Case.debtor_id))
+        .outerjoin(Address, (Address.tenant_id == Case.tenant_id) & (Address.id == Case.address_id))
+        .where(Case.tenant_id == tenant_id)
+    )
+
+
+def _filtered(query: Select[Any], where: CaseFilter) -> Select[Any]:
+    if where.status is not None:
+        if where.status not in CASE_STATUSES:
+            raise InvalidInput(f"status must be one of {', '.join(CASE_STATUSES)}", "status")
+        query = query.where(Case.status == where.status)
+    if where.bucket is not None:
+        if where.bucket not in BUCKETS:
+            raise InvalidInput(f"bucket must be one of {', '.join(BUCKETS)}", field="bucket")
+        query = query.where(Case.bucket == where.bucket)
+    if where.assigned_agent_id is not None:
+        query = query.where(Case.assigned_agent_id == where.assigned_agent_id)
+    if where.unassigned:
+        query = query.where(Case.assigned_agent_id.is_(None))
+    if where.product is not None:
+        query = query.where(Case.product == where.product)
+    if where.bbox is not None:
+        west, south, east, north = where.bbox
+        if not (west < east and south < north):
+            raise InvalidInput("bbox must be west,south,east,north", field="bbox")
+        envelope = func.ST_MakeEnvelope(west, south, east, north, 4326)
+        query = query.where(Address.point.op("&&")(envelope))
+    return query
+
+
+def list_cases(
+    session: Session,
+    *,
+    tenant_id: int,
+    where: CaseFilter = CaseFilter(),
+    after_id: int | None = None,
+    limit: int = 100,
+) -> list[CaseView]:
+    """A page of cases by id (keyset pagination: stable under concurrent inserts)."""
+    query = _filtered(_cases(tenant_id), where).order_by(Case.id).limit(limit)
+    if after_id is not None:
+        query = query.where(Case.id > after_id)
+    return [CaseView(**row._mapping) for row in session.execute(query)]
+
+
+def get_case(
+    session: Session, *, tenant_id: int, case_id: int, agent_id: int | None = None
+) -> CaseView:
+    """One case; with ``agent_id``, only if it is assigned to that agent."""
+    query = _cases(tenant_id).where(Case.id == case_id)
+    if agent_id is not None:
+        query = query.where(Case.assigned_agent_id == agent_id)
+    row = session.execute(query).one_or_none()
+    if row is None:
+        raise NotFound("case not found")
+    return CaseView(**row._mapping)
+
+
+def update_case(
+    session: Session,
+    *,
+    tenant_id: int,
+    case_id: int,
+    priority: int | None = None,
+    status: str | None = None,
+    assigned_agent_id: int | None = _UNSET,
+    visit_window: tuple[time, time] | None = _UNSET,
+) -> CaseView:
+    """Change priority, status, assignment or the hours the debtor may be visited (``None``
+    unassigns or clears the window; omit to leave as is)."""
+    values: dict[str, Any] = {"updated_at": func.now()}
+    if priority is not None:
+        if not 0 <= priority <= 100:
+            raise InvalidInput("priority must be between 0 and 100", field="priority")
+        values["priority"] = priority
+    if status is not None:
+        if status not in CASE_STATUSES:
+            raise InvalidInput(f"status must be one of {', '.join(CASE_STATUSES)}", "status")
+        values["status"] = status
+        values["closed_at"] = None if status == "open" else datetime.now(UTC)
+    if visit_window is not _UNSET:
+        start, end = visit_window if visit_window is not None else (None, None)
+        if start is not None and end is not None and not start < end:
+            raise InvalidInput("visit_window must start before it ends", "visit_window")
+        values["visit_from"], values["visit_until"] = start, end
+    if assigned_agent_id is not _UNSET:
+        if assigned_agent_id is not None and not session.scalar(
+            select(Agent.active).where(Agent.tenant_id == tenant_id, Agent.id == assigned_agent_id)
+        ):
+            # Another tenant's agent, a missing one and an inactive one read the same.
+            raise InvalidInput("no active agent with this id", field="assigned_agent_id")
+        values["assigned_agent_id"] = assigned_agent_id
+        values["assigned_at"] = None if assigned_agent_id is None else func.now()
+    changed = session.scalar(
+        update(Case)
+        .where(Case.tenant_id == tenant_id, Case.id == case_id)
+        .values(**values)
+        .returning(Case.id)
+    )
+    if changed is None:
+        raise NotFound("case not found")
+    return get_case(session, tenant_id=tenant_id, case_id=case_id)
+
+
+def cases_geojson(
+    session: Session,
+    *,
+    tenant_id: int,
+    where: CaseFilter = CaseFilter(),
+    limit: int = 10_000,
+) -> dict[str, Any]:
+    """Located cases as an RFC 7946 FeatureCollection, built by PostGIS in one query."""
+    inner = (
+        _filtered(_cases(tenant_id), where)
+        .add_columns(Address.point.label("geom"))
+        .where(Address.point.is_not(None))
+        .order_by(Case.id)
+        .limit(limit)
+        .subquery()
+    )
+    properties = func.jsonb_build_object(
+        "id",
+        inner.c.id,
+        "external_ref",
+        inner.c.external_ref,
+        "debtor",
+        inner.c.debtor_name,
+        "address",
+        inner.c.address,
+        "product",
+        inner.c.product,
+        "outstanding_cop",
+        inner.c.outstanding_cop,
+        "bucket",
+        inner.c.bucket,
+        "priority",
+        inner.c.priority,
+        "status",
+        inner.c.status,
+        "assigned_agent_id",
+        inner.c.assigned_agent_id,
+    )
+    feature = func.jsonb_build_object(
+        "type",
+        "Feature",
+        "id",
+        inner.c.id,
+        "geometry",
+        cast(func.ST_AsGeoJSON(inner.c.geom, 7), JSONB),
+        "properties",
+        properties,
+    )
+    features = session.scalar(select(func.coalesce(func.jsonb_agg(feature), cast("[]", JSONB))))
+    return {"type": "FeatureCollection", "features": features}

@@ -1,0 +1,246 @@
+"""Plans as jobs: created queued, computed in the background with progress, then served.
+
+Progress is written in its own short transactions, so a client polling the plan sees it move
+while the long computation runs. The result is stored in one transaction: a plan is either
+complete or not there. A server that stops mid-plan leaves it ``running``; the next start
+marks such plans failed, so nobody waits for them.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import text, update
+from sqlalchemy.orm import Session
+
+from geo.core.db import owner_session, tenant_session
+from geo.core.errors import CampoError, InvalidInput, NotFound
+from geo.core.models import Plan
+from geo.routing.planner import Progress, Replan, compute_plan, store_plan
+
+MAX_BUDGET_S = 600.0
+log = logging.getLogger(__name__)
+_EXECUTOR = ThreadPoolExecutor(max_workers=1, thread_name_prefix="campo-plan")
+
+
+@dataclass(frozen=True)
+class PlanView:
+    id: int
+    day: date
+    status: str
+    progress: float
+    message: str | None
+    budget_s: float
+    options: dict[str, Any]
+    stats: dict[str, Any]
+    created_at: datetime
+    finished_at: datetime | None
+
+
+_SELECT = (
+    "SELECT id, day, status, progress, message, budget_s, options, stats, created_at, "
+    "finished_at FROM plans WHERE tenant_id = :t"
+)
+
+
+def create_plan(
+    session: Session,
+    *,
+    tenant_id: int,
+    day: date,
+    budget_s: float,
+    replan: bool = False,
+    absent: Sequence[int] = (),
+) -> PlanView:
+    """Queue a plan. ``replan``: plan the rest of today from now and from where agents are,
+    leaving out the ``absent`` agents and the cases already visited today."""
+    if not 0 < budget_s <= MAX_BUDGET_S:
+        raise InvalidInput(f"budget_s must be in (0, {MAX_BUDGET_S:.0f}]", "budget_s")
+    options = {
+        "replan": replan,
+        "absent": sorted(set(absent)),
+        "now": datetime.now(UTC).isoformat(),
+    }
+    plan_id = session.execute(
+        text(
+            "INSERT INTO plans (tenant_id, day, budget_s, options) "
+            "VALUES (:t, :d, :b, CAST(:o AS jsonb)) RETURNING id"
+        ),
+        {"t": tenant_id, "d": day, "b": budget_s, "o": json.dumps(options)},
+    ).scalar_one()
+    return get_plan(session, tenant_id=tenant_id, plan_id=plan_id)
+
+
+def get_plan(session: Session, *, tenant_id: int, plan_id: int) -> PlanView:
+    row = session.execute(text(_SELECT + " AND id = :p"), {"t": tenant_id, "p": plan_id}).first()
+    if row is None:
+        raise NotFound("plan not found", "plan_id")
+    return PlanView(**row._mapping)
+
+
+def list_plans(session: Session, *, tenant_id: int, day: date | None = None) -> list[PlanView]:
+    rows = session.execute(
+        text(_SELECT + " AND (CAST(:d AS date) IS NULL OR day = :d) ORDER BY id DESC LIMIT 200"),
+        {"t": tenant_id, "d": day},
+    )
+    return [PlanView(**row._mapping) for row in rows]
+
+
+def _set(tenant_id: int, plan_id: int, **values: Any) -> None:
+    with tenant_session(tenant_id) as session:
+        session.execute(
+            update(Plan).where(Plan.tenant_id == tenant_id, Plan.id == plan_id).values(**values)
+        )
+
+
+def run_plan(tenant_id: int, plan_id: int, progress: Progress | None = None) -> PlanView:
+    """Compute and store a queued plan; failures are recorded on the plan, not raised."""
+
+    def report(fraction: float, message: str) -> None:
+        _set(tenant_id, plan_id, progress=round(fraction, 3), message=message)
+        if progress is not None:
+            progress(fraction, message)
+
+    with tenant_session(tenant_id) as session:
+        plan = get_plan(session, tenant_id=tenant_id, plan_id=plan_id)
+    _set(tenant_id, plan_id, status="running", progress=0.01, message="iniciando")
+    try:
+        with tenant_session(tenant_id) as session:
+            replan = None
+            if plan.options.get("replan"):
+                replan = Replan(
+                    now=datetime.fromisoformat(plan.options["now"]),
+                    absent=frozenset(plan.options.get("absent", [])),
+                )
+            solved = compute_plan(
+                session,
+                tenant_id=tenant_id,
+                day=plan.day,
+                replan=replan,
+                budget_s=plan.budget_s,
+                progress=report,
+            )
+        with tenant_session(tenant_id) as session:
+            stats = store_plan(
+                session, tenant_id=tenant_id, plan_id=plan_id, day=plan.day, solved=solved
+            )
+            session.execute(
+                text(
+                    "UPDATE plans SET status = 'done', progress = 1, message = :m, "
+                    "stats = CAST(:s AS jsonb), finished_at = now() "
+                    "WHERE tenant_id = :t AND id = :p"
+                ),
+                {
+                    "m": f"{stats['planned']} visitas en {stats['routes']} rutas",
+                    "s": json.dumps(stats),
+                    "t": tenant_id,
+                    "p": plan_id,
+                },
+            )
+        if progress is not None:
+            progress(1.0, "plan guardado")
+    except (CampoError, RuntimeError, ValueError) as exc:
+        message = exc.message if isinstance(exc, CampoError) else str(exc)
+        log.warning("plan %s failed: %s", plan_id, message, extra={"tenant": tenant_id})
+        _set(
+            tenant_id,
+            plan_id,
+            status="failed",
+            message=message[:500],
+            finished_at=datetime.now(UTC),
+        )
+    except Exception:
+        # A bug, not bad input: keep the traceback for us and a plain word for the dispatcher.
+        log.exception("plan %s crashed", plan_id, extra={"tenant": tenant_id})
+        _set(
+            tenant_id,
+            plan_id,
+            status="failed",
+            message="error interno del planificador",
+            finished_at=datetime.now(UTC),
+        )
+    with tenant_session(tenant_id) as session:
+        return get_plan(session, tenant_id=tenant_id, plan_id=plan_id)
+
+
+def run_in_background(tenant_id: int, plan_id: int) -> Future[PlanView]:
+    """Compute a queued plan on the planning thread (one plan at a time: it is CPU-bound)."""
+    return _EXECUTOR.submit(run_plan, tenant_id, plan_id)
+
+
+def fail_interrupted_plans() -> int:
+    """Mark plans left queued or running by a stopped server as failed.
+
+    Only plans older than an hour: a plan's budget is at most ten minutes, and another worker
+    process of the same server may be computing a younger one right now.
+    """
+    with owner_session() as session:
+        result = session.execute(
+            text(
+                "UPDATE plans SET status = 'failed', "
+                "message = 'interrumpido: el servidor se detuvo', finished_at = now() "
+                "WHERE status IN ('queued', 'running') "
+                "AND created_at < now() - interval '1 hour'"
+            )
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+_GEOJSON = text(
+    """
+    WITH routes AS (
+        SELECT jsonb_build_object('type', 'Feature', 'geometry', ST_AsGeoJSON(r.geometry, 7)::jsonb,
+               'properties', jsonb_build_object('kind', 'route', 'agent_id', r.agent_id,
+                   'agent', g.code, 'starts_at', r.starts_at, 'ends_at', r.ends_at,
+                   'distance_m', round(r.distance_m::numeric, 1), 'duration_s', r.duration_s,
+                   'stops', (SELECT count(*) FROM plan_stops s WHERE s.tenant_id = r.tenant_id
+                             AND s.plan_id = r.plan_id AND s.agent_id = r.agent_id))) AS f
+        FROM plan_routes r JOIN agents g ON g.tenant_id = r.tenant_id AND g.id = r.agent_id
+        WHERE r.tenant_id = :t AND r.plan_id = :p
+    ), stops AS (
+        SELECT jsonb_build_object('type', 'Feature', 'geometry', ST_AsGeoJSON(a.point, 7)::jsonb,
+               'properties', jsonb_build_object('kind', 'stop', 'case_id', s.case_id,
+                   'agent_id', s.agent_id, 'seq', s.seq, 'eta', s.eta, 'etd', s.etd,
+                   'debtor', d.full_name, 'outstanding_cop', c.outstanding_cop,
+                   'bucket', c.bucket, 'priority', c.priority,
+                   'window', CASE WHEN c.visit_from IS NOT NULL
+                                  THEN to_char(c.visit_from, 'HH24:MI') || '–'
+                                       || to_char(c.visit_until, 'HH24:MI') END)) AS f
+        FROM plan_stops s
+        JOIN cases c ON c.tenant_id = s.tenant_id AND c.id = s.case_id
+        JOIN debtors d ON d.tenant_id = c.tenant_id AND d.id = c.debtor_id
+        JOIN addresses a ON a.tenant_id = c.tenant_id AND a.id = c.address_id
+        WHERE s.tenant_id = :t AND s.plan_id = :p
+    ), unplanned AS (
+        SELECT jsonb_build_object('type', 'Feature', 'geometry', ST_AsGeoJSON(a.point, 7)::jsonb,
+               'properties', jsonb_build_object('kind', 'unplanned', 'case_id', u.case_id,
+                   'reason', u.reason, 'priority', c.priority)) AS f
+        FROM plan_unplanned u
+        JOIN cases c ON c.tenant_id = u.tenant_id AND c.id = u.case_id
+        JOIN addresses a ON a.tenant_id = c.tenant_id AND a.id = c.address_id
+        WHERE u.tenant_id = :t AND u.plan_id = :p
+    )
+    SELECT coalesce(jsonb_agg(f), '[]'::jsonb) FROM (
+        SELECT f FROM routes UNION ALL SELECT f FROM stops UNION ALL SELECT f FROM unplanned
+    ) everything
+    """
+)
+
+
+def plan_geojson(session: Session, *, tenant_id: int, plan_id: int) -> dict[str, Any]:
+    """A plan as an RFC 7946 FeatureCollection: routes (street LineStrings), stops, unplanned."""
+    plan = get_plan(session, tenant_id=tenant_id, plan_id=plan_id)
+    features = session.execute(_GEOJSON, {"t": tenant_id, "p": plan_id}).scalar_one()
+    summary = {
+        "id": plan.id,
+        "day": plan.day.isoformat(),
+        "status": plan.status,
+        "stats": plan.stats,
+    }
+    return {"type": "FeatureCollection", "features": features, "plan": summary}

@@ -1,0 +1,139 @@
+"""Tracker apps registered to agents, so free apps (Traccar Client, OwnTracks) can send GPS.
+
+The tracker protocols name a device, never a tenant: :func:`lookup_device` is the one way from
+an identifier to its tenant, through the ``campo_device_lookup()`` database function.
+OwnTracks devices get a random secret at registration, shown once and stored as a SHA-256
+digest (a random 32-byte token needs no slow password hash).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from geo.core.errors import Conflict, InvalidInput, NotFound
+from geo.core.models import TRACKER_PROTOCOLS, Agent, Device
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceView:
+    id: int
+    agent_id: int
+    identifier: str
+    protocol: str
+    active: bool
+    created_at: datetime
+    secret: str | None = None
+    """Only on registration: the OwnTracks password, never stored in clear."""
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceRef:
+    """What a tracker message needs to know about its device."""
+
+    tenant_id: int
+    device_id: int
+    agent_id: int
+    protocol: str
+    secret_sha256: str | None
+    active: bool
+
+    def accepts(self, secret: str) -> bool:
+        digest = hashlib.sha256(secret.encode()).hexdigest()
+        return self.secret_sha256 is not None and hmac.compare_digest(digest, self.secret_sha256)
+
+
+def _view(device: Device, secret: str | None = None) -> DeviceView:
+    return DeviceView(
+        device.id,
+        device.agent_id,
+        device.identifier,
+        device.protocol,
+        device.active,
+        device.created_at,
+        secret,
+    )
+
+
+def owntracks_identifier(user: str, device: str) -> str:
+    """OwnTracks names a device by user and device, as its Recorder and MQTT topics do."""
+    return f"{user}/{device}"
+
+
+def register_device(
+    session: Session, *, tenant_id: int, agent_id: int, protocol: str, identifier: str | None
+) -> DeviceView:
+    """Register a tracker app for an agent; without an identifier, a hard-to-guess one is made.
+
+    Identifiers are unique across tenants (the protocols carry nothing else), so a taken
+    identifier is a conflict whoever holds it, and says nothing about who does.
+    """
+    if protocol not in TRACKER_PROTOCOLS:
+        raise InvalidInput(f"protocol must be one of {', '.join(TRACKER_PROTOCOLS)}", "protocol")
+    agent = session.scalar(select(Agent).where(Agent.tenant_id == tenant_id, Agent.id == agent_id))
+    if agent is None:
+        raise NotFound("agent not found", "agent_id")
+    identifier = identifier or _generated_identifier(protocol, agent.code)
+    if not 6 <= len(identifier) <= 200:
+        raise InvalidInput("identifier must have 6 to 200 characters", "identifier")
+    if protocol == "owntracks" and identifier.count("/") != 1:
+        raise InvalidInput("an OwnTracks identifier is user/device", "identifier")
+    secret = secrets.token_urlsafe(24) if protocol == "owntracks" else None
+    device = Device(
+        tenant_id=tenant_id,
+        agent_id=agent_id,
+        identifier=identifier,
+        protocol=protocol,
+        secret_sha256=None if secret is None else hashlib.sha256(secret.encode()).hexdigest(),
+    )
+    try:
+        with session.begin_nested():
+            session.add(device)
+            session.flush()
+    except IntegrityError:
+        raise Conflict("this device identifier is already registered", "identifier") from None
+    session.refresh(device)
+    return _view(device, secret)
+
+
+def _generated_identifier(protocol: str, agent_code: str) -> str:
+    token = secrets.token_hex(8)
+    if protocol == "owntracks":
+        return owntracks_identifier(agent_code.lower(), token)
+    return token
+
+
+def list_devices(session: Session, *, tenant_id: int, agent_id: int | None = None) -> list[Any]:
+    query = select(Device).where(Device.tenant_id == tenant_id).order_by(Device.id)
+    if agent_id is not None:
+        query = query.where(Device.agent_id == agent_id)
+    return [_view(d) for d in session.scalars(query)]
+
+
+def set_device_active(
+    session: Session, *, tenant_id: int, device_id: int, active: bool
+) -> DeviceView:
+    device = session.scalar(
+        select(Device).where(Device.tenant_id == tenant_id, Device.id == device_id)
+    )
+    if device is None:
+        raise NotFound("device not found", "device_id")
+    device.active = active
+    session.flush()
+    return _view(device)
+
+
+def lookup_device(session: Session, identifier: str) -> DeviceRef | None:
+    """The device behind an identifier, across tenants; None when unknown."""
+    row = session.execute(
+        text("SELECT * FROM campo_device_lookup(:identifier)"), {"identifier": identifier}
+    ).one_or_none()
+    return None if row is None else DeviceRef(*row)

@@ -1,0 +1,212 @@
+"""The completion e-mail: rendered from the visit, sent from the outbox with retries.
+
+A completed visit writes an outbox row in its own transaction (:mod:`geo.visits.outcomes`), so the
+e-mail cannot be lost by a crash between the two. :func:`deliver_due` sends what is due, one
+row per transaction, locking it (``FOR UPDATE SKIP LOCKED``) so two workers never take the same
+message; a failure leaves it pending with exponential back-off. Each message carries a
+Message-ID derived from the visit, so the rare resend after a crash between the SMTP answer
+and the commit is recognisable by mail clients as the same message.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import smtplib
+import ssl
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+from email.utils import format_datetime
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from geo.core.db import owner_session
+from geo.core.settings import Settings, get_settings
+from geo.core.tenant_settings import tenant_settings
+
+OUTCOME_LABELS = {
+    "contact": "Contacto",
+    "no_one_home": "Nadie en casa",
+    "wrong_address": "Dirección errada",
+    "moved": "Se mudó",
+    "refused": "Se negó",
+    "promise_to_pay": "Promesa de pago",
+    "paid": "Pagó",
+}
+VERDICT_LABELS = {"accepted": "aceptada", "review": "en revisión", "rejected": "rechazada"}
+MAX_BACKOFF = timedelta(hours=1)
+log = logging.getLogger(__name__)
+
+_VISIT = text(
+    """
+    SELECT v.id, v.tenant_id, v.checkin_at, v.checkout_at, v.verdict, v.distance_m, v.radius_m,
+           v.reasons, v.outcome, v.answers, ST_X(v.checkin_point) AS lon,
+           ST_Y(v.checkin_point) AS lat, t.name AS tenant,
+           g.code AS agent_code, u.full_name AS agent_name, d.full_name AS debtor,
+           d.document_type, d.document_number, a.raw_text AS address, a.city,
+           c.external_ref, c.outstanding_cop, q.definition
+    FROM visits v
+    JOIN tenants t ON t.id = v.tenant_id
+    JOIN agents g ON g.tenant_id = v.tenant_id AND g.id = v.agent_id
+    JOIN users u ON u.tenant_id = g.tenant_id AND u.id = g.user_id
+    JOIN cases c ON c.tenant_id = v.tenant_id AND c.id = v.case_id
+    JOIN debtors d ON d.tenant_id = c.tenant_id AND d.id = c.debtor_id
+    LEFT JOIN addresses a ON a.tenant_id = c.tenant_id AND a.id = c.address_id
+    LEFT JOIN questionnaires q ON q.tenant_id = v.tenant_id AND q.id = v.questionnaire_id
+    WHERE v.tenant_id = :tenant_id AND v.id = :visit_id
+    """
+)
+
+
+def _answer_text(value: Any) -> str:
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+def render_visit_email(
+    session: Session, *, tenant_id: int, visit_id: int, recipients: list[str], settings: Settings
+) -> EmailMessage:
+    """The completion e-mail of one visit, in Spanish, as plain text and HTML."""
+    v = session.execute(_VISIT, {"tenant_id": tenant_id, "visit_id": visit_id}).one()
+    zone = tenant_settings(session, tenant_id).zone
+    minutes = (v.checkout_at - v.checkin_at).total_seconds() / 60
+    labels = {
+        q["name"]: q.get("label", q["name"]) for q in (v.definition or {}).get("questions", [])
+    }
+    map_url = f"https://www.openstreetmap.org/?mlat={v.lat:.6f}&mlon={v.lon:.6f}#map=18/{v.lat:.6f}/{v.lon:.6f}"
+    api_url = f"{settings.public_base_url.rstrip('/')}/v1/visits/{v.id}"
+    verdict = f"{VERDICT_LABELS[v.verdict]}, a {v.distance_m:.0f} m"
+    if v.radius_m:
+        verdict += f" (geocerca de {v.radius_m:.0f} m)"
+    rows = [
+        ("Gestor", f"{v.agent_name} ({v.agent_code})"),
+        ("Deudor", f"{v.debtor} — {v.document_type} {v.document_number}"),
+        ("Caso", f"{v.external_ref}, saldo ${v.outstanding_cop:,.0f} COP".replace(",", ".")),
+        ("Dirección", f"{v.address or 'sin dirección'}, {v.city or ''}".rstrip(", ")),
+        ("Resultado", OUTCOME_LABELS.get(v.outcome, v.outcome)),
+        ("Marcación", verdict),
+        ("Llegada", v.checkin_at.astimezone(zone).strftime("%Y-%m-%d %H:%M")),
+        ("Salida", v.checkout_at.astimezone(zone).strftime("%Y-%m-%d %H:%M")),
+        ("Tiempo en sitio", f"{minutes:.0f} min"),
+    ]
+    reasons = [r["message"] for r in v.reasons or []]
+    answers = [(labels.get(k, k), _answer_text(val)) for k, val in (v.answers or {}).items()]
+    message = EmailMessage()
+    message["Subject"] = (
+        f"Visita {OUTCOME_LABELS.get(v.outcome, v.outcome).lower()}: {v.debtor} ({v.external_ref})"
+    )
+    message["From"] = settings.mail_from
+    message["To"] = ", ".join(recipients)
+    message["Date"] = format_datetime(datetime.now(UTC))
+    message["Message-ID"] = f"<visit-{v.tenant_id}-{v.id}@campo>"
+    lines = [f"{label}: {value}" for label, value in rows]
+    lines += [f"Observación de la marcación: {r}" for r in reasons]
+    lines += ["", "Respuestas:"] + [f"- {q}: {a}" for q, a in answers]
+    lines += ["", f"Ver en el mapa: {map_url}", f"Detalle: {api_url}"]
+    message.set_content("\n".join(lines))
+    esc = html.escape
+    table = "".join(
+        f"<tr><th align='left'>{esc(k)}</th><td>{esc(str(val))}</td></tr>" for k, val in rows
+    )
+    notes = "".join(f"<li>{esc(r)}</li>" for r in reasons)
+    given = "".join(f"<li><b>{esc(q)}:</b> {esc(a)}</li>" for q, a in answers)
+    message.add_alternative(
+        f"<html><body><h2>Visita de {esc(v.tenant)}</h2><table>{table}</table>"
+        + (f"<p>Observaciones de la marcación:</p><ul>{notes}</ul>" if notes else "")
+        + f"<h3>Respuestas</h3><ul>{given}</ul>"
+        f"<p><a href='{esc(map_url)}'>Ver la visita en el mapa</a> · "
+        f"<a href='{esc(api_url)}'>Detalle</a></p></body></html>",
+        subtype="html",
+    )
+    return message
+
+
+def _send(message: EmailMessage, settings: Settings) -> None:
+    smtp_class = smtplib.SMTP_SSL if settings.smtp_security == "ssl" else smtplib.SMTP
+    with smtp_class(
+        settings.smtp_host, settings.smtp_port, timeout=settings.smtp_timeout_s
+    ) as smtp:
+        if settings.smtp_security == "starttls":
+            smtp.starttls(context=ssl.create_default_context())
+        if settings.smtp_user:
+            smtp.login(settings.smtp_user, settings.smtp_password or "")
+        smtp.send_message(message)
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryReport:
+    sent: int
+    failed: int
+
+
+_DUE = text(
+    """
+    SELECT tenant_id, id, visit_id, recipients, attempts FROM outbox
+    WHERE status = 'pending' AND next_attempt_at <= :now
+    ORDER BY next_attempt_at LIMIT 1 FOR UPDATE SKIP LOCKED
+    """
+)
+
+
+def backoff(attempts: int) -> timedelta:
+    """30 s, 1 min, 2 min, ... capped at an hour."""
+    return min(timedelta(seconds=30 * 2 ** max(attempts - 1, 0)), MAX_BACKOFF)
+
+
+def deliver_due(
+    *, now: datetime | None = None, limit: int = 100, settings: Settings | None = None
+) -> DeliveryReport:
+    """Send up to ``limit`` due messages, each in its own transaction. Runs as the schema owner
+    (the outbox of every tenant); the message content is read tenant by tenant."""
+    settings = settings or get_settings()
+    sent = failed = 0
+    for _ in range(limit):
+        with owner_session() as session:
+            at = now or datetime.now(UTC)
+            row = session.execute(_DUE, {"now": at}).one_or_none()
+            if row is None:
+                break
+            try:
+                message = render_visit_email(
+                    session,
+                    tenant_id=row.tenant_id,
+                    visit_id=row.visit_id,
+                    recipients=row.recipients,
+                    settings=settings,
+                )
+                _send(message, settings)
+            except (OSError, smtplib.SMTPException) as exc:
+                failed += 1
+                log.warning(
+                    "e-mail %s not sent (attempt %s): %s",
+                    row.id,
+                    row.attempts + 1,
+                    exc,
+                    extra={"tenant": row.tenant_id},
+                )
+                session.execute(
+                    text(
+                        "UPDATE outbox SET attempts = attempts + 1, last_error = :error, "
+                        "next_attempt_at = :next WHERE tenant_id = :t AND id = :id"
+                    ),
+                    {
+                        "error": f"{type(exc).__name__}: {exc}"[:500],
+                        "t": row.tenant_id,
+                        "id": row.id,
+                        "next": at + backoff(row.attempts + 1),
+                    },
+                )
+                continue
+            sent += 1
+            session.execute(
+                text(
+                    "UPDATE outbox SET status = 'sent', sent_at = :at, attempts = attempts + 1, "
+                    "last_error = NULL WHERE tenant_id = :t AND id = :id"
+                ),
+                {"at": at, "t": row.tenant_id, "id": row.id},
+            )
+    return DeliveryReport(sent, failed)

@@ -1,0 +1,114 @@
+"""One offline batch from the field app: fixes first, then check-ins, then outcomes.
+
+Fixes go first so a check-in is verified against the trail recorded before it, exactly as it
+would have been online. Each check-in and outcome runs in its own savepoint: one refused item
+is reported and the rest of the batch, fixes included, is kept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from geo.core.errors import CampoError
+from geo.tracking.telemetry import ItemResult, sync_fixes
+from geo.visits.checkin import check_in
+from geo.visits.outcomes import record_outcome, visit_of_checkin
+
+
+@dataclass(frozen=True, slots=True)
+class SyncResult:
+    fixes: list[ItemResult]
+    checkins: list[dict[str, Any]]
+    outcomes: list[dict[str, Any]]
+
+
+def _each(
+    session: Session, items: Sequence[Any], work: Callable[[Mapping[str, Any]], dict[str, Any]]
+) -> list[dict[str, Any]]:
+    answers: list[dict[str, Any]] = []
+    for item in items:
+        if not isinstance(item, Mapping):
+            answers.append(
+                {
+                    "id": None,
+                    "status": "rejected",
+                    "code": "invalid",
+                    "field": "item",
+                    "message": "each item must be a JSON object",
+                }
+            )
+            continue
+        item_id = item.get("id")
+        try:
+            with session.begin_nested():
+                answers.append({"id": item_id, "status": "done", **work(item)})
+        except CampoError as exc:
+            answers.append(
+                {
+                    "id": item_id,
+                    "status": "rejected",
+                    "code": exc.code,
+                    "field": exc.field,
+                    "message": exc.message,
+                }
+            )
+    return answers
+
+
+def sync_batch(
+    session: Session,
+    *,
+    tenant_id: int,
+    agent_id: int,
+    fixes: Sequence[Any] = (),
+    checkins: Sequence[Any] = (),
+    outcomes: Sequence[Any] = (),
+    now: datetime | None = None,
+) -> SyncResult:
+    """Store a batch; every item gets an answer, in order, per list."""
+    now = now or datetime.now(UTC)
+    fix_results = (
+        sync_fixes(session, tenant_id=tenant_id, agent_id=agent_id, items=fixes, now=now)
+        if fixes
+        else []
+    )
+
+    def one_checkin(item: Mapping[str, Any]) -> dict[str, Any]:
+        result = check_in(
+            session,
+            tenant_id=tenant_id,
+            agent_id=agent_id,
+            client_id=item.get("id"),
+            case_id=item.get("case_id"),
+            raw_fix=item.get("fix"),
+            checked_in_at=item.get("checked_in_at"),
+            now=now,
+        )
+        return asdict(result)
+
+    def one_outcome(item: Mapping[str, Any]) -> dict[str, Any]:
+        visit_id = visit_of_checkin(
+            session, tenant_id=tenant_id, agent_id=agent_id, checkin_id=item.get("checkin_id")
+        )
+        result = record_outcome(
+            session,
+            tenant_id=tenant_id,
+            agent_id=agent_id,
+            visit_id=visit_id,
+            body=dict(item),
+            now=now,
+        )
+        answer = asdict(result)
+        answer["visit_status"] = answer.pop("status")  # "status" is the item's own
+        return answer
+
+    return SyncResult(
+        fixes=fix_results,
+        checkins=_each(session, checkins, one_checkin),
+        outcomes=_each(session, outcomes, one_outcome),
+    )

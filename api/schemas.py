@@ -353,16 +353,3 @@ class PlanIn(Strict):
         "the agents are; cases visited today stay out",
     )
     absent_agent_ids: Annotated[list[Id], Field(max_length=1000)] = []
-
-
-class PlanOut(BaseModel):
-    id: int
-    day: date
-    status: Literal["queued", "running", "done", "failed"]
-    progress: float
-    message: str | None
-    budget_s: float
-    options: dict[str, Any]
-    stats: dict[str, Any]
-    created_at: datetime
-    finished_at: datetime | None

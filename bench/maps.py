@@ -20,7 +20,9 @@ import psycopg
 from bench.common import fresh_database
 from bench.gps import _seed_agents
 from geo.core.db import libpq_url, tenant_session
-from geo.maps.folium_maps import live_map, plan_map, trail_map
+from geo.maps.live import live_map
+from geo.maps.plan import plan_map
+from geo.maps.trail import trail_map
 from geo.routing.jobs import plan_geojson
 from geo.tracking.live import live_positions
 from geo.tracking.trails import agent_trail, trail_geojson

@@ -13,7 +13,11 @@ from fastapi.responses import HTMLResponse
 
 from api.deps import Staff
 from api.schemas import MAX_ID
-from geo.maps.folium_maps import contact_heat_map, dispatcher_page, live_map, plan_map, trail_map
+from geo.maps.contacts import contact_heat_map
+from geo.maps.dispatcher import dispatcher_page
+from geo.maps.live import live_map
+from geo.maps.plan import plan_map
+from geo.maps.trail import trail_map
 from geo.tracking.trails import day_range
 
 router = APIRouter(prefix="/maps", tags=["maps"], default_response_class=HTMLResponse)

@@ -8,16 +8,23 @@ from typing import Annotated, Any
 from fastapi import APIRouter, BackgroundTasks, Path, Query, status
 
 from api.deps import Staff
-from api.schemas import MAX_ID, PlanIn, PlanOut
-from geo.routing.jobs import create_plan, get_plan, list_plans, plan_geojson, run_in_background
+from api.schemas import MAX_ID, PlanIn
+from geo.routing.jobs import (
+    PlanView,
+    create_plan,
+    get_plan,
+    list_plans,
+    plan_geojson,
+    run_in_background,
+)
 from geo.routing.territories import case_territories, territories_geojson
 
 router = APIRouter(prefix="/v1/plans", tags=["plans"])
 PlanId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
-@router.post("", response_model=PlanOut, status_code=status.HTTP_202_ACCEPTED)
-def new_plan(caller: Staff, body: PlanIn, later: BackgroundTasks) -> PlanOut:
+@router.post("", response_model=PlanView, status_code=status.HTTP_202_ACCEPTED)
+def new_plan(caller: Staff, body: PlanIn, later: BackgroundTasks) -> PlanView:
     """Queue a plan for a day; poll ``GET /v1/plans/{id}`` for its progress."""
     plan = create_plan(
         caller.session,
@@ -29,19 +36,17 @@ def new_plan(caller: Staff, body: PlanIn, later: BackgroundTasks) -> PlanOut:
     )
     # Runs after the answer is sent, so after the plan row is committed.
     later.add_task(run_in_background, caller.tenant_id, plan.id)
-    return PlanOut.model_validate(plan, from_attributes=True)
+    return plan
 
 
-@router.get("", response_model=list[PlanOut])
-def plans(caller: Staff, day: Annotated[date | None, Query(alias="date")] = None) -> list[PlanOut]:
-    rows = list_plans(caller.session, tenant_id=caller.tenant_id, day=day)
-    return [PlanOut.model_validate(p, from_attributes=True) for p in rows]
+@router.get("", response_model=list[PlanView])
+def plans(caller: Staff, day: Annotated[date | None, Query(alias="date")] = None) -> list[PlanView]:
+    return list_plans(caller.session, tenant_id=caller.tenant_id, day=day)
 
 
-@router.get("/{plan_id}", response_model=PlanOut)
-def plan(caller: Staff, plan_id: PlanId) -> PlanOut:
-    found = get_plan(caller.session, tenant_id=caller.tenant_id, plan_id=plan_id)
-    return PlanOut.model_validate(found, from_attributes=True)
+@router.get("/{plan_id}", response_model=PlanView)
+def plan(caller: Staff, plan_id: PlanId) -> PlanView:
+    return get_plan(caller.session, tenant_id=caller.tenant_id, plan_id=plan_id)
 
 
 @router.get("/{plan_id}/geojson")

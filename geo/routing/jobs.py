@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import text, update
 from sqlalchemy.orm import Session
@@ -29,11 +29,16 @@ log = logging.getLogger(__name__)
 _EXECUTOR = ThreadPoolExecutor(max_workers=1, thread_name_prefix="campo-plan")
 
 
+PlanStatus = Literal["queued", "running", "done", "failed"]
+
+
 @dataclass(frozen=True)
 class PlanView:
+    """A plan job as the API and the CLI show it."""
+
     id: int
     day: date
-    status: str
+    status: PlanStatus
     progress: float
     message: str | None
     budget_s: float

@@ -200,3 +200,54 @@ def test_contact_heat_map(browser: webdriver.Chrome, server: Server, world: Worl
     _open(browser, server, world, "/maps/contacts", "contacts.png")
     assert _count(browser, "canvas.leaflet-heatmap-layer") == 1
     assert "Contactos: 2" in browser.find_element(By.CSS_SELECTOR, ".campo-legend").text
+
+
+HOSTILE = "${window.__pwned=1}`;window.__pwned=2;`<img src=x onerror=window.__pwned=3>\\u{"
+"""Text from a creditor's file that would run in a page if a popup or tooltip trusted it."""
+
+
+def test_names_from_data_never_run_as_script(
+    browser: webdriver.Chrome, server: Server, client: TestClient, aguascalientes: World
+) -> None:
+    from sqlalchemy import text
+
+    from geo.core.db import tenant_session
+    from tests.visits import check_in, fix_at
+
+    world = aguascalientes
+    with tenant_session(world.tenant_id) as session:
+        session.execute(text("UPDATE debtors SET full_name = :n"), {"n": HOSTILE})
+        session.execute(text("UPDATE agents SET code = :n"), {"n": HOSTILE[:60]})
+        session.execute(text("UPDATE users SET full_name = :n"), {"n": HOSTILE})
+    made = client.post(
+        "/v1/plans", json={"date": "2026-11-24", "budget_s": 1}, headers=world.auth("dispatcher")
+    ).json()
+    deadline = time.monotonic() + 60
+    while client.get(f"/v1/plans/{made['id']}", headers=world.auth("dispatcher")).json()[
+        "status"
+    ] not in {"done", "failed"}:
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    start = on_shift(minute=-5)
+    walk = [fix_at(start + timedelta(seconds=30 * k), 100 - 10 * k) for k in range(9)]
+    client.post("/v1/me/sync", json={"fixes": walk}, headers=world.auth("agent"))
+    check_in(client, world, fix_at(start + timedelta(minutes=4, seconds=50), 5))
+    day = start.date().isoformat()
+    maps = {
+        "hostile-plan.png": f"/maps/plans/{made['id']}",
+        "hostile-trail.png": f"/maps/agents/{world.agent_id}/trail?date={day}",
+        "hostile-live.png": "/maps/live",
+    }
+    for shot, path in maps.items():
+        _open(browser, server, world, path, shot)
+        for drawn in browser.find_elements(By.CSS_SELECTOR, "path.leaflet-interactive")[:20]:
+            browser.execute_script("arguments[0].dispatchEvent(new MouseEvent('mouseover'))", drawn)
+        assert browser.execute_script("return window.__pwned") is None, path
+    browser.find_element(By.CSS_SELECTOR, "path.campo-agent").click()
+    deadline = time.monotonic() + 10
+    while not (shown := browser.find_element(By.CSS_SELECTOR, ".leaflet-popup-content").text):
+        assert time.monotonic() < deadline, "the agent's popup never opened"
+        time.sleep(0.2)
+    assert "${window.__pwned=1}" in shown  # shown as the text it is
+    browser.get(f"{server.url}/maps?date={day}")
+    assert browser.execute_script("return window.__pwned") is None

@@ -1,0 +1,82 @@
+"""The live map: every agent at its last position, with accuracy, battery and last seen."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import folium
+from branca.element import Element
+from sqlalchemy.orm import Session
+
+from geo.maps.base import (
+    BATTERY_LEGEND,
+    CDN_ASSETS,
+    STALE_GREY,
+    area,
+    base_map,
+    battery_colour,
+    legend,
+    page,
+    popup,
+    tooltip,
+)
+from geo.tracking.live import live_positions
+
+
+def live_map(
+    session: Session, *, tenant_id: int, assets: Mapping[str, str] = CDN_ASSETS, refresh_s: int = 30
+) -> folium.Map:
+    """Every agent at its last position: accuracy circle, battery by colour and percentage,
+    charging, speed, last seen; stale agents in grey. The page reloads every ``refresh_s``."""
+    collection = live_positions(session, tenant_id=tenant_id)
+    features = collection["features"]
+    m = base_map(
+        [[f["geometry"]["coordinates"][1], f["geometry"]["coordinates"][0]] for f in features],
+        assets,
+    )
+    agents = folium.FeatureGroup(name="Gestores").add_to(m)
+    for feature in features:
+        lon, lat = feature["geometry"]["coordinates"]
+        p = feature["properties"]
+        colour = STALE_GREY if p["stale"] else battery_colour(p["battery_pct"])
+        if p["accuracy_m"]:
+            area(
+                [lat, lon],
+                radius_m=p["accuracy_m"],
+                colour=colour,
+                opacity=0.1,
+                class_name="campo-accuracy",
+            ).add_to(agents)
+        battery = "?" if p["battery_pct"] is None else f"{p['battery_pct']:.0f} %"
+        charging = " ⚡" if p["charging"] else ""
+        folium.CircleMarker(
+            [lat, lon],
+            radius=9,
+            color="#333",
+            weight=1,
+            fill=True,
+            fill_color=colour,
+            fill_opacity=0.95,
+            class_name="campo-agent" + (" campo-stale" if p["stale"] else ""),
+            tooltip=tooltip(f"{p['code']} · {battery}{charging}"),
+            popup=popup(
+                {
+                    "Gestor": f"{p['name']} ({p['code']})",
+                    "Batería": battery + charging,
+                    "Velocidad": None
+                    if p["speed_mps"] is None
+                    else f"{p['speed_mps'] * 3.6:.0f} km/h",
+                    "Precisión": None if p["accuracy_m"] is None else f"{p['accuracy_m']:.0f} m",
+                    "Última señal": p["last_seen"][:16].replace("T", " "),
+                    "Sin señal": "sí" if p["stale"] else "no",
+                }
+            ),
+        ).add_to(agents)
+    legend(
+        m,
+        "Batería",
+        [*BATTERY_LEGEND, (STALE_GREY, "sin señal reciente")],
+    )
+    page(m).header.add_child(Element(f'<meta http-equiv="refresh" content="{refresh_s}">'))
+    folium.LayerControl(collapsed=False).add_to(m)
+    return m

@@ -11,7 +11,13 @@ from fastapi import APIRouter, Query, UploadFile
 from fastapi.responses import Response
 
 from api.deps import Admin, Watcher
-from geo.analytics.contact_hours import HourCell, Suggestion, contact_hours, suggested_windows
+from geo.analytics.contact_hours import (
+    HOUR_COLUMNS,
+    HourCell,
+    Suggestion,
+    contact_hours,
+    suggested_windows,
+)
 from geo.analytics.kpis import GroupBy, KpiRow, kpi_report
 from geo.core.exports import Cell, to_csv, to_xlsx
 from geo.portfolio.payments import import_payments
@@ -76,32 +82,9 @@ def kpis(
     return _answer("kpis", KPI_COLUMNS, [_kpi_cells(r) for r in rows], format, meta)
 
 
-HOUR_COLUMNS = (
-    "zone_id",
-    "zone",
-    "dow",
-    "hour",
-    "attempts",
-    "contacts",
-    "rate",
-    "ci_low",
-    "ci_high",
-)
-
-
 def _hour_cells(cell: HourCell) -> list[Cell]:
-    low, high = cell.interval
-    return [
-        cell.zone_id,
-        cell.zone_name,
-        cell.dow,
-        cell.hour,
-        cell.attempts,
-        cell.contacts,
-        cell.rate,
-        round(low, 4),
-        round(high, 4),
-    ]
+    row = cell.row()
+    return [round(v, 4) if k in {"ci_low", "ci_high"} else v for k, v in row.items()]
 
 
 @router.get(

@@ -16,6 +16,7 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -64,6 +65,25 @@ class HourCell:
     @property
     def interval(self) -> tuple[float, float]:
         return wilson(self.contacts, self.attempts)
+
+    def row(self) -> dict[str, Any]:
+        """The cell as a report row, keyed by :data:`HOUR_COLUMNS`."""
+        low, high = self.interval
+        values = (self.zone_id, self.zone_name, self.dow, self.hour, self.attempts)
+        return dict(zip(HOUR_COLUMNS, (*values, self.contacts, self.rate, low, high), strict=True))
+
+
+HOUR_COLUMNS = (
+    "zone_id",
+    "zone",
+    "dow",
+    "hour",
+    "attempts",
+    "contacts",
+    "rate",
+    "ci_low",
+    "ci_high",
+)
 
 
 def contact_hours(

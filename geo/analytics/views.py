@@ -14,7 +14,7 @@ import pandas as pd
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from geo.analytics.contact_hours import contact_hours
+from geo.analytics.contact_hours import HOUR_COLUMNS, contact_hours
 from geo.analytics.kpis import GroupBy, kpi_report
 
 # view → its column of local days, for the period filter
@@ -106,30 +106,4 @@ def contact_hours_frame(
 ) -> pd.DataFrame:
     """Contact hours with rates and Wilson intervals, one row per (zone,) weekday and hour."""
     cells = contact_hours(session, date_from=date_from, date_to=date_to, by_zone=by_zone)
-    return pd.DataFrame(
-        [
-            {
-                "zone_id": c.zone_id,
-                "zone": c.zone_name,
-                "dow": c.dow,
-                "hour": c.hour,
-                "attempts": c.attempts,
-                "contacts": c.contacts,
-                "rate": c.rate,
-                "ci_low": c.interval[0],
-                "ci_high": c.interval[1],
-            }
-            for c in cells
-        ],
-        columns=[
-            "zone_id",
-            "zone",
-            "dow",
-            "hour",
-            "attempts",
-            "contacts",
-            "rate",
-            "ci_low",
-            "ci_high",
-        ],
-    )
+    return pd.DataFrame([c.row() for c in cells], columns=list(HOUR_COLUMNS))

@@ -99,7 +99,9 @@ _TRAIL = text(
 
 
 @dataclass(frozen=True, slots=True)
-class _TrailFix:
+class TrailFix:
+    """A stored fix of the agent before the check-in, with its distance outside the fence."""
+
     recorded_at: datetime
     lon: float
     lat: float
@@ -107,7 +109,7 @@ class _TrailFix:
     outside_m: float
 
 
-def _previous_jump_mps(trail: Sequence[_TrailFix], fix: Fix) -> float | None:
+def _previous_jump_mps(trail: Sequence[TrailFix], fix: Fix) -> float | None:
     """Speed from the last fix before this one (geodesic metres over seconds)."""
     if not trail:
         return None
@@ -120,7 +122,7 @@ def _previous_jump_mps(trail: Sequence[_TrailFix], fix: Fix) -> float | None:
 
 
 def _dwell_s(
-    trail: Sequence[_TrailFix], fix: Fix, outside_m: float, settings: TenantSettings
+    trail: Sequence[TrailFix], fix: Fix, outside_m: float, settings: TenantSettings
 ) -> float:
     """Seconds the agent has been inside the fence at the fix's time.
 
@@ -143,15 +145,17 @@ def _dwell_s(
     return (fix.recorded_at - inside_since).total_seconds()
 
 
-def _reasons(
+def checkin_reasons(
     *,
     fix: Fix,
     checked_in_at: datetime,
     outside_m: float,
-    trail: Sequence[_TrailFix],
+    trail: Sequence[TrailFix],
     repeats: int,
     settings: TenantSettings,
 ) -> tuple[list[Reason], float | None]:
+    """Every rule the check-in breaks, and the dwell when it is required: a pure function of
+    the fix, its distance outside the fence, the trail before it and the tenant's settings."""
     reasons: list[Reason] = []
     accuracy = fix.accuracy_m  # None: unknown (0 from tracker apps is stored as None)
     if outside_m > 0:
@@ -334,7 +338,7 @@ def check_in(
         600,
     )
     trail = [
-        _TrailFix(r.recorded_at, r.lon, r.lat, r.accuracy_m, r.outside_m)
+        TrailFix(r.recorded_at, r.lon, r.lat, r.accuracy_m, r.outside_m)
         for r in session.execute(
             _TRAIL,
             {
@@ -363,7 +367,7 @@ def check_in(
             "until": fix.recorded_at,
         },
     )
-    reasons, dwell = _reasons(
+    reasons, dwell = checkin_reasons(
         fix=fix,
         checked_in_at=at,
         outside_m=float(target.outside_m),

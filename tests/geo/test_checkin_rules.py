@@ -1,0 +1,91 @@
+"""The check-in rules as a pure function: no database, no HTTP."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from geo.core.tenant_settings import TenantSettings
+from geo.tracking.telemetry import Fix, FixRejected, check_fix, parse_app_fix
+from geo.visits.checkin import FIX_NAMES, TrailFix, checkin_reasons
+
+NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
+SETTINGS = TenantSettings()
+
+
+def _fix(**changes: object) -> Fix:
+    values: dict[str, object] = {"id": uuid.uuid4(), "recorded_at": NOW, "lon": -74.06, "lat": 4.65}
+    values["accuracy_m"] = 10.0
+    values.update(changes)
+    return Fix(**values)  # type: ignore[arg-type]
+
+
+def _approach(outside_m: list[float], *, step_s: int = 60) -> list[TrailFix]:
+    start = NOW - timedelta(seconds=step_s * len(outside_m))
+    return [
+        TrailFix(start + timedelta(seconds=step_s * k), -74.06, 4.65 + 0.00001 * k, 10.0, m)
+        for k, m in enumerate(outside_m)
+    ]
+
+
+def _codes(**kwargs: object) -> set[str]:
+    arguments: dict[str, object] = {
+        "fix": _fix(),
+        "checked_in_at": NOW,
+        "outside_m": 0.0,
+        "trail": _approach([200, 100, 0]),
+        "repeats": 0,
+        "settings": SETTINGS,
+    }
+    arguments.update(kwargs)
+    reasons, _ = checkin_reasons(**arguments)  # type: ignore[arg-type]
+    return {r.code for r in reasons}
+
+
+def test_at_the_door_with_a_good_fix_nothing_is_wrong() -> None:
+    assert _codes() == set()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "code"),
+    [
+        ({"outside_m": 200.0}, "outside_geofence"),
+        ({"outside_m": 8.0}, "accuracy_overlaps_geofence"),
+        ({"fix": _fix(accuracy_m=None)}, "unknown_accuracy"),
+        ({"fix": _fix(accuracy_m=80.0)}, "poor_accuracy"),
+        ({"fix": _fix(mock=True)}, "mock_location"),
+        ({"checked_in_at": NOW + timedelta(minutes=10)}, "stale_fix"),
+        ({"trail": _approach([900, 850, 800])}, "no_approach"),
+        ({"repeats": 2}, "repeated_coordinates"),
+        (
+            {"trail": [TrailFix(NOW - timedelta(seconds=10), -74.5, 4.65, 10.0, 0)]},
+            "impossible_jump",
+        ),
+    ],
+)
+def test_each_rule_names_its_code(kwargs: dict[str, object], code: str) -> None:
+    assert code in _codes(**kwargs)
+
+
+def test_dwell_is_required_only_when_the_tenant_asks() -> None:
+    strict = TenantSettings(checkin_dwell_min=5)
+    assert "dwell_too_short" in _codes(settings=strict, trail=_approach([100, 0, 0]))
+    assert "dwell_too_short" not in _codes(settings=strict, trail=_approach([0] * 8))
+
+
+def test_fix_parsing_and_the_rules_every_fix_obeys() -> None:
+    raw = {"id": str(uuid.uuid4()), "recorded_at": NOW.isoformat(), "lat": 4.6, "lon": -74.1}
+    assert parse_app_fix(raw).lat == 4.6
+    for bad, field in [
+        ({"recorded_at": (NOW + timedelta(hours=1)).isoformat()}, "fix.recorded_at"),
+        ({"recorded_at": (NOW - timedelta(days=31)).isoformat()}, "fix.recorded_at"),
+        ({"lat": 95}, "fix.lat"),
+        ({"lon": -181}, "fix.lon"),
+        ({"accuracy_m": -1}, "fix.accuracy_m"),
+        ({"battery_pct": 101}, "fix.battery_pct"),
+    ]:
+        with pytest.raises(FixRejected) as refused:
+            check_fix(parse_app_fix({**raw, **bad}), now=NOW, settings=SETTINGS, names=FIX_NAMES)
+        assert refused.value.field == field

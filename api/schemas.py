@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+import re
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    EmailStr,
+    Field,
+)
 
 from geo.accounts.agents import AgentView
+from geo.core.bounds import FIRST_DAY, LAST_DAY
 from geo.portfolio.cases import CaseView
 from geo.visits.outcomes import VisitView
 
@@ -16,6 +26,41 @@ MAX_ID = 2**63 - 1
 Id = Annotated[int, Field(ge=1, le=MAX_ID, description="A row id (64-bit).")]
 Lon = Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False)]
 Lat = Annotated[float, Field(ge=-90, le=90, allow_inf_nan=False)]
+_ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _iso_day(value: Any) -> Any:
+    """Only ``YYYY-MM-DD`` (pydantic would read ``0`` as 1970-01-01)."""
+    if isinstance(value, date) or (isinstance(value, str) and _ISO_DAY.match(value)):
+        return value
+    raise ValueError("must be a date as YYYY-MM-DD")
+
+
+def _day_in_range(day: date) -> date:
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise ValueError(f"must be between {FIRST_DAY} and {LAST_DAY}")
+    return day
+
+
+def _instant_in_range(at: datetime) -> datetime:
+    try:
+        _day_in_range(at.astimezone(UTC).date())
+    except OverflowError:
+        raise ValueError(f"must fall between {FIRST_DAY} and {LAST_DAY}") from None
+    return at
+
+
+Day = Annotated[
+    date,
+    BeforeValidator(_iso_day),
+    AfterValidator(_day_in_range),
+    Field(description=f"YYYY-MM-DD, from {FIRST_DAY} to {LAST_DAY}"),
+]
+Instant = Annotated[
+    AwareDatetime,
+    AfterValidator(_instant_in_range),
+    Field(description="ISO 8601 with a UTC offset"),
+]
 
 
 class Strict(BaseModel):
@@ -345,7 +390,7 @@ class QuestionnaireOut(BaseModel):
 
 
 class PlanIn(Strict):
-    date: date
+    date: Day
     budget_s: Annotated[float, Field(gt=0, le=600, description="Solver time budget")] = 30.0
     replan: bool = Field(
         False,

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, status
 
 from api.deps import Admin, Reader, Staff, Watcher
-from api.schemas import MAX_ID, AgentIn, AgentOut
+from api.schemas import MAX_ID, AgentIn, AgentOut, Day, Instant
 from geo.accounts.agents import create_agent, get_agent, list_agents
 from geo.core.errors import InvalidInput, PermissionDenied
 from geo.tracking.live import live_positions
@@ -35,9 +34,9 @@ def live(caller: Watcher) -> dict[str, Any]:
 def trail(
     caller: Reader,
     agent_id: AgentId,
-    date: Annotated[str | None, Query(description="YYYY-MM-DD, tenant's zone")] = None,
-    start: Annotated[datetime | None, Query(description="ISO 8601 with offset")] = None,
-    end: Annotated[datetime | None, Query(description="ISO 8601 with offset")] = None,
+    date: Annotated[Day | None, Query(description="A local day of the tenant")] = None,
+    start: Annotated[Instant | None, Query()] = None,
+    end: Annotated[Instant | None, Query()] = None,
     tolerance_m: Annotated[float, Query(ge=0, le=1000)] = 5.0,
     stop_radius_m: Annotated[float, Query(gt=0, le=2000)] = 50.0,
     stop_min_minutes: Annotated[float, Query(gt=0, le=24 * 60)] = 5.0,

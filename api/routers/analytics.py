@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
-from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, UploadFile
 from fastapi.responses import Response
 
 from api.deps import Admin, Watcher
+from api.schemas import Day
 from geo.analytics.contact_hours import (
     HOUR_COLUMNS,
     HourCell,
@@ -26,8 +26,8 @@ router = APIRouter(prefix="/v1/analytics", tags=["analytics"])
 payments_router = APIRouter(prefix="/v1/payments", tags=["analytics"])
 
 Format = Annotated[Literal["json", "csv", "xlsx"], Query(description="json, csv or xlsx")]
-DateFrom = Annotated[date, Query(description="first local day, YYYY-MM-DD")]
-DateTo = Annotated[date, Query(description="last local day, included")]
+DateFrom = Annotated[Day, Query(description="first local day, YYYY-MM-DD")]
+DateTo = Annotated[Day, Query(description="last local day, included")]
 _XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 

@@ -3,7 +3,6 @@ the Leaflet copy served at ``/static/vendor`` so their data shows with no intern
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -12,7 +11,7 @@ from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse
 
 from api.deps import Staff
-from api.schemas import MAX_ID
+from api.schemas import MAX_ID, Day
 from geo.maps.contacts import contact_heat_map
 from geo.maps.dispatcher import dispatcher_page
 from geo.maps.live import live_map
@@ -46,10 +45,10 @@ def plan(caller: Staff, plan_id: Annotated[int, PathParam(ge=1, le=MAX_ID)]) -> 
 
 @router.get("/agents/{agent_id}/trail")
 def trail(
-    caller: Staff, agent_id: Annotated[int, PathParam(ge=1, le=MAX_ID)], date: date
+    caller: Staff, agent_id: Annotated[int, PathParam(ge=1, le=MAX_ID)], date: Day
 ) -> HTMLResponse:
     """An agent's day: path by battery, stops, check-ins by verdict with geofences, replay."""
-    start, end = day_range(caller.session, tenant_id=caller.tenant_id, day=date.isoformat())
+    start, end = day_range(caller.session, tenant_id=caller.tenant_id, day=date)
     page = trail_map(
         caller.session,
         tenant_id=caller.tenant_id,
@@ -69,6 +68,6 @@ def contacts(caller: Staff) -> HTMLResponse:
 
 
 @router.get("")
-def dispatcher(caller: Staff, date: date) -> HTMLResponse:
+def dispatcher(caller: Staff, date: Day) -> HTMLResponse:
     """The dispatcher's page for a day: the live map, the day's plans, each agent's trail."""
     return HTMLResponse(dispatcher_page(caller.session, tenant_id=caller.tenant_id, day=date))

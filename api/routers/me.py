@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import AgentCaller, agent_id_of
-from api.schemas import AgentOut, CaseOut, DayOut, TrackingOut
+from api.schemas import AgentOut, CaseOut, Day, DayOut, TrackingOut
 from geo.tracking.telemetry import MAX_BATCH, ItemResult
 from geo.visits.bundle import day_bundle
 from geo.visits.sync import sync_batch
@@ -64,7 +63,7 @@ class SyncOut(BaseModel):
 @router.get("/day", response_model=DayOut)
 def day(
     caller: AgentCaller,
-    on: Annotated[date | None, Query(alias="date", description="Default: today")] = None,
+    on: Annotated[Day | None, Query(alias="date", description="Default: today")] = None,
 ) -> DayOut:
     """The day bundle: open cases and the tracking settings the app must apply."""
     bundle = day_bundle(

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, Path, Query, status
 
 from api.deps import Staff
-from api.schemas import MAX_ID, PlanIn
+from api.schemas import MAX_ID, Day, PlanIn
 from geo.routing.jobs import (
     PlanView,
     create_plan,
@@ -40,7 +39,7 @@ def new_plan(caller: Staff, body: PlanIn, later: BackgroundTasks) -> PlanView:
 
 
 @router.get("", response_model=list[PlanView])
-def plans(caller: Staff, day: Annotated[date | None, Query(alias="date")] = None) -> list[PlanView]:
+def plans(caller: Staff, day: Annotated[Day | None, Query(alias="date")] = None) -> list[PlanView]:
     return list_plans(caller.session, tenant_id=caller.tenant_id, day=day)
 
 

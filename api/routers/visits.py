@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, status
@@ -14,6 +13,7 @@ from api.schemas import (
     CheckinOut,
     GeofenceIn,
     GeofenceOut,
+    Instant,
     OutcomeIn,
     OutcomeOut,
     QuestionnaireIn,
@@ -67,8 +67,8 @@ def visits(
     caller: Reader,
     agent_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     case_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: Instant | None = None,
+    until: Instant | None = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 500,
 ) -> list[VisitOut]:
     """Visits, newest first; agents see their own."""

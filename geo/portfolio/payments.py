@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from geo.core.bounds import FIRST_DAY
 from geo.core.errors import InvalidInput
 from geo.core.models import Case, Payment
 from geo.portfolio.imports import RowError
@@ -52,6 +53,8 @@ def _parse(line: int, raw: dict[str, str | None], today: date) -> _Row | RowErro
         return RowError(line, "paid_on", "is not a date (YYYY-MM-DD)")
     if paid_on > today:
         return RowError(line, "paid_on", "is in the future")
+    if paid_on < FIRST_DAY:
+        return RowError(line, "paid_on", f"is before {FIRST_DAY}")
     try:
         amount = Decimal((raw.get("amount_cop") or "").strip().replace("_", ""))
     except InvalidOperation:

@@ -19,6 +19,7 @@ from typing import Any, Literal
 from sqlalchemy import text, update
 from sqlalchemy.orm import Session
 
+from geo.core.bounds import check_day
 from geo.core.db import owner_session, tenant_session
 from geo.core.errors import CampoError, InvalidInput, NotFound
 from geo.core.models import Plan
@@ -67,6 +68,7 @@ def create_plan(
     leaving out the ``absent`` agents and the cases already visited today."""
     if not 0 < budget_s <= MAX_BUDGET_S:
         raise InvalidInput(f"budget_s must be in (0, {MAX_BUDGET_S:.0f}]", "budget_s")
+    check_day(day, "date")
     options = {
         "replan": replan,
         "absent": sorted(set(absent)),

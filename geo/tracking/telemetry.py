@@ -20,6 +20,8 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from geo.core.bounds import check_instant
+from geo.core.errors import InvalidInput
 from geo.core.models import Agent
 from geo.core.tenant_settings import TenantSettings, tenant_settings
 from geo.tracking.partitions import ensure_gps_partitions
@@ -98,7 +100,10 @@ def aware_time(stamp: str, *, name: str) -> datetime:
         raise FixRejected("invalid_value", name, f"{name} is not ISO 8601") from None
     if parsed.tzinfo is None:
         raise FixRejected("missing_offset", name, f"{name} needs a UTC offset")
-    return parsed.astimezone(UTC)
+    try:
+        return check_instant(parsed, name)
+    except InvalidInput as exc:
+        raise FixRejected("out_of_range", name, exc.message) from None
 
 
 def parse_app_fix(raw: Any) -> Fix:

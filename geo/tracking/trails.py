@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -26,6 +26,7 @@ from pyproj import Transformer
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from geo.core.bounds import check_day, check_instant
 from geo.core.errors import InvalidInput, NotFound
 from geo.core.tenant_settings import tenant_settings
 
@@ -136,8 +137,7 @@ def agent_trail(
     options: TrailOptions = TrailOptions(),
 ) -> Trail:
     """The trail of one agent between ``start`` (inclusive) and ``end`` (exclusive)."""
-    if start.tzinfo is None or end.tzinfo is None:
-        raise InvalidInput("start and end need a UTC offset", "start")
+    start, end = check_instant(start, "start"), check_instant(end, "end")
     if not start < end <= start + MAX_RANGE:
         raise InvalidInput("end must follow start, at most 7 days later", "end")
     srid = _metric_srid(session, tenant_id, agent_id)
@@ -321,14 +321,11 @@ def _battery(
     )
 
 
-def day_range(session: Session, *, tenant_id: int, day: str) -> tuple[datetime, datetime]:
+def day_range(session: Session, *, tenant_id: int, day: date) -> tuple[datetime, datetime]:
     """The tenant's calendar day (in its time zone) as a UTC range."""
     zone = tenant_settings(session, tenant_id).zone
-    try:
-        date = datetime.fromisoformat(day).date()
-    except ValueError:
-        raise InvalidInput("date must be YYYY-MM-DD", "date") from None
-    start = datetime(date.year, date.month, date.day, tzinfo=zone)
+    check_day(day, "date")
+    start = datetime(day.year, day.month, day.day, tzinfo=zone)
     return start.astimezone(UTC), (start + timedelta(days=1)).astimezone(UTC)
 
 

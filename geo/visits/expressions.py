@@ -19,6 +19,10 @@ answer being checked. Functions: ``selected(${q}, 'x')``, ``count_selected(${q})
 ``string_length(v)``, ``today()``, ``if(c, a, b)``. A missing answer is ``null``: it compares
 unequal to everything but ``null`` and makes ordering comparisons false. Dates compare with
 ISO strings, and ``date ± n`` moves by days.
+
+An expression is bounded where it is defined (length, tokens, nesting, digits of a number)
+and where it runs (magnitude of a result, dates within campo's years), so no definition can
+make a later answer crash the check: anything out of bounds is an :class:`ExpressionError`.
 """
 
 from __future__ import annotations
@@ -41,6 +45,16 @@ _TOKEN = re.compile(
     re.VERBOSE,
 )
 _COMPARE = {"=", "!=", "<", "<=", ">", ">="}
+MAX_LENGTH = 1000
+"""Characters in one expression."""
+MAX_TOKENS = 200
+MAX_DEPTH = 32
+"""Nesting of parentheses, ``not``, unary minus and function calls."""
+MAX_DIGITS = 15
+"""Digits of a number literal, and of any result (money in COP fits with room to spare)."""
+_LIMIT = Decimal(10) ** MAX_DIGITS
+MAX_DAYS = 36_600
+"""Days a date may be moved by arithmetic: a century."""
 
 
 class ExpressionError(ValueError):
@@ -55,6 +69,8 @@ class Node:
 
 
 def _tokens(source: str) -> list[tuple[str, str]]:
+    if len(source) > MAX_LENGTH:
+        raise ExpressionError(f"an expression has at most {MAX_LENGTH} characters")
     found, position = [], 0
     source = source.rstrip()
     while position < len(source):
@@ -64,6 +80,10 @@ def _tokens(source: str) -> list[tuple[str, str]]:
         kind = match.lastgroup or ""
         found.append((kind, match.group(kind)))
         position = match.end()
+        if len(found) > MAX_TOKENS:
+            raise ExpressionError(f"an expression has at most {MAX_TOKENS} terms")
+        if kind == "number" and len(found[-1][1].replace(".", "")) > MAX_DIGITS:
+            raise ExpressionError(f"a number has at most {MAX_DIGITS} digits")
     return found
 
 
@@ -71,6 +91,12 @@ class _Parser:
     def __init__(self, source: str) -> None:
         self.tokens = _tokens(source)
         self.at = 0
+        self.depth = 0
+
+    def deeper(self) -> None:
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise ExpressionError(f"an expression nests at most {MAX_DEPTH} levels")
 
     def peek(self) -> tuple[str, str] | None:
         return self.tokens[self.at] if self.at < len(self.tokens) else None
@@ -109,6 +135,7 @@ class _Parser:
 
     def not_(self) -> Node:
         if self.accept("not"):  # "not x" and "not(x)" alike
+            self.deeper()
             return Node("not", None, (self.not_(),))
         return self.compare()
 
@@ -131,6 +158,7 @@ class _Parser:
 
     def unary(self) -> Node:
         if self.accept("-"):
+            self.deeper()
             return Node("op", "-", (Node("lit", 0), self.unary()))
         return self.atom()
 
@@ -145,6 +173,7 @@ class _Parser:
         if (kind, text) == ("op", "."):
             return Node("self")
         if (kind, text) == ("op", "("):
+            self.deeper()
             node = self.or_()
             self.take(")")
             return node
@@ -154,6 +183,7 @@ class _Parser:
             name = text.replace("-", "_")
             if name not in _FUNCTIONS and name not in {"if", "today"}:
                 raise ExpressionError(f"unknown function {text!r}")
+            self.deeper()
             self.take("(")
             args: list[Node] = []
             if not self.accept(")"):
@@ -190,10 +220,15 @@ def _as_date(value: Any) -> Any:
 def _number(value: Any) -> Decimal:
     if isinstance(value, bool) or not isinstance(value, int | float | Decimal | str):
         raise ExpressionError(f"{value!r} is not a number")
+    if isinstance(value, str) and len(value) > MAX_DIGITS + 2:
+        raise ExpressionError(f"{value[:20]!r} is not a number of at most {MAX_DIGITS} digits")
     try:
-        return Decimal(str(value))
+        number = Decimal(str(value))
     except ArithmeticError:
         raise ExpressionError(f"{value!r} is not a number") from None
+    if not number.is_finite() or abs(number) >= _LIMIT:
+        raise ExpressionError(f"{value!r} is not a number of at most {MAX_DIGITS} digits")
+    return number
 
 
 def _compare(operator: str, left: Any, right: Any) -> bool:
@@ -226,12 +261,22 @@ def _arithmetic(operator: str, left: Any, right: Any) -> Any:
     if left is None or right is None:
         return None
     if isinstance(left, date):
-        days = int(_number(right))
-        return left + timedelta(days=days if operator == "+" else -days)
+        if operator not in {"+", "-"}:
+            raise ExpressionError("a date can only be moved by + or - days")
+        days = _number(right)
+        if abs(days) > MAX_DAYS:
+            raise ExpressionError(f"a date moves by at most {MAX_DAYS} days")
+        try:
+            return left + timedelta(days=int(days) if operator == "+" else -int(days))
+        except OverflowError:
+            raise ExpressionError("the date falls outside the calendar") from None
     a, b = _number(left), _number(right)
     if operator == "/" and b == 0:
         return None
-    return {"+": a + b, "-": a - b, "*": a * b, "/": a / b if b else None}[operator]
+    result = {"+": a + b, "-": a - b, "*": a * b, "/": a / b if b else None}[operator]
+    if result is not None and abs(result) >= _LIMIT:
+        raise ExpressionError(f"a result has more than {MAX_DIGITS} digits")
+    return result
 
 
 _FUNCTIONS: dict[str, Callable[..., Any]] = {

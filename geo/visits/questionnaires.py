@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from geo.core.bounds import FIRST_DAY, LAST_DAY
 from geo.core.errors import InvalidInput, NotFound
 from geo.core.models import OUTCOMES, QUESTION_TYPES, Questionnaire
 from geo.visits.expressions import ExpressionError, holds, parse, references
@@ -214,6 +215,16 @@ def get_questionnaire(
     return _view(row)
 
 
+MAX_NUMBER = Decimal(10) ** 13
+"""Numbers answered are below this (amounts in COP are stored as numeric(16, 2))."""
+
+
+def _bounded(number: Decimal) -> Decimal:
+    if abs(number) >= MAX_NUMBER:
+        raise ValueError("número fuera de rango")
+    return number
+
+
 def _typed(question: Mapping[str, Any], value: Any) -> Any:
     """The answer as the expressions see it, or ValueError saying what was expected."""
     kind = question["type"]
@@ -224,11 +235,11 @@ def _typed(question: Mapping[str, Any], value: Any) -> Any:
     if kind == "integer":
         if type(value) is not int:
             raise ValueError("se espera un número entero")
-        return Decimal(value)
+        return _bounded(Decimal(value))
     if kind == "decimal":
         if type(value) not in {int, float} or not math.isfinite(value):
             raise ValueError("se espera un número")
-        return Decimal(str(value))
+        return _bounded(Decimal(str(value)))
     names = [c["name"] for c in question.get("choices", [])]
     if kind == "select_one":
         if value not in names:
@@ -242,9 +253,12 @@ def _typed(question: Mapping[str, Any], value: Any) -> Any:
         return list(value)
     if kind == "date":
         try:
-            return date.fromisoformat(value)
+            day = date.fromisoformat(value)
         except (TypeError, ValueError):
             raise ValueError("se espera una fecha AAAA-MM-DD") from None
+        if not FIRST_DAY <= day <= LAST_DAY:
+            raise ValueError(f"la fecha debe estar entre {FIRST_DAY} y {LAST_DAY}")
+        return day
     # geopoint: [lon, lat], GeoJSON order
     if (
         not isinstance(value, list)
@@ -284,7 +298,11 @@ def check_answers(
     typed: dict[str, Any] = {"outcome": outcome}
     for name, question in questions.items():
         relevant = question.get("relevant")
-        if relevant and not holds(parse(relevant), typed, today=today):
+        try:
+            if relevant and not holds(parse(relevant), typed, today=today):
+                continue
+        except ExpressionError as exc:
+            problems.append((f"answers.{name}", f"no se pudo decidir si aplica: {exc}"))
             continue
         value = answers.get(name)
         if value is None or value == "" or value == []:
@@ -297,7 +315,12 @@ def check_answers(
             problems.append((f"answers.{name}", str(exc)))
             continue
         constraint = question.get("constraint")
-        if constraint and not holds(parse(constraint), typed, typed[name], today=today):
+        try:
+            kept = not constraint or holds(parse(constraint), typed, typed[name], today=today)
+        except ExpressionError as exc:
+            problems.append((f"answers.{name}", f"la condición no se pudo evaluar: {exc}"))
+            continue
+        if not kept:
             message = question.get("constraint_message") or "la respuesta no cumple la condición"
             problems.append((f"answers.{name}", str(message)))
     if problems:

@@ -7,17 +7,21 @@ is reported and the rest of the batch, fixes included, is kept.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from geo.core.errors import CampoError
 from geo.tracking.telemetry import ItemResult, sync_fixes
 from geo.visits.checkin import check_in
 from geo.visits.outcomes import record_outcome, visit_of_checkin
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,31 +37,27 @@ def _each(
     answers: list[dict[str, Any]] = []
     for item in items:
         if not isinstance(item, Mapping):
-            answers.append(
-                {
-                    "id": None,
-                    "status": "rejected",
-                    "code": "invalid",
-                    "field": "item",
-                    "message": "each item must be a JSON object",
-                }
-            )
+            answers.append(_rejected(None, "invalid", "item", "each item must be a JSON object"))
             continue
         item_id = item.get("id")
         try:
             with session.begin_nested():
                 answers.append({"id": item_id, "status": "done", **work(item)})
         except CampoError as exc:
-            answers.append(
-                {
-                    "id": item_id,
-                    "status": "rejected",
-                    "code": exc.code,
-                    "field": exc.field,
-                    "message": exc.message,
-                }
-            )
+            answers.append(_rejected(item_id, exc.code, exc.field, exc.message))
+        except DBAPIError as exc:  # a value the schema refuses (out of a column's range)
+            log.warning("sync item %s refused by the database: %s", item_id, exc.orig)
+            answers.append(_rejected(item_id, "invalid", None, "a value is out of range"))
+        except Exception:
+            # A bug must not make the phone resend the whole batch forever: this item is
+            # answered, the others are kept, and the traceback is ours to read.
+            log.exception("sync item %s failed", item_id)
+            answers.append(_rejected(item_id, "internal", None, "error interno con este elemento"))
     return answers
+
+
+def _rejected(item_id: Any, code: str, field: str | None, message: str) -> dict[str, Any]:
+    return {"id": item_id, "status": "rejected", "code": code, "field": field, "message": message}
 
 
 def sync_batch(

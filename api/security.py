@@ -28,11 +28,23 @@ def issue_token(principal: Principal, settings: Settings) -> tuple[str, int]:
 
 
 def read_token(token: str, settings: Settings) -> tuple[int, int]:
-    """(tenant_id, user_id) from a valid token; the role is re-read from the database."""
+    """(tenant_id, user_id) from a valid token; the role is re-read from the database.
+
+    A token must say when it was issued and live no longer than tokens are issued for, so a
+    signed claim of a far expiry (``exp`` of 1e20) is refused like a forged one.
+    """
     try:
         claims = jwt.decode(
-            token, settings.jwt_secret, algorithms=[ALGORITHM], options={"require": ["exp"]}
+            token, settings.jwt_secret, algorithms=[ALGORITHM], options={"require": ["exp", "iat"]}
         )
-        return int(claims["tid"]), int(claims["sub"])
-    except (jwt.PyJWTError, KeyError, ValueError) as exc:
+        issued, expires = float(claims["iat"]), float(claims["exp"])
+        if expires - issued > settings.jwt_ttl_minutes * 60 + 1:
+            raise ValueError("lifetime longer than issued")
+        tenant_id, user_id = claims["tid"], claims["sub"]
+        if type(tenant_id) is not int or not isinstance(user_id, str) or not user_id.isdigit():
+            raise ValueError("malformed subject")
+        if not (0 < tenant_id < 2**63 and 0 < int(user_id) < 2**63):
+            raise ValueError("ids out of range")
+        return tenant_id, int(user_id)
+    except (jwt.PyJWTError, KeyError, ValueError, TypeError, OverflowError) as exc:
         raise AuthenticationFailed("invalid or expired token") from exc

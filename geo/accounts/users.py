@@ -78,10 +78,12 @@ def authenticate(session: Session, *, tenant_slug: str, email: str, password: st
 def load_principal(session: Session, *, tenant_id: int, user_id: int) -> Principal:
     """The caller as stored now: a deactivated user or a changed role takes effect at once."""
     row = session.execute(
-        select(User.role, User.active, Agent.id)
+        select(User.role, User.active, Agent.id, Agent.active.label("agent_active"))
         .outerjoin(Agent, (Agent.tenant_id == User.tenant_id) & (Agent.user_id == User.id))
         .where(User.tenant_id == tenant_id, User.id == user_id)
     ).one_or_none()
-    if row is None or not row.active:
+    # A deactivated field agent is as signed out as a deactivated user: it may not sync,
+    # check in or read its day any more.
+    if row is None or not row.active or row.agent_active is False:
         raise AuthenticationFailed("the account no longer exists or is disabled")
     return Principal(tenant_id=tenant_id, user_id=user_id, role=row.role, agent_id=row[2])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import json
+import logging
 import time as clock
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -39,6 +40,7 @@ from geo.tracking.partitions import ensure_gps_partitions, prune_gps_partitions
 from geo.visits.mail import deliver_due
 
 console = Console(stderr=True)
+log = logging.getLogger(__name__)
 
 
 class _ReportingGroup(TyperGroup):
@@ -428,9 +430,13 @@ def mail_worker(
 ) -> None:
     """Send due e-mails until stopped (Ctrl-C); failures wait and are retried with back-off."""
     while True:
-        report = deliver_due()
-        if report.sent or report.failed:
-            console.print(f"{report.sent} sent, {report.failed} failed")
+        try:
+            report = deliver_due()
+        except Exception:  # the database away for a moment: try again next pass
+            log.exception("mail pass failed")
+        else:
+            if report.sent or report.failed:
+                console.print(f"{report.sent} sent, {report.failed} failed")
         clock.sleep(interval)
 
 

@@ -61,6 +61,12 @@ _VISIT = text(
 )
 
 
+def _one_line(text: str) -> str:
+    """Header text from data: line breaks and other control characters become spaces, so a
+    name from a creditor's file can neither break the header nor add one."""
+    return " ".join("".join(c if c.isprintable() else " " for c in text).split())
+
+
 def _answer_text(value: Any) -> str:
     if isinstance(value, list):
         return ", ".join(str(v) for v in value)
@@ -96,9 +102,8 @@ def render_visit_email(
     reasons = [r["message"] for r in v.reasons or []]
     answers = [(labels.get(k, k), _answer_text(val)) for k, val in (v.answers or {}).items()]
     message = EmailMessage()
-    message["Subject"] = (
-        f"Visita {OUTCOME_LABELS.get(v.outcome, v.outcome).lower()}: {v.debtor} ({v.external_ref})"
-    )
+    outcome = OUTCOME_LABELS.get(v.outcome, v.outcome).lower()
+    message["Subject"] = _one_line(f"Visita {outcome}: {v.debtor} ({v.external_ref})")
     message["From"] = settings.mail_from
     message["To"] = ", ".join(recipients)
     message["Date"] = format_datetime(datetime.now(UTC))
@@ -171,17 +176,21 @@ def deliver_due(
             if row is None:
                 break
             try:
-                message = render_visit_email(
-                    session,
-                    tenant_id=row.tenant_id,
-                    visit_id=row.visit_id,
-                    recipients=row.recipients,
-                    settings=settings,
-                )
+                with session.begin_nested():
+                    message = render_visit_email(
+                        session,
+                        tenant_id=row.tenant_id,
+                        visit_id=row.visit_id,
+                        recipients=row.recipients,
+                        settings=settings,
+                    )
                 _send(message, settings)
-            except (OSError, smtplib.SMTPException) as exc:
+            except Exception as exc:
+                # The server being down and one unsendable message alike: this row waits and
+                # is retried with back-off, and the others go on.
                 failed += 1
-                log.warning(
+                server = isinstance(exc, OSError | smtplib.SMTPException)
+                (log.warning if server else log.exception)(
                     "e-mail %s not sent (attempt %s): %s",
                     row.id,
                     row.attempts + 1,

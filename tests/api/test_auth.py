@@ -80,3 +80,35 @@ def test_disabled_user_loses_access_at_once(client: TestClient, world: World) ->
 
 def _user_id(client: TestClient, world: World) -> int:
     return int(client.get("/v1/me", headers=world.auth("admin")).json()["user_id"])
+
+
+def test_signed_tokens_with_odd_claims_are_401(client: TestClient, world: World) -> None:
+    """Signed with the real secret, but not as campo issues them: still refused, never a 500."""
+    now = datetime.now(UTC)
+    good = {"sub": "1", "tid": world.tenant_id, "iat": now, "exp": now + timedelta(hours=1)}
+    secret = get_settings().jwt_secret
+    odd = [
+        {**good, "tid": None},
+        {**good, "tid": "1"},
+        {**good, "tid": 2**70},
+        {**good, "sub": "abc"},
+        {**good, "sub": None},
+        {**good, "exp": 1e20},
+        {key: value for key, value in good.items() if key != "iat"},
+    ]
+    client.cookies.clear()
+    for claims in odd:
+        token = jwt.encode(claims, secret, algorithm="HS256")
+        answer = client.get("/v1/cases", headers={"Authorization": f"Bearer {token}"})
+        assert answer.status_code == 401, (claims, answer.text)
+
+
+def test_a_deactivated_agent_can_no_longer_sync_or_read_its_day(
+    client: TestClient, world: World
+) -> None:
+    assert client.get("/v1/me/day", headers=world.auth("agent")).status_code == 200
+    with tenant_session(world.tenant_id) as session:
+        session.execute(text("UPDATE agents SET active = false"))
+    assert client.get("/v1/me/day", headers=world.auth("agent")).status_code == 401
+    answer = client.post("/v1/me/sync", json={"fixes": []}, headers=world.auth("agent"))
+    assert answer.status_code == 401

@@ -152,3 +152,42 @@ def test_no_recipients_no_message(client: TestClient, world: World) -> None:
     assert answer.json()["notified"] is False
     with owner_session() as session:
         assert session.scalar(text("SELECT count(*) FROM outbox")) == 0
+
+
+def test_a_poisoned_message_waits_and_the_next_one_is_delivered(
+    client: TestClient,
+    world: World,
+    other_world: World,
+    smtp: tuple[Inbox, Controller, Settings],
+) -> None:
+    inbox, controller, settings = smtp
+    controller.start()
+    _complete_a_visit(client, world)
+    with owner_session() as session:  # a row from an older version: its header cannot be made
+        session.execute(
+            text("UPDATE outbox SET recipients = ARRAY[:r]"), {"r": "x@y.co\r\nBcc: z@q.co"}
+        )
+    _complete_a_visit(client, other_world)
+    report = deliver_due(now=datetime.now(UTC) + timedelta(minutes=1), settings=settings)
+    assert (report.sent, report.failed) == (1, 1)
+    with owner_session() as session:
+        states = dict(session.execute(text("SELECT tenant_id, status FROM outbox")).tuples().all())
+    assert states == {world.tenant_id: "pending", other_world.tenant_id: "sent"}
+    assert len(inbox.received) == 1
+
+
+def test_a_debtor_name_with_a_line_break_makes_a_one_line_subject(
+    client: TestClient, world: World, smtp: tuple[Inbox, Controller, Settings]
+) -> None:
+    inbox, controller, settings = smtp
+    controller.start()
+    with tenant_session(world.tenant_id) as session:
+        session.execute(
+            text("UPDATE debtors SET full_name = :n"), {"n": "Ana\r\nBcc: intruso@mal.co"}
+        )
+    _complete_a_visit(client, world)
+    assert deliver_due(now=datetime.now(UTC) + timedelta(minutes=1), settings=settings).sent == 1
+    recipients, message = inbox.received[0]
+    assert sorted(recipients) == ["jefe@alfa.co", "riesgo@alfa.co"]
+    assert message["Subject"].startswith("Visita promesa de pago: Ana Bcc: intruso@mal.co")
+    assert message["Bcc"] is None

@@ -21,6 +21,7 @@ from geo.core.errors import (
     NotFound,
     PermissionDenied,
     Refused,
+    TooManyAttempts,
 )
 
 STATUS: dict[type[CampoError], int] = {
@@ -30,6 +31,7 @@ STATUS: dict[type[CampoError], int] = {
     AuthenticationFailed: 401,
     PermissionDenied: 403,
     Refused: 400,
+    TooManyAttempts: 429,
 }
 
 
@@ -49,6 +51,8 @@ async def _campo_error(_request: Request, exc: Exception) -> JSONResponse:
     status = next((s for kind, s in STATUS.items() if isinstance(exc, kind)), 400)
     fields = [{"field": field, "message": message} for field, message in exc.problems]
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    if isinstance(exc, TooManyAttempts):
+        headers = {"Retry-After": str(exc.retry_after_s)}
     return JSONResponse(error_body(exc.code, exc.message, fields), status, headers=headers)
 
 

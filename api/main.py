@@ -27,6 +27,7 @@ from api.routers import (
     visits,
 )
 from api.schemas import Health
+from geo.accounts.throttle import LoginThrottle
 from geo.core.db import tenant_session
 from geo.core.health import database_versions
 from geo.core.logs import configure_logging
@@ -52,6 +53,7 @@ def create_app() -> FastAPI:
         version="0.1.0",
         description="Field collections on PostGIS: portfolios, agents, verified visits, trails.",
     )
+    app.state.logins = LoginThrottle()  # one per server process: see geo.accounts.throttle
     errors.install(app)
     request_log.install(app)
     for module in (

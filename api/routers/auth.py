@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Response
+from fastapi import APIRouter, Form, Request, Response
 
 from api.deps import TOKEN_COOKIE, AnonymousSessionDep, CallerDep, SettingsDep
 from api.schemas import Me, Token
@@ -21,6 +21,7 @@ def token(
     username: Annotated[str, Form(description="The user's e-mail.")],
     password: Annotated[str, Form()],
     client_id: Annotated[str, Form(description="The tenant's slug, e.g. `demo`.")],
+    request: Request,
     response: Response,
     grant_type: Annotated[str, Form(pattern="^password$")] = "password",
 ) -> Token:
@@ -29,7 +30,14 @@ def token(
     The token also comes back as an HttpOnly cookie, so a browser that signed in (for instance
     through ``/docs``) can open the map pages; the API honours that cookie on GET only.
     """
-    principal = authenticate(session, tenant_slug=client_id, email=username, password=password)
+    principal = authenticate(
+        session,
+        tenant_slug=client_id,
+        email=username,
+        password=password,
+        client=request.client.host if request.client else "unknown",
+        throttle=request.app.state.logins,
+    )
     access, ttl = issue_token(principal, settings)
     response.set_cookie(
         TOKEN_COOKIE,

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from geo.accounts.passwords import hash_password, password_matches
+from geo.accounts.throttle import LoginThrottle
 from geo.core.errors import AuthenticationFailed, Conflict, InvalidInput, NotFound
 from geo.core.models import ROLES, Agent, Tenant, User
 
@@ -59,16 +60,32 @@ def list_users(session: Session, *, tenant_id: int) -> list[User]:
     return list(session.scalars(select(User).where(User.tenant_id == tenant_id).order_by(User.id)))
 
 
-def authenticate(session: Session, *, tenant_slug: str, email: str, password: str) -> Principal:
-    """Check a password; one error for every failure so nothing leaks about accounts."""
+def authenticate(
+    session: Session,
+    *,
+    tenant_slug: str,
+    email: str,
+    password: str,
+    client: str,
+    throttle: LoginThrottle,
+) -> Principal:
+    """Check a password; one error for every failure so nothing leaks about accounts.
+
+    ``client`` is the caller's address: failures are throttled per account and per address
+    (:mod:`geo.accounts.throttle`), before any hash is computed.
+    """
+    account = f"{tenant_slug}/{email.strip().lower()}"
+    throttle.check(account=account, address=client)
     row = session.execute(
         text("SELECT * FROM campo_login_lookup(:slug, :email)"),
         {"slug": tenant_slug, "email": email.strip()},
     ).one_or_none()
-    if not password_matches(row.password_hash if row else None, password):
-        row = None
-    if row is None or not row.active:
+    with throttle.hashing():
+        matches = password_matches(row.password_hash if row else None, password)
+    if not matches or row is None or not row.active:
+        throttle.failed(account=account, address=client)
         raise AuthenticationFailed("incorrect tenant, e-mail or password")
+    throttle.succeeded(account=account)
     # Tenant context is not set yet for this session: resolve the agent id on its own terms.
     session.info["tenant_id"] = row.tenant_id
     session.commit()

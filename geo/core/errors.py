@@ -52,6 +52,16 @@ class PermissionDenied(CampoError):
     code = "forbidden"
 
 
+class TooManyAttempts(CampoError):
+    """Too many failed sign-ins (or too many at once): try again after ``retry_after_s``."""
+
+    code = "too_many_attempts"
+
+    def __init__(self, retry_after_s: int) -> None:
+        super().__init__(f"demasiados intentos: vuelva a intentar en {retry_after_s} s")
+        self.retry_after_s = retry_after_s
+
+
 class Refused(CampoError):
     """The message as a whole cannot be taken (unknown device, malformed tracker report)."""
 

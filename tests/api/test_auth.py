@@ -112,3 +112,17 @@ def test_a_deactivated_agent_can_no_longer_sync_or_read_its_day(
     assert client.get("/v1/me/day", headers=world.auth("agent")).status_code == 401
     answer = client.post("/v1/me/sync", json={"fixes": []}, headers=world.auth("agent"))
     assert answer.status_code == 401
+
+
+def test_wrong_passwords_are_throttled_per_account_and_address(
+    client: TestClient, world: World
+) -> None:
+    wrong = {"username": "admin@alfa.co", "password": "x" * 12, "client_id": "alfa"}
+    statuses = [_login(client, **wrong)[0] for _ in range(6)]
+    assert statuses == [401] * 5 + [429]
+    answer = client.post("/v1/auth/token", data={**wrong, "password": PASSWORD})
+    assert answer.status_code == 429  # even the right password waits: the account is locked
+    assert int(answer.headers["Retry-After"]) > 0
+    assert answer.json()["error"]["code"] == "too_many_attempts"
+    other = {**wrong, "username": "dispatcher@alfa.co", "password": PASSWORD}
+    assert _login(client, **other)[0] == 200  # another account from the same address

@@ -12,6 +12,7 @@ from sqlalchemy.exc import OperationalError
 
 from api import errors, request_log
 from api.deps import AnonymousSessionDep
+from api.guard import Guard
 from api.routers import (
     agents,
     analytics,
@@ -55,7 +56,8 @@ def create_app() -> FastAPI:
     )
     app.state.logins = LoginThrottle()  # one per server process: see geo.accounts.throttle
     errors.install(app)
-    request_log.install(app)
+    app.add_middleware(Guard)
+    request_log.install(app)  # added last, so outermost: its line covers the guard's refusals
     for module in (
         auth,
         me,

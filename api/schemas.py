@@ -208,14 +208,16 @@ class AgentIn(Strict):
     user_id: Id
     code: Annotated[str, Field(min_length=1, max_length=40)]
     base: Annotated[tuple[Lon, Lat], Field(description="[lon, lat] of the agent's base.")]
-    base_address: str | None = None
+    base_address: Annotated[str | None, Field(max_length=300)] = None
     travel_mode: Literal["walk", "motorbike", "car"]
     shift_start: time | None = Field(None, description="Default: the tenant's setting.")
     shift_end: time | None = Field(None, description="Default: the tenant's setting.")
     daily_capacity: Annotated[
         int | None, Field(gt=0, le=200, description="Default: the tenant's setting.")
     ] = None
-    skills: list[Annotated[str, Field(min_length=1, max_length=40)]] = []
+    skills: Annotated[
+        list[Annotated[str, Field(min_length=1, max_length=40)]], Field(max_length=20)
+    ] = []
 
 
 class UserOut(BaseModel):
@@ -286,7 +288,9 @@ class DayOut(BaseModel):
 
 
 class CheckinIn(Strict):
-    id: str = Field(description="The check-in's UUID from the phone (idempotency key).")
+    id: str = Field(
+        max_length=64, description="The check-in's UUID from the phone (idempotency key)."
+    )
     case_id: Id
     fix: dict[str, Any] = Field(description="A fix, as in /v1/me/sync")
     checked_in_at: str | None = Field(None, description="ISO 8601 with offset; default: now")
@@ -308,12 +312,14 @@ class CheckinOut(BaseModel):
 
 
 class QuestionnaireRef(Strict):
-    key: str
+    key: Annotated[str, Field(max_length=40)]
     version: Annotated[int, Field(ge=1)]
 
 
 class OutcomeIn(Strict):
-    id: str = Field(description="The outcome's UUID from the phone (idempotency key).")
+    id: str = Field(
+        max_length=64, description="The outcome's UUID from the phone (idempotency key)."
+    )
     outcome: Literal[
         "contact", "no_one_home", "wrong_address", "moved", "refused", "promise_to_pay", "paid"
     ]

@@ -238,18 +238,10 @@ class UserIn(Strict):
 
 
 class DeviceIn(Strict):
+    """campo issues the identifier (and OwnTracks' password): see the answer."""
+
     agent_id: Id
     protocol: Literal["osmand", "owntracks"]
-    identifier: Annotated[
-        str | None,
-        Field(
-            min_length=6,
-            max_length=200,
-            description="Traccar Client's device identifier, or OwnTracks' user/device. "
-            "Omit it and a hard-to-guess one is generated (recommended: the OsmAnd protocol "
-            "has no password, so the identifier is the only secret).",
-        ),
-    ] = None
 
 
 class DeviceOut(BaseModel):

@@ -69,23 +69,21 @@ def owntracks_identifier(user: str, device: str) -> str:
 
 
 def register_device(
-    session: Session, *, tenant_id: int, agent_id: int, protocol: str, identifier: str | None
+    session: Session, *, tenant_id: int, agent_id: int, protocol: str
 ) -> DeviceView:
-    """Register a tracker app for an agent; without an identifier, a hard-to-guess one is made.
+    """Register a tracker app for an agent, under an identifier campo makes.
 
-    Identifiers are unique across tenants (the protocols carry nothing else), so a taken
-    identifier is a conflict whoever holds it, and says nothing about who does.
+    The protocols name a device and nothing else, so identifiers are unique across tenants.
+    Were they chosen by the caller, a taken one would tell that another tenant has it, and
+    an OsmAnd identifier (the protocol has no password) could be guessed; so campo issues
+    them: 128 random bits for OsmAnd, a random user for OwnTracks (which also has a password).
     """
     if protocol not in TRACKER_PROTOCOLS:
         raise InvalidInput(f"protocol must be one of {', '.join(TRACKER_PROTOCOLS)}", "protocol")
     agent = session.scalar(select(Agent).where(Agent.tenant_id == tenant_id, Agent.id == agent_id))
     if agent is None:
         raise NotFound("agent not found", "agent_id")
-    identifier = identifier or _generated_identifier(protocol, agent.code)
-    if not 6 <= len(identifier) <= 200:
-        raise InvalidInput("identifier must have 6 to 200 characters", "identifier")
-    if protocol == "owntracks" and identifier.count("/") != 1:
-        raise InvalidInput("an OwnTracks identifier is user/device", "identifier")
+    identifier = _generated_identifier(protocol, agent.code)
     secret = secrets.token_urlsafe(24) if protocol == "owntracks" else None
     device = Device(
         tenant_id=tenant_id,
@@ -105,10 +103,10 @@ def register_device(
 
 
 def _generated_identifier(protocol: str, agent_code: str) -> str:
-    token = secrets.token_hex(8)
     if protocol == "owntracks":
-        return owntracks_identifier(agent_code.lower(), token)
-    return token
+        user = "".join(c for c in agent_code.lower() if c.isalnum())[:20] or "gestor"
+        return owntracks_identifier(f"{user}-{secrets.token_hex(6)}", "phone")
+    return secrets.token_hex(16)
 
 
 def list_devices(session: Session, *, tenant_id: int, agent_id: int | None = None) -> list[Any]:

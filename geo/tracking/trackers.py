@@ -117,21 +117,54 @@ def _text_flag(values: Mapping[str, str], key: str) -> bool | None:
     raise FixRejected("invalid_value", key, f"{key} must be true, false, 1 or 0")
 
 
-def osmand_timestamp(raw: str | None) -> datetime:
-    """Unix seconds, milliseconds when larger than 2^31, or ISO 8601 with an offset."""
+TIME_ASSUMED = "time_assumed"
+"""Attribute set on a fix whose time the client did not fully give: ``utc`` (a time without
+an offset, read as UTC as the reference server reads it) or ``received`` (no time at all)."""
+
+
+def tracker_time(raw: Any, *, name: str) -> tuple[datetime, str | None]:
+    """Unix seconds (milliseconds when larger than 2^31) or ISO 8601, and what was assumed.
+
+    Real clients send times without an offset, or none; the reference server reads the first
+    as UTC and uses the time of receipt for the second. So does campo, and says so on the fix.
+    """
     if raw is None or raw == "":
-        raise FixRejected("missing_field", "timestamp", "timestamp is required")
+        return datetime.now(UTC), "received"
+    if isinstance(raw, bool) or not isinstance(raw, str | int | float):
+        raise FixRejected("invalid_value", name, f"{name} must be a time")
     try:
         value = float(raw)
     except ValueError:
-        return aware_time(raw, name="timestamp")
+        value = None
+    if value is None:
+        try:
+            parsed = datetime.fromisoformat(str(raw))
+        except ValueError:
+            raise FixRejected("invalid_value", name, f"{name} is not a time") from None
+        assumed = "utc" if parsed.tzinfo is None else None
+        return aware_time(
+            parsed.replace(tzinfo=parsed.tzinfo or UTC).isoformat(), name=name
+        ), assumed
     if not math.isfinite(value) or value < 0:
-        raise FixRejected("invalid_value", "timestamp", "timestamp must be a Unix time")
+        raise FixRejected("invalid_value", name, f"{name} must be a Unix time")
     seconds = value / 1000 if value > 2**31 else value
     try:
-        return datetime.fromtimestamp(seconds, UTC)
+        return aware_time(datetime.fromtimestamp(seconds, UTC).isoformat(), name=name), None
     except (OverflowError, OSError, ValueError):
-        raise FixRejected("invalid_value", "timestamp", "timestamp is out of range") from None
+        raise FixRejected("out_of_range", name, f"{name} is out of range") from None
+
+
+def _with_assumption(extra: dict[str, Any], assumed: str | None) -> dict[str, Any] | None:
+    if assumed is not None:
+        extra = {**extra, TIME_ASSUMED: assumed}
+    return extra or None
+
+
+def _battery(value: float | None, scale: float) -> float | None:
+    """A battery level in %, or unknown: clients send -1 (or worse) when they cannot tell."""
+    if value is None or not 0 <= value <= scale:
+        return None
+    return value * 100 / scale
 
 
 def osmand_identifier(values: Mapping[str, str]) -> str:
@@ -153,7 +186,7 @@ def parse_osmand(values: Mapping[str, str], *, identifier: str) -> Fix:
         raise FixRejected("missing_field", "lat", "lat (or location=lat,lon) is required")
     if lon is None:
         raise FixRejected("missing_field", "lon", "lon (or location=lat,lon) is required")
-    recorded_at = osmand_timestamp(values.get("timestamp"))
+    recorded_at, assumed = tracker_time(values.get("timestamp"), name="timestamp")
     knots = _text_number(values, "speed")
     heading = _text_number(values, "bearing")
     extra = {k: v for k, v in values.items() if k not in OSMAND_KEYS}
@@ -166,10 +199,10 @@ def parse_osmand(values: Mapping[str, str], *, identifier: str) -> Fix:
         speed_mps=None if knots is None else knots * KNOT_MPS,
         heading_deg=heading if heading is not None else _text_number(values, "heading"),
         altitude_m=_text_number(values, "altitude"),
-        battery_pct=_text_number(values, "batt"),
+        battery_pct=_battery(_text_number(values, "batt"), 100),
         charging=_text_flag(values, "charge"),
         mock=bool(_text_flag(values, "mock")),
-        attributes=extra or None,
+        attributes=_with_assumption(extra, assumed),
     )
 
 
@@ -186,13 +219,8 @@ def parse_traccar_location(location: Any, *, identifier: str) -> Fix:
     location = _object(location, "location")
     coords = _object(location.get("coords"), "location.coords")
     battery = _object(location.get("battery"), "location.battery")
-    stamp = location.get("timestamp")
-    if not isinstance(stamp, str):
-        raise FixRejected("missing_field", "location.timestamp", "location.timestamp is required")
-    recorded_at = aware_time(stamp, name="location.timestamp")
+    recorded_at, assumed = tracker_time(location.get("timestamp"), name="location.timestamp")
     level = number(battery, "level", name="location.battery.level")
-    if level is not None and not 0 <= level <= 1:
-        raise FixRejected("invalid_battery", "location.battery.level", "level must be 0-1")
     c = "location.coords."
     extra = {
         k: location[k]
@@ -209,10 +237,10 @@ def parse_traccar_location(location: Any, *, identifier: str) -> Fix:
         speed_mps=_non_negative(number(coords, "speed", name=c + "speed")),
         heading_deg=_non_negative(number(coords, "heading", name=c + "heading")),
         altitude_m=number(coords, "altitude", name=c + "altitude"),
-        battery_pct=None if level is None else level * 100,
+        battery_pct=_battery(level, 1),
         charging=flag(battery, "is_charging", name="location.battery.is_charging"),
         mock=bool(flag(location, "mock", name="location.mock")),
-        attributes=extra or None,
+        attributes=_with_assumption(extra, assumed),
     )
 
 
@@ -239,7 +267,7 @@ def parse_owntracks(payload: Mapping[str, Any], *, identifier: str) -> Fix:
         speed_mps=None if velocity is None or velocity < 0 else velocity / 3.6,
         heading_deg=_non_negative(number(payload, "cog")),
         altitude_m=number(payload, "alt"),
-        battery_pct=number(payload, "batt"),
+        battery_pct=_battery(number(payload, "batt"), 100),
         charging=None if not bs else bs in (2, 3),
         attributes=extra or None,
     )
@@ -248,10 +276,9 @@ def parse_owntracks(payload: Mapping[str, Any], *, identifier: str) -> Fix:
 def _device(identifier: str, protocol: str, field: str) -> DeviceRef:
     with tenant_session(None) as session:
         device = lookup_device(session, identifier)
-    if device is None or device.protocol != protocol:
-        raise Refused(f"unknown device identifier {identifier!r}: register it first", field)
-    if not device.active:
-        raise Refused("this device (or its agent) is disabled", field)
+    # Unknown and disabled look the same: the answer must not tell a prober which ids exist.
+    if device is None or device.protocol != protocol or not device.active:
+        raise Refused("unknown or disabled device", field)
     return device
 
 
@@ -313,7 +340,11 @@ def receive_owntracks(body: Any, *, user: str, device: str, password: str) -> li
         raise AuthenticationFailed("unknown OwnTracks user, device or password")
     if not ref.active:
         raise Refused("this device (or its agent) is disabled", "d")
-    if not isinstance(body, Mapping) or body.get("_type") != "location":
+    messages = body if isinstance(body, list) else [body]  # a queue flushed at once
+    if len(messages) > MAX_BATCH:
+        raise Refused(f"at most {MAX_BATCH} messages per request", "body")
+    locations = [m for m in messages if isinstance(m, Mapping) and m.get("_type") == "location"]
+    if not locations:
         return []
     parse = partial(parse_owntracks, identifier=identifier)
-    return _take(ref, [body], parse, OWNTRACKS_NAMES, "owntracks")
+    return _take(ref, locations, parse, OWNTRACKS_NAMES, "owntracks")

@@ -107,7 +107,6 @@ CASES_CSV = """external_ref,document_type,document_number,full_name,phone,produc
 
 def build_world(slug: str) -> World:
     """Create a tenant through the CLI-level functions, with a token for each of its users."""
-    import io
 
     from api.security import issue_token
     from geo.accounts.agents import create_agent
@@ -140,9 +139,7 @@ def build_world(slug: str) -> World:
             lat=4.65,
             travel_mode="motorbike",
         )
-        report = import_cases(
-            session, tenant_id=tenant_id, source=io.StringIO(CASES_CSV.format(p=slug.upper()))
-        )
+        report = import_cases(session, tenant_id=tenant_id, source=CASES_CSV.format(p=slug.upper()))
         assert report.stored == 3, report.errors
         case_ids = sorted(
             session.scalars(text("SELECT id FROM cases WHERE tenant_id = :t"), {"t": tenant_id})

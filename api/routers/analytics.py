@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
@@ -161,10 +160,7 @@ def windows(
 def payments_import(caller: Admin, file: UploadFile) -> dict[str, Any]:
     """CSV with ``case_ref, paid_on, amount_cop`` and optionally ``reference``. Good rows are
     stored, bad rows listed with line, column and reason; a repeated row is stored once."""
-    content = file.file.read().decode("utf-8-sig", errors="replace")
-    report = import_payments(
-        caller.session, tenant_id=caller.tenant_id, source=io.StringIO(content, newline="")
-    )
+    report = import_payments(caller.session, tenant_id=caller.tenant_id, source=file.file.read())
     return {
         "stored": report.stored,
         "already_stored": report.already_stored,

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import Annotated, Any, TextIO
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -226,12 +226,10 @@ def _print_errors(errors: list[RowError]) -> None:
 
 
 @contextmanager
-def _tenant_file(tenant: str, path: Path) -> Iterator[tuple[Session, int, TextIO]]:
-    """The tenant's session (one transaction: an import is all or nothing) and the open CSV."""
-    with (
-        tenant_session(tid := _tenant_id(tenant)) as session,
-        path.open(encoding="utf-8-sig", newline="") as source,
-    ):
+def _tenant_file(tenant: str, path: Path) -> Iterator[tuple[Session, int, bytes]]:
+    """The tenant's session (one transaction: an import is all or nothing) and the file."""
+    source = path.read_bytes()
+    with tenant_session(tid := _tenant_id(tenant)) as session:
         yield session, tid, source
 
 

@@ -328,4 +328,4 @@ def seed(*, portfolio: DemoPortfolio | None = None, reset: bool = True) -> Impor
                 daily_capacity=agent.daily_capacity,
                 skills=list(agent.skills),
             )
-        return import_cases(session, tenant_id=tenant_id, source=io.StringIO(portfolio.cases_csv()))
+        return import_cases(session, tenant_id=tenant_id, source=portfolio.cases_csv())

@@ -1,27 +1,27 @@
-"""Import a portfolio (cases with their debtors and addresses) from CSV.
+"""Import a portfolio (cases with their debtors and addresses) from CSV or ``.xlsx``.
 
-Every row is validated first and bad rows are reported with their line number, the column at
+The file is read by :mod:`geo.portfolio.tabular` (encodings, separators, workbooks). Every
+row is validated first and bad rows are reported with their line number, the column at
 fault and why; the good rows are then written in the caller's transaction, so an import that
 fails midway (a crash, Ctrl-C, a lost connection) leaves nothing half-written.
 """
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import Any, TextIO
+from typing import Any
 
 from geoalchemy2 import WKTElement
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from geo.core.errors import InvalidInput
 from geo.core.models import Address, Case, Debtor
 from geo.portfolio.nomenclature import geocode
 from geo.portfolio.priority import initial_priority
+from geo.portfolio.tabular import parse_cop, read_table
 
 REQUIRED_COLUMNS = (
     "external_ref",
@@ -35,6 +35,8 @@ REQUIRED_COLUMNS = (
     "city",
 )
 DOCUMENT_TYPES = ("CC", "CE", "NIT", "PP", "TI")
+MAX_AMOUNT = Decimal("1e14")
+"""Amounts are numeric(16, 2) in the database."""
 CHUNK = 1000
 
 
@@ -76,23 +78,25 @@ class _RowInvalid(Exception):
         self.column, self.reason = column, reason
 
 
-def _text(raw: dict[str, str | None], column: str, *, required: bool = True) -> str | None:
+def _text(raw: dict[str, str], column: str, *, required: bool = True) -> str | None:
     value = (raw.get(column) or "").strip()
     if not value and required:
         raise _RowInvalid(column, "is empty")
     return value or None
 
 
-def _parse_row(line: int, raw: dict[str, str | None]) -> CaseRow:
+def _parse_row(line: int, raw: dict[str, str]) -> CaseRow:
     doc_type = (_text(raw, "document_type") or "").upper()
     if doc_type not in DOCUMENT_TYPES:
         raise _RowInvalid("document_type", f"must be one of {', '.join(DOCUMENT_TYPES)}")
     try:
-        amount = Decimal((_text(raw, "outstanding_cop") or "").replace("_", ""))
+        amount = parse_cop(_text(raw, "outstanding_cop") or "")
     except InvalidOperation:
         raise _RowInvalid("outstanding_cop", "is not a number") from None
     if not amount.is_finite() or amount < 0:
         raise _RowInvalid("outstanding_cop", "must be a non-negative amount in COP")
+    if amount >= MAX_AMOUNT or amount != amount.quantize(Decimal("0.01")):
+        raise _RowInvalid("outstanding_cop", "has more than 2 decimals or is too large")
     try:
         dpd = int(_text(raw, "days_past_due") or "")
     except ValueError:
@@ -138,30 +142,29 @@ def _parse_row(line: int, raw: dict[str, str | None]) -> CaseRow:
     )
 
 
-def read_rows(source: TextIO) -> tuple[list[CaseRow], list[RowError]]:
-    """Parse and validate a CSV; the header must name every required column."""
-    reader = csv.DictReader(source)
-    missing = [c for c in REQUIRED_COLUMNS if c not in (reader.fieldnames or [])]
-    if missing:
-        raise InvalidInput(f"missing columns: {', '.join(missing)}", field=missing[0])
+def as_bytes(source: bytes | str) -> bytes:
+    """A file's bytes (text already decoded is taken as UTF-8)."""
+    return source.encode("utf-8") if isinstance(source, str) else source
+
+
+def read_rows(source: bytes | str) -> tuple[list[CaseRow], list[RowError]]:
+    """Parse and validate a file; the header must name every required column."""
+    table = read_table(as_bytes(source))
+    table.require(REQUIRED_COLUMNS)
     rows: list[CaseRow] = []
     errors: list[RowError] = []
     seen: set[str] = set()
-    try:
-        for raw in reader:
-            line = reader.line_num
-            try:
-                row = _parse_row(line, raw)
-            except _RowInvalid as exc:
-                errors.append(RowError(line, exc.column, exc.reason))
-                continue
-            if row.external_ref in seen:
-                errors.append(RowError(line, "external_ref", "appears earlier in this file"))
-                continue
-            seen.add(row.external_ref)
-            rows.append(row)
-    except csv.Error as exc:  # e.g. a field over csv's size limit: not a portfolio file
-        raise InvalidInput(f"line {reader.line_num}: {exc}", field="file") from exc
+    for line, raw in table.rows:
+        try:
+            row = _parse_row(line, raw)
+        except _RowInvalid as exc:
+            errors.append(RowError(line, exc.column, exc.reason))
+            continue
+        if row.external_ref in seen:
+            errors.append(RowError(line, "external_ref", "appears earlier in this file"))
+            continue
+        seen.add(row.external_ref)
+        rows.append(row)
     return rows, errors
 
 
@@ -174,7 +177,7 @@ def import_cases(
     session: Session,
     *,
     tenant_id: int,
-    source: TextIO,
+    source: bytes | str,
     progress: Callable[[int, int], None] | None = None,
 ) -> ImportReport:
     """Import cases into ``tenant_id``; the caller's transaction makes it all-or-nothing.

@@ -8,20 +8,18 @@ its case, day, amount and reference.
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from typing import TextIO
 
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from geo.core.bounds import FIRST_DAY
-from geo.core.errors import InvalidInput
 from geo.core.models import Case, Payment
-from geo.portfolio.imports import RowError
+from geo.portfolio.imports import RowError, as_bytes
+from geo.portfolio.tabular import parse_cop, read_table
 
 REQUIRED_COLUMNS = ("case_ref", "paid_on", "amount_cop")
 CHUNK = 5000
@@ -43,7 +41,7 @@ class _Row:
     reference: str
 
 
-def _parse(line: int, raw: dict[str, str | None], today: date) -> _Row | RowError:
+def _parse(line: int, raw: dict[str, str], today: date) -> _Row | RowError:
     ref = (raw.get("case_ref") or "").strip()
     if not ref:
         return RowError(line, "case_ref", "is empty")
@@ -56,7 +54,7 @@ def _parse(line: int, raw: dict[str, str | None], today: date) -> _Row | RowErro
     if paid_on < FIRST_DAY:
         return RowError(line, "paid_on", f"is before {FIRST_DAY}")
     try:
-        amount = Decimal((raw.get("amount_cop") or "").strip().replace("_", ""))
+        amount = parse_cop(raw.get("amount_cop") or "")
     except InvalidOperation:
         return RowError(line, "amount_cop", "is not a number")
     if not amount.is_finite() or amount <= 0:
@@ -67,25 +65,20 @@ def _parse(line: int, raw: dict[str, str | None], today: date) -> _Row | RowErro
 
 
 def import_payments(
-    session: Session, *, tenant_id: int, source: TextIO, today: date | None = None
+    session: Session, *, tenant_id: int, source: bytes | str, today: date | None = None
 ) -> PaymentReport:
     """Validate every row, then store the good ones; the caller's transaction is the unit."""
-    reader = csv.DictReader(source)
-    missing = [c for c in REQUIRED_COLUMNS if c not in (reader.fieldnames or [])]
-    if missing:
-        raise InvalidInput(f"missing columns: {', '.join(missing)}", field=missing[0])
+    table = read_table(as_bytes(source))
+    table.require(REQUIRED_COLUMNS)
     today = today or session.execute(select(func.current_date())).scalar_one()
     report = PaymentReport()
     rows: list[_Row] = []
-    try:
-        for raw in reader:
-            parsed = _parse(reader.line_num, raw, today)
-            if isinstance(parsed, RowError):
-                report.errors.append(parsed)
-            else:
-                rows.append(parsed)
-    except csv.Error as exc:  # e.g. a field over csv's size limit: not a payments file
-        raise InvalidInput(f"line {reader.line_num}: {exc}", field="file") from exc
+    for line, raw in table.rows:
+        parsed = _parse(line, raw, today)
+        if isinstance(parsed, RowError):
+            report.errors.append(parsed)
+        else:
+            rows.append(parsed)
     case_ids = _case_ids(session, tenant_id, sorted({r.case_ref for r in rows}))
     known = []
     for row in rows:

@@ -167,3 +167,24 @@ def test_an_online_check_in_at_year_one_is_a_422(client: TestClient, world: Worl
     answer = client.post("/v1/visits/check-in", json=body, headers=world.auth("agent"))
     assert answer.status_code == 422
     assert answer.json()["error"]["fields"][0]["field"] == "fix.recorded_at"
+
+
+def test_payment_files_that_would_book_to_the_wrong_case_are_refused(
+    client: TestClient, world: World
+) -> None:
+    shifted = "case_ref,paid_on,case_ref,amount_cop\nALFA-1,2026-10-09,ALFA-2,1000\n"
+    answer = client.post(
+        "/v1/payments/import",
+        files={"file": ("pagos.csv", shifted, "text/csv")},
+        headers=world.auth("admin"),
+    )
+    assert answer.status_code == 422
+    assert answer.json()["error"]["fields"][0]["field"] == "case_ref"
+    old = "case_ref;paid_on;amount_cop\nALFA-1;0001-01-01;1000\nALFA-1;2026-10-09;1.500\n"
+    mixed = client.post(
+        "/v1/payments/import",
+        files={"file": ("pagos.csv", old.encode("cp1252"), "text/csv")},
+        headers=world.auth("admin"),
+    ).json()
+    assert mixed["stored"] == 1
+    assert [(e["line"], e["column"]) for e in mixed["errors"]] == [(2, "paid_on")]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 
 import pytest
+from openpyxl import Workbook
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
@@ -52,7 +53,7 @@ def _count(tenant_id: int) -> tuple[int, int, int]:
 def test_good_rows_stored_and_bad_rows_reported(tenant_id: int) -> None:
     csv_text = HEADER + GOOD_1 + GOOD_2 + "".join(row for row, _ in BAD) + GOOD_3
     with tenant_session(tenant_id) as session:
-        report = import_cases(session, tenant_id=tenant_id, source=io.StringIO(csv_text))
+        report = import_cases(session, tenant_id=tenant_id, source=csv_text)
     assert report.stored == 3
     assert [(e.line, e.column) for e in report.errors] == [
         (4 + i, column) for i, (_row, column) in enumerate(BAD)
@@ -76,9 +77,7 @@ def test_good_rows_stored_and_bad_rows_reported(tenant_id: int) -> None:
 def test_reimport_reports_existing_refs_and_stores_nothing_twice(tenant_id: int) -> None:
     for expected_stored in (2, 0):
         with tenant_session(tenant_id) as session:
-            report = import_cases(
-                session, tenant_id=tenant_id, source=io.StringIO(HEADER + GOOD_1 + GOOD_2)
-            )
+            report = import_cases(session, tenant_id=tenant_id, source=HEADER + GOOD_1 + GOOD_2)
         assert report.stored == expected_stored
     assert [e.reason for e in report.errors] == ["already exists", "already exists"]
     assert _count(tenant_id)[0] == 2
@@ -97,7 +96,7 @@ def test_an_import_that_fails_midway_leaves_nothing(tenant_id: int) -> None:
         import_cases(
             session,
             tenant_id=tenant_id,
-            source=io.StringIO(HEADER + rows),
+            source=HEADER + rows,
             progress=crash_after_first_chunk,
         )
     assert _count(tenant_id) == (0, 0, 0)
@@ -105,7 +104,7 @@ def test_an_import_that_fails_midway_leaves_nothing(tenant_id: int) -> None:
 
 def test_missing_column_is_refused_with_its_name(tenant_id: int) -> None:
     with pytest.raises(InvalidInput) as caught, tenant_session(tenant_id) as session:
-        import_cases(session, tenant_id=tenant_id, source=io.StringIO("external_ref,city\nX,Y\n"))
+        import_cases(session, tenant_id=tenant_id, source="external_ref,city\nX,Y\n")
     assert caught.value.field == "document_type"
 
 
@@ -142,3 +141,67 @@ def test_cli_agent_create_refuses_a_bad_shift_time_clearly(tenant_id: int) -> No
     )
     assert result.exit_code == 2
     assert "not a time like 08:00" in result.output
+
+
+def test_spanish_excel_files_are_read_as_they_are(tenant_id: int) -> None:
+    """Windows-1252, semicolons and a byte-order mark, or an .xlsx workbook."""
+    semicolons = (HEADER + GOOD_1 + GOOD_2).replace(",", ";")
+    with tenant_session(tenant_id) as session:
+        report = import_cases(session, tenant_id=tenant_id, source=semicolons.encode("cp1252"))
+    assert report.stored == 2, report.errors
+    book = Workbook()
+    page = book.active
+    assert page is not None
+    for line in (HEADER + GOOD_3).splitlines():
+        page.append(line.split(","))
+    out = io.BytesIO()
+    book.save(out)
+    with tenant_session(tenant_id) as session:
+        assert import_cases(session, tenant_id=tenant_id, source=out.getvalue()).stored == 1
+        names = set(session.scalars(select(Debtor.full_name)))
+    assert names == {"Ana Gómez", "Luis Pérez"}  # decoded, not mojibake
+    bom = b"\xef\xbb\xbf" + (HEADER + GOOD_2.replace("R-2", "R-9")).encode()
+    with tenant_session(tenant_id) as session:
+        assert import_cases(session, tenant_id=tenant_id, source=bom).stored == 1
+
+
+@pytest.mark.parametrize(
+    ("data", "field", "line"),
+    [
+        ((HEADER.replace("city", "product") + GOOD_1).encode(), "product", 1),
+        ((HEADER + GOOD_1).encode() + b"R-2,CC\x00,2\n", "file", 3),
+        ((HEADER + GOOD_1).encode() + b"R-2,CC,2,\x81\x8d\n", "file", 3),
+        ((HEADER + GOOD_1 + GOOD_2 + 'R-3,CC,3,"' + "x" * 5000 + '"\n').encode(), "full_name", 4),
+    ],
+    ids=["duplicated-column", "nul-byte", "not-text", "field-too-long"],
+)
+def test_files_that_cannot_be_read_safely_are_refused_with_their_line(
+    tenant_id: int, data: bytes, field: str, line: int
+) -> None:
+    with pytest.raises(InvalidInput) as caught, tenant_session(tenant_id) as session:
+        import_cases(session, tenant_id=tenant_id, source=data)
+    assert caught.value.field == field
+    assert caught.value.message.startswith(f"line {line}:")
+    assert _count(tenant_id) == (0, 0, 0)
+
+
+def test_an_amount_past_the_column_is_a_row_error(tenant_id: int) -> None:
+    huge = GOOD_2.replace("9000000", "1e20")
+    with tenant_session(tenant_id) as session:
+        report = import_cases(session, tenant_id=tenant_id, source=HEADER + GOOD_1 + huge)
+    assert report.stored == 1
+    assert [(e.line, e.column) for e in report.errors] == [(3, "outstanding_cop")]
+
+
+@pytest.mark.parametrize(
+    "data", [b"\x00\x01", "external_ref;city\nX;\xe9\n".encode("latin-1") + b"\x81"]
+)
+def test_the_cli_never_crashes_on_a_bad_file(
+    tenant_id: int, tmp_path: pytest.TempPathFactory, data: bytes
+) -> None:
+    path = tmp_path / "malo.csv"  # type: ignore[operator]
+    path.write_bytes(data)
+    result = CliRunner().invoke(app, ["import", "cases", "--tenant", "importa", str(path)])
+    assert result.exit_code == 1, result.output
+    assert "error" in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)

@@ -12,17 +12,15 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import func, select
-from sqlalchemy.dialects.postgresql import insert
+import psycopg
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from geo.core.bounds import FIRST_DAY
-from geo.core.models import Case, Payment
 from geo.portfolio.imports import RowError, as_bytes
 from geo.portfolio.tabular import parse_cop, read_table
 
 REQUIRED_COLUMNS = ("case_ref", "paid_on", "amount_cop")
-CHUNK = 5000
 
 
 @dataclass(slots=True)
@@ -79,39 +77,38 @@ def import_payments(
             report.errors.append(parsed)
         else:
             rows.append(parsed)
-    case_ids = _case_ids(session, tenant_id, sorted({r.case_ref for r in rows}))
-    known = []
-    for row in rows:
-        if row.case_ref in case_ids:
-            known.append(row)
-        else:
-            report.errors.append(RowError(row.line, "case_ref", "no case with this reference"))
-    for start in range(0, len(known), CHUNK):
-        chunk = known[start : start + CHUNK]
-        values = [
-            {
-                "tenant_id": tenant_id,
-                "case_id": case_ids[r.case_ref],
-                "paid_on": r.paid_on,
-                "amount_cop": r.amount_cop,
-                "reference": r.reference,
-            }
-            for r in chunk
-        ]
-        statement = insert(Payment).values(values).on_conflict_do_nothing()
-        stored = len(session.execute(statement.returning(Payment.id)).all())
-        report.stored += stored
-        report.already_stored += len(chunk) - stored
+    _stage(session, rows)
+    unknown = list(session.scalars(_UNKNOWN, {"t": tenant_id}))
+    report.errors += [RowError(line, "case_ref", "no case with this reference") for line in unknown]
+    report.stored = session.connection().execute(_STORE, {"t": tenant_id}).rowcount
+    report.already_stored = len(rows) - len(unknown) - report.stored
     report.errors.sort(key=lambda e: e.line)
     return report
 
 
-def _case_ids(session: Session, tenant_id: int, refs: list[str]) -> dict[str, int]:
-    found: dict[str, int] = {}
-    for start in range(0, len(refs), 10_000):
-        chunk = refs[start : start + 10_000]
-        query = select(Case.external_ref, Case.id).where(
-            Case.tenant_id == tenant_id, Case.external_ref.in_(chunk)
+_UNKNOWN = text(
+    "SELECT p.line FROM payments_in p WHERE NOT EXISTS (SELECT FROM cases c "
+    "WHERE c.tenant_id = :t AND c.external_ref = p.case_ref) ORDER BY p.line"
+)
+_STORE = text(
+    "INSERT INTO payments (tenant_id, case_id, paid_on, amount_cop, reference) "
+    "SELECT :t, c.id, p.paid_on, p.amount_cop, p.reference FROM payments_in p "
+    "JOIN cases c ON c.tenant_id = :t AND c.external_ref = p.case_ref "
+    "ORDER BY p.line ON CONFLICT DO NOTHING"
+)
+
+
+def _stage(session: Session, rows: list[_Row]) -> None:
+    """The valid rows into a temporary table with ``COPY``: a monthly file of hundreds of
+    thousands of rows is then resolved and stored by two statements, not row by row."""
+    connection = session.connection().connection.driver_connection
+    assert isinstance(connection, psycopg.Connection)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS payments_in (line integer, case_ref text, "
+            "paid_on date, amount_cop numeric(16, 2), reference text) ON COMMIT DROP"
         )
-        found.update((ref, case_id) for ref, case_id in session.execute(query))
-    return found
+        cursor.execute("TRUNCATE payments_in")
+        with cursor.copy("COPY payments_in FROM STDIN") as copy:
+            for r in rows:
+                copy.write_row((r.line, r.case_ref, r.paid_on, r.amount_cop, r.reference))

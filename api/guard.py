@@ -38,7 +38,8 @@ PUBLIC_WRITES = {"/v1/auth/token", "/osmand", "/owntracks"}
 CSP = (
     "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
     "img-src 'self' data: https://tile.openstreetmap.org https://*.tile.openstreetmap.org; "
-    "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
+    "connect-src 'self'; worker-src 'self' blob:; object-src 'none'; base-uri 'none'; "
+    "frame-ancestors 'none'; "
     "form-action 'self'"
 )
 """Folium writes its map scripts inline; everything else, data included, comes from campo."""

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import OperationalError
 
-from api import errors, request_log
+from api import contract, errors, request_log
 from api.deps import AnonymousSessionDep
 from api.guard import Guard
 from api.routers import (
@@ -53,7 +53,10 @@ def create_app() -> FastAPI:
         lifespan=_lifespan,
         version="0.1.0",
         description="Field collections on PostGIS: portfolios, agents, verified visits, trails.",
+        docs_url=None,
+        redoc_url=None,
     )
+    contract.install(app)
     app.state.logins = LoginThrottle()  # one per server process: see geo.accounts.throttle
     errors.install(app)
     app.add_middleware(Guard)

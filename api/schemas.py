@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, time
+import uuid
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -15,10 +16,11 @@ from pydantic import (
     ConfigDict,
     EmailStr,
     Field,
+    WithJsonSchema,
 )
 
 from geo.accounts.agents import AgentView
-from geo.core.bounds import FIRST_DAY, LAST_DAY
+from geo.core.bounds import FIRST_DAY, LAST_DAY, LocalTime
 from geo.portfolio.cases import CaseView
 from geo.visits.outcomes import VisitView
 
@@ -65,6 +67,70 @@ Instant = Annotated[
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+def documented(model: type[BaseModel]) -> WithJsonSchema:
+    """Publish ``model`` as the schema of a field that is validated item by item in ``geo``
+    (so one bad item of an offline batch is answered, not the whole batch refused)."""
+    schema = model.model_json_schema()
+    definitions = schema.pop("$defs", {})
+
+    def inline(node: Any) -> Any:
+        if isinstance(node, dict):
+            if "$ref" in node:
+                return inline(definitions[node["$ref"].rsplit("/", 1)[-1]])
+            return {key: inline(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [inline(value) for value in node]
+        return node
+
+    return WithJsonSchema(inline(schema))
+
+
+class FixItem(BaseModel):
+    """One GPS fix as the field app records it; times carry their UTC offset."""
+
+    id: uuid.UUID = Field(description="Made by the phone: the fix's idempotency key")
+    recorded_at: AwareDatetime
+    lat: Lat
+    lon: Lon
+    accuracy_m: Annotated[float | None, Field(gt=0)] = None
+    speed_mps: Annotated[float | None, Field(ge=0)] = None
+    heading_deg: Annotated[float | None, Field(ge=0, lt=360)] = None
+    altitude_m: float | None = None
+    battery_pct: Annotated[float | None, Field(ge=0, le=100)] = None
+    charging: bool | None = None
+    mock: bool = Field(False, description="The phone reported a simulated location")
+
+
+class QuestionnaireRef(Strict):
+    key: Annotated[str, Field(max_length=40)]
+    version: Annotated[int, Field(ge=1)]
+
+
+OUTCOME = Literal[
+    "contact", "no_one_home", "wrong_address", "moved", "refused", "promise_to_pay", "paid"
+]
+
+
+class CheckinItem(BaseModel):
+    """A check-in recorded offline, verified against the fixes sent before it."""
+
+    id: uuid.UUID
+    case_id: Id
+    fix: FixItem
+    checked_in_at: AwareDatetime | None = None
+
+
+class OutcomeItem(BaseModel):
+    """A visit's outcome recorded offline, naming its visit by the check-in's id."""
+
+    id: uuid.UUID
+    checkin_id: uuid.UUID
+    outcome: OUTCOME
+    questionnaire: QuestionnaireRef
+    answers: dict[str, Any] = {}
+    checkout_at: AwareDatetime | None = None
 
 
 class Point(BaseModel):
@@ -124,7 +190,7 @@ class CaseOut(BaseModel):
     assigned_agent_id: int | None
     assigned_at: datetime | None
     closed_at: datetime | None
-    visit_window: tuple[time, time] | None = None
+    visit_window: tuple[LocalTime, LocalTime] | None = None
     debtor: Debtor
     address: CaseAddress | None
 
@@ -175,7 +241,7 @@ class CasePatch(Strict):
     priority: Annotated[int | None, Field(ge=0, le=100)] = None
     status: Literal["open", "paid", "agreement", "written_off", "withdrawn"] | None = None
     assigned_agent_id: Id | None = Field(default=None, description="null unassigns.")
-    visit_window: tuple[time, time] | None = Field(
+    visit_window: tuple[LocalTime, LocalTime] | None = Field(
         default=None,
         description='Hours the debtor may be visited, ["14:00", "18:00"]; null clears.',
     )
@@ -190,8 +256,8 @@ class AgentOut(BaseModel):
     base: Point
     base_address: str | None
     travel_mode: str
-    shift_start: time
-    shift_end: time
+    shift_start: LocalTime
+    shift_end: LocalTime
     daily_capacity: int
     skills: list[str]
     active: bool
@@ -210,8 +276,8 @@ class AgentIn(Strict):
     base: Annotated[tuple[Lon, Lat], Field(description="[lon, lat] of the agent's base.")]
     base_address: Annotated[str | None, Field(max_length=300)] = None
     travel_mode: Literal["walk", "motorbike", "car"]
-    shift_start: time | None = Field(None, description="Default: the tenant's setting.")
-    shift_end: time | None = Field(None, description="Default: the tenant's setting.")
+    shift_start: LocalTime | None = Field(None, description="Default: the tenant's setting.")
+    shift_end: LocalTime | None = Field(None, description="Default: the tenant's setting.")
     daily_capacity: Annotated[
         int | None, Field(gt=0, le=200, description="Default: the tenant's setting.")
     ] = None
@@ -265,8 +331,8 @@ class TrackingOut(BaseModel):
     low_battery_pct: float = Field(description="Below this level, use the slower interval.")
     low_battery_interval_s: int
     shift_only: bool = Field(description="Fixes outside the shift (plus margin) are not kept.")
-    shift_start: time
-    shift_end: time
+    shift_start: LocalTime
+    shift_end: LocalTime
     shift_margin_min: float
     upload_horizon_days: float = Field(description="Older fixes are refused on upload.")
     timezone: str
@@ -284,7 +350,9 @@ class CheckinIn(Strict):
         max_length=64, description="The check-in's UUID from the phone (idempotency key)."
     )
     case_id: Id
-    fix: dict[str, Any] = Field(description="A fix, as in /v1/me/sync")
+    fix: Annotated[dict[str, Any], documented(FixItem)] = Field(
+        description="A fix, as in /v1/me/sync"
+    )
     checked_in_at: str | None = Field(None, description="ISO 8601 with offset; default: now")
 
 
@@ -303,18 +371,11 @@ class CheckinOut(BaseModel):
     dwell_s: float | None = None
 
 
-class QuestionnaireRef(Strict):
-    key: Annotated[str, Field(max_length=40)]
-    version: Annotated[int, Field(ge=1)]
-
-
 class OutcomeIn(Strict):
     id: str = Field(
         max_length=64, description="The outcome's UUID from the phone (idempotency key)."
     )
-    outcome: Literal[
-        "contact", "no_one_home", "wrong_address", "moved", "refused", "promise_to_pay", "paid"
-    ]
+    outcome: OUTCOME
     questionnaire: QuestionnaireRef
     answers: dict[str, Any] = {}
     checkout_at: str | None = Field(None, description="ISO 8601 with offset; default: now")

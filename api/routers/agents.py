@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, status
 
+from api.contract import GeoJSONResponse
 from api.deps import Admin, Reader, Staff, Watcher
 from api.schemas import MAX_ID, AgentIn, AgentOut, Day, Instant
 from geo.accounts.agents import create_agent, get_agent, list_agents
@@ -23,14 +24,20 @@ def agents(caller: Staff, active_only: bool = False) -> list[AgentOut]:
     return [AgentOut.of(a) for a in rows]
 
 
-@router.get("/live", summary="Every agent's latest position as GeoJSON")
+@router.get(
+    "/live", summary="Every agent's latest position as GeoJSON", response_class=GeoJSONResponse
+)
 def live(caller: Watcher) -> dict[str, Any]:
     """Position, accuracy, battery, charging, speed and last seen of each active agent;
     ``stale`` after the tenant's ``live_stale_min`` minutes without a fix."""
     return live_positions(caller.session, tenant_id=caller.tenant_id)
 
 
-@router.get("/{agent_id}/trail", summary="An agent's trail: path, distance, stops, battery")
+@router.get(
+    "/{agent_id}/trail",
+    summary="An agent's trail: path, distance, stops, battery",
+    response_class=GeoJSONResponse,
+)
 def trail(
     caller: Reader,
     agent_id: AgentId,

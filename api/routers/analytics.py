@@ -28,6 +28,17 @@ Format = Annotated[Literal["json", "csv", "xlsx"], Query(description="json, csv 
 DateFrom = Annotated[Day, Query(description="first local day, YYYY-MM-DD")]
 DateTo = Annotated[Day, Query(description="last local day, included")]
 _XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+REPORT: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "JSON rows, or the same table as a CSV or XLSX file (``format``)",
+        "content": {
+            "application/json": {"schema": {"type": "object"}},
+            "text/csv": {"schema": {"type": "string"}},
+            _XLSX: {"schema": {"type": "string", "format": "binary"}},
+        },
+    }
+}
+"""What a report route answers, by ``format``."""
 
 
 def _answer(
@@ -55,7 +66,12 @@ def _kpi_cells(row: KpiRow) -> list[Cell]:
     return [row.kpi, row.label, row.unit, row.group, row.numerator, row.denominator, row.value]
 
 
-@router.get("/kpis", response_model=None, summary="The seven collection KPIs for a period, grouped")
+@router.get(
+    "/kpis",
+    response_model=None,
+    responses=REPORT,
+    summary="The seven collection KPIs for a period, grouped",
+)
 def kpis(
     caller: Watcher,
     date_from: DateFrom,
@@ -89,6 +105,7 @@ def _hour_cells(cell: HourCell) -> list[Cell]:
 @router.get(
     "/contact-hours",
     response_model=None,
+    responses=REPORT,
     summary="Contact rate by local hour × weekday, with Wilson 95 %",
 )
 def hours(
@@ -137,6 +154,7 @@ def _window_cells(s: Suggestion) -> list[Cell]:
 @router.get(
     "/suggested-windows",
     response_model=None,
+    responses=REPORT,
     summary="Visiting windows suggested by contact history",
 )
 def windows(

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 
+from api.contract import GeoJSONResponse
 from api.deps import Reader, Staff
 from api.schemas import MAX_ID, CaseOut, CasePage, CasePatch
 from geo.core.errors import InvalidInput
@@ -66,7 +67,11 @@ def cases(
     return CasePage(items=[CaseOut.of(r) for r in rows], next_after=next_after)
 
 
-@router.get("/geojson", summary="Located cases as a GeoJSON FeatureCollection")
+@router.get(
+    "/geojson",
+    summary="Located cases as a GeoJSON FeatureCollection",
+    response_class=GeoJSONResponse,
+)
 def cases_map(
     caller: Reader,
     status: str | None = None,

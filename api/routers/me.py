@@ -9,7 +9,17 @@ from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import AgentCaller, agent_id_of
-from api.schemas import AgentOut, CaseOut, Day, DayOut, TrackingOut
+from api.schemas import (
+    AgentOut,
+    CaseOut,
+    CheckinItem,
+    Day,
+    DayOut,
+    FixItem,
+    OutcomeItem,
+    TrackingOut,
+    documented,
+)
 from geo.tracking.telemetry import MAX_BATCH, ItemResult
 from geo.visits.bundle import day_bundle
 from geo.visits.sync import sync_batch
@@ -25,9 +35,9 @@ class SyncIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    fixes: Annotated[list[Any], Field(max_length=MAX_BATCH)] = []
+    fixes: Annotated[list[Annotated[Any, documented(FixItem)]], Field(max_length=MAX_BATCH)] = []
     checkins: Annotated[
-        list[Any],
+        list[Annotated[Any, documented(CheckinItem)]],
         Field(
             max_length=MAX_ITEMS,
             description="As POST /v1/visits/check-in, with "
@@ -35,7 +45,7 @@ class SyncIn(BaseModel):
         ),
     ] = []
     outcomes: Annotated[
-        list[Any],
+        list[Annotated[Any, documented(OutcomeItem)]],
         Field(
             max_length=MAX_ITEMS,
             description="As POST /v1/visits/{id}/outcome, naming the "

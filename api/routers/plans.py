@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, BackgroundTasks, Path, Query, status
+from fastapi import APIRouter, BackgroundTasks, Path, Query, Response, status
 
+from api.contract import GeoJSONResponse
 from api.deps import Staff
 from api.schemas import MAX_ID, Day, PlanIn
 from geo.routing.jobs import (
@@ -23,7 +24,7 @@ PlanId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
 @router.post("", response_model=PlanView, status_code=status.HTTP_202_ACCEPTED)
-def new_plan(caller: Staff, body: PlanIn, later: BackgroundTasks) -> PlanView:
+def new_plan(caller: Staff, body: PlanIn, later: BackgroundTasks, response: Response) -> PlanView:
     """Queue a plan for a day; poll ``GET /v1/plans/{id}`` for its progress."""
     plan = create_plan(
         caller.session,
@@ -35,6 +36,7 @@ def new_plan(caller: Staff, body: PlanIn, later: BackgroundTasks) -> PlanView:
     )
     # Runs after the answer is sent, so after the plan row is committed.
     later.add_task(run_in_background, caller.tenant_id, plan.id)
+    response.headers["Location"] = f"/v1/plans/{plan.id}"
     return plan
 
 
@@ -48,7 +50,7 @@ def plan(caller: Staff, plan_id: PlanId) -> PlanView:
     return get_plan(caller.session, tenant_id=caller.tenant_id, plan_id=plan_id)
 
 
-@router.get("/{plan_id}/geojson")
+@router.get("/{plan_id}/geojson", response_class=GeoJSONResponse)
 def plan_map(caller: Staff, plan_id: PlanId) -> dict[str, Any]:
     """Routes along the streets, numbered stops with ETA, unplanned cases with the reason."""
     return plan_geojson(caller.session, tenant_id=caller.tenant_id, plan_id=plan_id)
@@ -57,7 +59,11 @@ def plan_map(caller: Staff, plan_id: PlanId) -> dict[str, Any]:
 territories_router = APIRouter(prefix="/v1/territories", tags=["plans"])
 
 
-@territories_router.get("", summary="Open cases in balanced territories, one per agent")
+@territories_router.get(
+    "",
+    summary="Open cases in balanced territories, one per agent",
+    response_class=GeoJSONResponse,
+)
 def territories(caller: Staff) -> dict[str, Any]:
     """Convex hulls with each territory's agent, case count and estimated hours of work."""
     return territories_geojson(case_territories(caller.session, tenant_id=caller.tenant_id))

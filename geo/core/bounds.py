@@ -9,10 +9,25 @@ here, so such a value is refused by name instead of failing somewhere deeper.
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
+from typing import Annotated
+
+from pydantic import WithJsonSchema
 
 from geo.core.errors import InvalidInput
 
+LocalTime = Annotated[
+    time,
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\\.[0-9]+)?)?$",
+            "description": "A local wall-clock time, HH:MM[:SS], in the tenant's zone",
+        }
+    ),
+]
+"""A time of day with no offset (a shift, visiting hours). JSON Schema's ``format: time``
+demands an offset, which a local time does not have, so it is published as a pattern."""
 FIRST_DAY = date(2000, 1, 1)
 LAST_DAY = date(2099, 12, 31)
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")

@@ -29,6 +29,7 @@ from pyproj.exceptions import CRSError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from geo.core.bounds import LocalTime
 from geo.core.errors import InvalidInput, NotFound
 from geo.core.models import BUCKETS, Tenant
 
@@ -90,8 +91,8 @@ class TenantSettings(BaseModel):
     agent_daily_capacity: int = _setting(
         20, "Visits per day of a new agent when none is given.", gt=0, le=200
     )
-    agent_shift_start: time = _setting(time(8, 0), "Start of a new agent's shift, local time.")
-    agent_shift_end: time = _setting(time(17, 0), "End of a new agent's shift, local time.")
+    agent_shift_start: LocalTime = _setting(time(8, 0), "Start of a new agent's shift.")
+    agent_shift_end: LocalTime = _setting(time(17, 0), "End of a new agent's shift.")
     # --- check-in verification
     geofence_radius_m: float = _setting(
         75, "Radius of an address's circular geofence when it has none of its own.", gt=0, le=5000

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, time
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, cast, func, select, update
+from sqlalchemy import Select, cast, func, literal_column, select, update
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
@@ -238,5 +238,6 @@ def cases_geojson(
         "properties",
         properties,
     )
-    features = session.scalar(select(func.coalesce(func.jsonb_agg(feature), cast("[]", JSONB))))
+    empty: Any = literal_column("'[]'::jsonb")  # a bound "[]" would be the JSON *string* "[]"
+    features = session.scalar(select(func.coalesce(func.jsonb_agg(feature), empty)))
     return {"type": "FeatureCollection", "features": features}

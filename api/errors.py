@@ -10,8 +10,10 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from sqlalchemy.exc import DataError, IntegrityError
 from starlette.exceptions import HTTPException
+from starlette.routing import Match, Route
 
 from geo.core.errors import (
     AuthenticationFailed,
@@ -63,14 +65,29 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(error_body("invalid", message, fields), 422)
 
 
-async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
     code = {401: "not_authenticated", 403: "forbidden", 404: "not_found", 405: "method_not_allowed"}
+    headers = exc.headers
+    if exc.status_code == 405:
+        # Starlette names only the first matching route's methods; a path served by several
+        # routes (GET and PATCH apart) allows all of theirs.
+        headers = {"Allow": ", ".join(_allowed(request))}
     return JSONResponse(
         error_body(code.get(exc.status_code, "error"), str(exc.detail)),
         exc.status_code,
-        headers=exc.headers,
+        headers=headers,
     )
+
+
+def _allowed(request: Request) -> list[str]:
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        if isinstance(route, Route | APIRoute) and route.methods:
+            match, _ = route.matches(request.scope)
+            if match != Match.NONE:
+                methods |= route.methods
+    return sorted(methods - {"HEAD"})
 
 
 async def _database_refusal(_request: Request, exc: Exception) -> JSONResponse:

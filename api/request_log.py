@@ -37,7 +37,7 @@ def _line(request: Request, status: int, started: float) -> dict[str, object]:
         "tenant": getattr(principal, "tenant_id", None),
         "user": getattr(principal, "user_id", None),
         "method": request.method,
-        "route": getattr(route, "path", request.url.path),
+        "route": getattr(route, "path_format", request.url.path),
         "status": status,
         "duration_ms": round((time.perf_counter() - started) * 1000, 1),
     }

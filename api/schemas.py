@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -45,10 +45,7 @@ def _day_in_range(day: date) -> date:
 
 
 def _instant_in_range(at: datetime) -> datetime:
-    try:
-        _day_in_range(at.astimezone(UTC).date())
-    except OverflowError:
-        raise ValueError(f"must fall between {FIRST_DAY} and {LAST_DAY}") from None
+    _day_in_range(at.date())  # the day as written; geo.core.bounds allows a day's offset
     return at
 
 
@@ -56,12 +53,26 @@ Day = Annotated[
     date,
     BeforeValidator(_iso_day),
     AfterValidator(_day_in_range),
-    Field(description=f"YYYY-MM-DD, from {FIRST_DAY} to {LAST_DAY}"),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "format": "date",
+            "pattern": "^20[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$",
+            "description": f"YYYY-MM-DD, from {FIRST_DAY} to {LAST_DAY}",
+        }
+    ),
 ]
 Instant = Annotated[
     AwareDatetime,
     AfterValidator(_instant_in_range),
-    Field(description="ISO 8601 with a UTC offset"),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "format": "date-time",
+            "pattern": "^20[0-9]{2}-.*([Zz]|[+-][0-9]{2}:?[0-9]{2})$",
+            "description": f"ISO 8601 with a UTC offset, from {FIRST_DAY} to {LAST_DAY}",
+        }
+    ),
 ]
 
 

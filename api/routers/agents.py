@@ -77,7 +77,7 @@ def trail(
     return trail_geojson(found)
 
 
-@router.get("/{agent_id}", response_model=AgentOut)
+@router.get("/{agent_id:int}", response_model=AgentOut)
 def agent(caller: Staff, agent_id: AgentId) -> AgentOut:
     return AgentOut.of(get_agent(caller.session, tenant_id=caller.tenant_id, agent_id=agent_id))
 

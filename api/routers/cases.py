@@ -92,7 +92,7 @@ def cases_map(
     return cases_geojson(caller.session, tenant_id=caller.tenant_id, where=where, limit=limit)
 
 
-@router.get("/{case_id}", response_model=CaseOut)
+@router.get("/{case_id:int}", response_model=CaseOut)
 def case(caller: Reader, case_id: CaseId) -> CaseOut:
     agent_only = (caller.principal.agent_id or -1) if caller.principal.role == "agent" else None
     view = get_case(
@@ -101,7 +101,7 @@ def case(caller: Reader, case_id: CaseId) -> CaseOut:
     return CaseOut.of(view)
 
 
-@router.patch("/{case_id}", response_model=CaseOut)
+@router.patch("/{case_id:int}", response_model=CaseOut)
 def change_case(caller: Staff, case_id: CaseId, patch: CasePatch) -> CaseOut:
     """Change priority, status or assignment (``assigned_agent_id: null`` unassigns)."""
     changes = patch.model_dump(include=patch.model_fields_set)

@@ -84,7 +84,8 @@ def visits(
     return [VisitOut.of(v) for v in rows]
 
 
-@router.get("/v1/visits/{visit_id}", response_model=VisitOut)
+# ":int" keeps GET /v1/visits/check-in from reading "check-in" as an id (it is a 405).
+@router.get("/v1/visits/{visit_id:int}", response_model=VisitOut)
 def visit(caller: Reader, visit_id: RowId) -> VisitOut:
     found = get_visit(
         caller.session, tenant_id=caller.tenant_id, visit_id=visit_id, agent_id=_own(caller)

@@ -9,19 +9,33 @@ here, so such a value is refused by name instead of failing somewhere deeper.
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated
 
-from pydantic import WithJsonSchema
+from pydantic import BeforeValidator, WithJsonSchema
 
 from geo.core.errors import InvalidInput
 
+_CLOCK = "^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\\.[0-9]+)?)?$"
+
+
+def _wall_clock(value: object) -> object:
+    """Only ``HH:MM[:SS]`` (or a naive ``time``): pydantic would take ``0`` as midnight UTC,
+    an aware time that cannot be compared with a shift's."""
+    if isinstance(value, time) and value.tzinfo is None:
+        return value
+    if isinstance(value, str) and re.match(_CLOCK, value):
+        return value
+    raise ValueError("must be a local time as HH:MM or HH:MM:SS")
+
+
 LocalTime = Annotated[
     time,
+    BeforeValidator(_wall_clock),
     WithJsonSchema(
         {
             "type": "string",
-            "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\\.[0-9]+)?)?$",
+            "pattern": _CLOCK,
             "description": "A local wall-clock time, HH:MM[:SS], in the tenant's zone",
         }
     ),
@@ -31,6 +45,7 @@ demands an offset, which a local time does not have, so it is published as a pat
 FIRST_DAY = date(2000, 1, 1)
 LAST_DAY = date(2099, 12, 31)
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DAY_SPAN = timedelta(days=1)
 
 
 def check_day(day: date, field: str) -> date:
@@ -58,7 +73,8 @@ def check_instant(at: datetime, field: str) -> datetime:
         utc = at.astimezone(UTC)
     except OverflowError:
         utc = None
-    if utc is None or not FIRST_DAY <= utc.date() <= LAST_DAY:
+    # A day either side: 2000-01-01T00:00+14:00 is in the range as written, not in UTC.
+    if utc is None or not FIRST_DAY - _DAY_SPAN <= utc.date() <= LAST_DAY + _DAY_SPAN:
         raise InvalidInput(f"{field} must fall between {FIRST_DAY} and {LAST_DAY}", field)
     return utc
 

@@ -53,6 +53,13 @@ def fresh_database() -> tuple[str, str]:
 @contextmanager
 def server(workers: int) -> Iterator[str]:
     """``campo serve`` in its own process on a free loopback port; yields its base URL."""
+    with served(workers) as (url, _pid):
+        yield url
+
+
+@contextmanager
+def served(workers: int) -> Iterator[tuple[str, int]]:
+    """As :func:`server`, with the server's process id (to read its memory)."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -85,7 +92,7 @@ def server(workers: int) -> Iterator[str]:
             if time.monotonic() > deadline:
                 raise RuntimeError("the server did not come up")
             time.sleep(0.2)
-        yield url
+        yield url, process.pid
     finally:
         process.terminate()
         process.wait(timeout=30)

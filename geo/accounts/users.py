@@ -75,17 +75,15 @@ def authenticate(
     (:mod:`geo.accounts.throttle`), before any hash is computed.
     """
     account = f"{tenant_slug}/{email.strip().lower()}"
-    throttle.check(account=account, address=client)
-    row = session.execute(
-        text("SELECT * FROM campo_login_lookup(:slug, :email)"),
-        {"slug": tenant_slug, "email": email.strip()},
-    ).one_or_none()
-    with throttle.hashing():
+    with throttle.attempt(account=account, address=client) as attempt:
+        row = session.execute(
+            text("SELECT * FROM campo_login_lookup(:slug, :email)"),
+            {"slug": tenant_slug, "email": email.strip()},
+        ).one_or_none()
         matches = password_matches(row.password_hash if row else None, password)
-    if not matches or row is None or not row.active:
-        throttle.failed(account=account, address=client)
+        attempt.ok = bool(matches and row is not None and row.active)
+    if not attempt.ok or row is None:
         raise AuthenticationFailed("incorrect tenant, e-mail or password")
-    throttle.succeeded(account=account)
     # Tenant context is not set yet for this session: resolve the agent id on its own terms.
     session.info["tenant_id"] = row.tenant_id
     session.commit()

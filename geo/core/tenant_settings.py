@@ -78,8 +78,10 @@ class TenantSettings(BaseModel):
     # --- place and language
     timezone: str = _setting("America/Bogota", "IANA zone of the tenant's local days and times.")
     locale: str = _setting("es-CO", "Language of pages, e-mails and map labels.", pattern="^es-CO$")
-    metric_srid: int = _setting(
-        9377, "EPSG code of the projected, metre-based CRS used for planar lengths and areas."
+    metric_srid: int | None = _setting(
+        None,
+        "EPSG code of a projected, metre-based CRS for planar lengths and areas; none: chosen "
+        "for where the data is (EPSG:9377 in Colombia, its UTM zone elsewhere).",
     )
     street_network: str | None = _setting(
         None, "Path (on the server) of the OSM extract to route on; none: a street grid."
@@ -180,7 +182,9 @@ class TenantSettings(BaseModel):
 
     @field_validator("metric_srid")
     @classmethod
-    def _metric_crs(cls, value: int) -> int:
+    def _metric_crs(cls, value: int | None) -> int | None:
+        if value is None:
+            return None
         try:
             crs = CRS.from_epsg(value)
         except CRSError as exc:

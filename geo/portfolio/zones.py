@@ -10,6 +10,7 @@ from __future__ import annotations
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from geo.core.crs import tenant_srid
 from geo.core.errors import InvalidInput
 
 _HEXAGONS = text(
@@ -34,10 +35,13 @@ _HEXAGONS = text(
 
 
 def hexagon_areas(
-    session: Session, *, tenant_id: int, size_m: float = 2000, srid: int = 9377, prefix: str = "H"
+    session: Session, *, tenant_id: int, size_m: float = 2000, prefix: str = "H"
 ) -> int:
     """Replace the tenant's area zones by hexagons of ``size_m`` (edge length) covering its
-    located addresses, named north to south; returns how many."""
+    located addresses, named north to south; returns how many. The grid is laid in the
+    tenant's metric CRS (:func:`geo.core.crs.tenant_srid`), so every cell has its area on the
+    ground."""
+    srid = tenant_srid(session, tenant_id)
     if not 200 <= size_m <= 50_000:
         raise InvalidInput("must be between 200 and 50000 metres", field="size_m")
     session.execute(

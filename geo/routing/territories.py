@@ -22,6 +22,7 @@ from scipy.spatial import cKDTree
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from geo.core.crs import tenant_srid, to_wgs84
 from geo.core.errors import InvalidInput
 from geo.core.tenant_settings import tenant_settings
 
@@ -90,7 +91,8 @@ def case_territories(session: Session, *, tenant_id: int, slack: float = 0.0) ->
     distance to its nearest neighbours at the agent's pace; both in hours.
     """
     settings = tenant_settings(session, tenant_id)
-    srid = {"t": tenant_id, "srid": settings.metric_srid}
+    metric = tenant_srid(session, tenant_id)
+    srid = {"t": tenant_id, "srid": metric}
     cases = session.execute(
         text(
             "SELECT c.id, ST_X(ST_Transform(a.point, :srid)) AS x, "
@@ -118,7 +120,7 @@ def case_territories(session: Session, *, tenant_id: int, slack: float = 0.0) ->
     bases = np.array([(a.x, a.y) for a in agents], dtype=float)
     cost = np.sqrt(((centres[:, None, :] - bases[None, :, :]) ** 2).sum(axis=2))
     rows, cols = linear_sum_assignment(cost)
-    to_wgs = Transformer.from_crs(settings.metric_srid, 4326, always_xy=True)
+    to_wgs = to_wgs84(metric)
     territories = []
     for cluster, agent in zip(rows, cols, strict=True):
         members = np.flatnonzero(labels == cluster)

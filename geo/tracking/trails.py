@@ -4,11 +4,12 @@ GPS jitters: a phone lying on a table drifts a few metres every fix, and summing
 turns a coffee break into kilometres. So the distance is measured on a cleaned sequence:
 fixes worse than ``max_accuracy_m`` are dropped, physically impossible jumps are dropped,
 each stop is collapsed to its centre, and a step only counts once the agent has moved more
-than ``jitter_m`` (or the fix's own accuracy) from the last counted point. Lengths are
-planar in a metric CRS (EPSG:9377, MAGNA-SIRGAS Origen-Nacional, unless the tenant sets
-``metric_srid``). The path drawn is that same cleaned sequence, simplified there
-(Douglas-Peucker, GEOS) with a tolerance in metres, so neither a spike nor the scribble of a
-phone at rest reaches the map.
+than ``jitter_m`` (or the fix's own accuracy) from the last counted point. A step across a
+silence longer than ``gap_s`` is not travel seen: it is reported apart (``gap_distance_m``).
+Lengths are planar in the metric CRS made for where the fixes are (:mod:`geo.core.crs`:
+EPSG:9377 in Colombia, the UTM zone elsewhere) unless the tenant sets ``metric_srid``. The
+path drawn is that same cleaned sequence, simplified there (Douglas-Peucker, GEOS) with a
+tolerance in metres, so neither a spike nor the scribble of a phone at rest reaches the map.
 """
 
 from __future__ import annotations
@@ -16,17 +17,17 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from functools import lru_cache
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
 import shapely
 from numpy.typing import NDArray
-from pyproj import Transformer
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from geo.core.bounds import check_day, check_instant
+from geo.core.crs import srid_for, tenant_srid, to_metric, to_wgs84
 from geo.core.errors import InvalidInput, NotFound
 from geo.core.tenant_settings import tenant_settings
 
@@ -97,6 +98,12 @@ class Trail:
     used_fixes: int
     path: dict[str, Any] | None
     distance_m: float
+    """Along the cleaned fixes, without the straight lines across gaps (not travel seen)."""
+    gap_distance_m: float
+    """The straight lines across gaps: how far the agent moved while nothing was recorded."""
+    segments: list[list[tuple[float, float]]]
+    """The cleaned sequence as (lon, lat), split where a gap is: what ``distance_m`` runs
+    along, unsimplified."""
     stops: list[Stop]
     gaps: list[Gap]
     battery: Battery
@@ -105,26 +112,36 @@ class Trail:
 
 _FIXES = text(
     """
-    SELECT extract(epoch FROM recorded_at) AS t, ST_X(m) AS x, ST_Y(m) AS y,
-           ST_X(point) AS lon, ST_Y(point) AS lat, accuracy_m, battery_pct, charging
-    FROM (SELECT recorded_at, point, ST_Transform(point, :srid) AS m, accuracy_m, battery_pct,
-                 charging, id
-          FROM gps_fixes
-          WHERE tenant_id = :tenant_id AND agent_id = :agent_id
-            AND recorded_at >= :start AND recorded_at < :end) f
+    SELECT extract(epoch FROM recorded_at) AS t, ST_X(point) AS lon, ST_Y(point) AS lat,
+           accuracy_m, battery_pct, charging
+    FROM gps_fixes
+    WHERE tenant_id = :tenant_id AND agent_id = :agent_id
+      AND recorded_at >= :start AND recorded_at < :end
     ORDER BY recorded_at, id
     """
 )
 
 
-def _metric_srid(session: Session, tenant_id: int, agent_id: int) -> int:
+def _metric_srid(
+    session: Session,
+    tenant_id: int,
+    agent_id: int,
+    lon: NDArray[np.float64],
+    lat: NDArray[np.float64],
+) -> int:
+    """The tenant's chosen CRS, else the one made for where these fixes are."""
     agent = session.scalar(
         text("SELECT id FROM agents WHERE tenant_id = :tenant_id AND id = :agent_id"),
         {"tenant_id": tenant_id, "agent_id": agent_id},
     )
     if agent is None:
         raise NotFound("agent not found", "agent_id")
-    return tenant_settings(session, tenant_id).metric_srid
+    chosen = tenant_settings(session, tenant_id).metric_srid
+    if chosen is not None:
+        return chosen
+    if len(lon) == 0:
+        return tenant_srid(session, tenant_id)
+    return srid_for(float(np.median(lon)), float(np.median(lat)))
 
 
 def agent_trail(
@@ -140,22 +157,17 @@ def agent_trail(
     start, end = check_instant(start, "start"), check_instant(end, "end")
     if not start < end <= start + MAX_RANGE:
         raise InvalidInput("end must follow start, at most 7 days later", "end")
-    srid = _metric_srid(session, tenant_id, agent_id)
-    params = {
-        "tenant_id": tenant_id,
-        "agent_id": agent_id,
-        "start": start,
-        "end": end,
-        "srid": srid,
-    }
+    params = {"tenant_id": tenant_id, "agent_id": agent_id, "start": start, "end": end}
     rows = session.execute(_FIXES, params).all()
-    columns = list(zip(*rows, strict=True)) if rows else [()] * 8
-    t, x, y, lon, lat = (np.asarray(c, dtype=float) for c in columns[:5])
-    accuracy = np.asarray([np.nan if a is None else a for a in columns[5]], dtype=float)
+    columns = list(zip(*rows, strict=True)) if rows else [()] * 6
+    t, lon, lat = (np.asarray(c, dtype=float) for c in columns[:3])
+    srid = _metric_srid(session, tenant_id, agent_id, lon, lat)
+    x, y = (np.asarray(v, dtype=float) for v in to_metric(srid).transform(lon, lat))
+    accuracy = np.asarray([np.nan if a is None else a for a in columns[3]], dtype=float)
     good = _plausible(t, x, y, accuracy, options)
     t_ok, x_ok, y_ok = t[good], x[good], y[good]
     stops = _stops(t_ok, x_ok, y_ok, lon[good], lat[good], options)
-    track = _track(x_ok, y_ok, accuracy[good], stops, options)
+    track, across_gap = _track(t_ok, x_ok, y_ok, accuracy[good], stops, options)
     steps = np.hypot(*np.diff(track, axis=0).T) if len(track) > 1 else np.zeros(0)
     return Trail(
         agent_id=agent_id,
@@ -164,17 +176,14 @@ def agent_trail(
         fixes=len(rows),
         used_fixes=int(good.sum()),
         path=_path(track, srid, options.tolerance_m),
-        distance_m=float(steps.sum()),
+        distance_m=float(steps[~across_gap].sum()),
+        gap_distance_m=float(steps[across_gap].sum()),
+        segments=_segments(track, across_gap, srid),
         stops=[s for s, _ in stops],
         gaps=_gaps(t, options),
         options=options,
-        battery=_battery(t, list(columns[6]), list(columns[7]), options),
+        battery=_battery(t, list(columns[4]), list(columns[5]), options),
     )
-
-
-@lru_cache(maxsize=8)
-def _to_wgs84(srid: int) -> Transformer:
-    return Transformer.from_crs(srid, 4326, always_xy=True)
 
 
 def _path(track: NDArray[np.float64], srid: int, tolerance_m: float) -> dict[str, Any] | None:
@@ -182,9 +191,20 @@ def _path(track: NDArray[np.float64], srid: int, tolerance_m: float) -> dict[str
     if len(track) < 2:
         return None
     line = shapely.LineString(track).simplify(tolerance_m)
-    lon, lat = _to_wgs84(srid).transform(*line.xy)
+    lon, lat = to_wgs84(srid).transform(*line.xy)
     coordinates = [[round(a, 7), round(b, 7)] for a, b in zip(lon, lat, strict=True)]
     return {"type": "LineString", "coordinates": coordinates}
+
+
+def _segments(
+    track: NDArray[np.float64], across_gap: NDArray[np.bool_], srid: int
+) -> list[list[tuple[float, float]]]:
+    if len(track) == 0:
+        return []
+    lon, lat = to_wgs84(srid).transform(track[:, 0], track[:, 1])
+    points = list(zip(np.asarray(lon).tolist(), np.asarray(lat).tolist(), strict=True))
+    cuts = [0, *(int(i) + 1 for i in np.flatnonzero(across_gap)), len(points)]
+    return [points[a:b] for a, b in pairwise(cuts)]
 
 
 def _when(epoch: float) -> datetime:
@@ -256,30 +276,42 @@ def _stay_end(xs: list[float], ys: list[float], i: int, radius: float) -> int:
 
 
 def _track(
+    t: NDArray[np.float64],
     x: NDArray[np.float64],
     y: NDArray[np.float64],
     accuracy: NDArray[np.float64],
     stops: list[tuple[Stop, slice]],
     options: TrailOptions,
-) -> NDArray[np.float64]:
+) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
     """The cleaned sequence (metric x, y): each stop collapsed to its centre, then only the
-    points farther than ``jitter_m`` (or their own accuracy) from the last one kept."""
+    points farther than ``jitter_m`` (or their own accuracy) from the last one kept; and, per
+    step between kept points, whether it crosses a silence longer than ``gap_s``.
+
+    A kept point is *seen* from its first fix to the last fix it stood for (the stop's last,
+    or the jittering fixes dropped after it), so a long stop is not taken for a gap."""
     x, y, accuracy = x.copy(), y.copy(), accuracy.copy()
+    last_seen = t.copy()
     keep = np.ones(len(x), dtype=bool)
     for _stop, span in stops:
         x[span.start], y[span.start] = x[span].mean(), y[span].mean()
         accuracy[span.start] = np.nan
+        last_seen[span.start] = t[span.stop - 1]
         keep[span.start + 1 : span.stop] = False
-    xs, ys = x[keep].tolist(), y[keep].tolist()
+    xs, ys, ts = x[keep].tolist(), y[keep].tolist(), t[keep].tolist()
+    seen = last_seen[keep].tolist()
     acc = np.nan_to_num(accuracy[keep], nan=0.0).tolist()
     if not xs:
-        return np.empty((0, 2))
-    kept = [(xs[0], ys[0])]
+        return np.empty((0, 2)), np.zeros(0, dtype=bool)
+    kept, crossing, until = [(xs[0], ys[0])], [], seen[0]
     for k in range(1, len(xs)):
         ax, ay = kept[-1]
         if math.hypot(xs[k] - ax, ys[k] - ay) >= max(options.jitter_m, acc[k]):
             kept.append((xs[k], ys[k]))
-    return np.asarray(kept, dtype=float)
+            crossing.append(ts[k] - until > options.gap_s)
+            until = seen[k]
+        else:
+            until = max(until, seen[k])
+    return np.asarray(kept, dtype=float), np.asarray(crossing, dtype=bool)
 
 
 def _gaps(t: NDArray[np.float64], options: TrailOptions) -> list[Gap]:
@@ -371,6 +403,7 @@ def trail_geojson(trail: Trail) -> dict[str, Any]:
             "fixes": trail.fixes,
             "used_fixes": trail.used_fixes,
             "distance_m": round(trail.distance_m, 1),
+            "gap_distance_m": round(trail.gap_distance_m, 1),
             "stops": len(trail.stops),
             "gaps": len(trail.gaps),
         },

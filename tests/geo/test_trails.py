@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import csv
 import random
 import uuid
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 from pyproj import Geod, Transformer
+from sqlalchemy import text
 
 from geo.analytics.frames import battery_frame, fixes_frame, stops_frame
 from geo.core.db import tenant_session
@@ -95,7 +98,9 @@ def test_distance_ignores_jitter_spikes_and_poor_fixes(
         )
     assert trail.fixes == len(items)
     assert trail.used_fixes == len(items) - 2  # the spike and the poor fix
-    assert trail.distance_m == pytest.approx(3000, rel=0.03)
+    # 1 km east, then 2 km north of which 1 km fell in a 12-minute silence: not travel seen.
+    assert trail.distance_m == pytest.approx(2000, rel=0.03)
+    assert trail.gap_distance_m == pytest.approx(1000, rel=0.03)
     naive = Geod(ellps="WGS84").line_length(
         [i["lon"] for i in sorted(items, key=lambda i: i["recorded_at"])],
         [i["lat"] for i in sorted(items, key=lambda i: i["recorded_at"])],
@@ -162,3 +167,74 @@ def test_thresholds_are_parameters(day: tuple[World, datetime, list[dict[str, An
     assert strict.gaps == []
     assert strict.path is not None
     assert len(strict.path["coordinates"]) > 100  # tolerance 0: every counted point
+
+
+GEOLIFE = Path(__file__).resolve().parents[1] / "data" / "geolife_small.csv"
+
+
+@pytest.mark.parametrize("place", ["beijing", "bogota"])
+@pytest.mark.parametrize("trajectory", [2, 3])
+def test_real_traces_measure_metres_on_the_ground_wherever_they_are(
+    world: World, place: str, trajectory: int
+) -> None:
+    """GeoLife traces where they were recorded (Beijing) and moved to Bogotá, with default
+    settings: the distance is the geodesic length of the cleaned sequence, and stays keep
+    their radius on the ground."""
+    with GEOLIFE.open() as source:
+        rows = [
+            r
+            for r in csv.DictReader(source, delimiter=";")
+            if r["trajectory_id"] == str(trajectory)
+        ]
+    first = datetime.fromisoformat(rows[0]["t"])
+    start = on_shift(minute=-120)
+    shift = (
+        (-74.08 - float(rows[0]["X"]), 4.65 - float(rows[0]["Y"])) if place == "bogota" else (0, 0)
+    )
+    items = [
+        {
+            "id": str(uuid.uuid4()),
+            "recorded_at": (start + (datetime.fromisoformat(r["t"]) - first)).isoformat(),
+            "lon": float(r["X"]) + shift[0],
+            "lat": float(r["Y"]) + shift[1],
+        }
+        for r in rows
+    ]
+    with tenant_session(world.tenant_id) as session:
+        session.execute(text("UPDATE tenants SET settings = '{\"gps_shift_only\": false}'"))
+    with tenant_session(world.tenant_id) as session:
+        stored = sync_fixes(
+            session, tenant_id=world.tenant_id, agent_id=world.agent_id, items=items
+        )
+        assert {r.status for r in stored} == {"stored"}
+        trail = agent_trail(
+            session,
+            tenant_id=world.tenant_id,
+            agent_id=world.agent_id,
+            start=start,
+            end=start + timedelta(hours=12),
+        )
+        days = session.execute(
+            text("SELECT distance_m, ST_AsGeoJSON(geom)::json FROM analytics.agent_days")
+        ).all()
+    for distance_m, path in days:  # the analysts' view measures on the ground too
+        lon, lat = zip(*path["coordinates"], strict=True)
+        assert distance_m == pytest.approx(Geod(ellps="WGS84").line_length(lon, lat), rel=0.005)
+    geodesic = sum(
+        Geod(ellps="WGS84").line_length([p[0] for p in part], [p[1] for p in part])
+        for part in trail.segments
+    )
+    assert trail.distance_m == pytest.approx(geodesic, rel=0.005)
+    assert trail.stops, "a real trace of a working day has stays"
+    for stop in trail.stops:
+        assert stop.duration_s >= 300
+        inside = [
+            i for i in items if stop.start <= datetime.fromisoformat(i["recorded_at"]) <= stop.end
+        ]
+        _, _, metres = Geod(ellps="WGS84").inv(
+            [stop.lon] * len(inside),
+            [stop.lat] * len(inside),
+            [i["lon"] for i in inside],
+            [i["lat"] for i in inside],
+        )
+        assert max(metres) <= 2 * trail.options.stop_radius_m

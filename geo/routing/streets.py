@@ -48,7 +48,7 @@ _CAR_KPH = {
 }
 _FOOT_ONLY = {"footway", "pedestrian", "path", "steps", "cycleway", "corridor", "bridleway"}
 _NO_FOOT = {"motorway", "motorway_link", "trunk", "trunk_link"}
-CACHE_FORMAT = 2
+CACHE_FORMAT = 3
 """Bumped whenever how a network is built changes, so old cached builds are not reused."""
 MOTORBIKE_FACTOR = 1.15
 """Motorbikes filter through traffic: a little faster than cars on the same street."""
@@ -119,9 +119,7 @@ def from_graph(graph: nx.MultiDiGraph, *, mode: str) -> StreetNetwork:
     edges: dict[tuple[int, int], tuple[float, float]] = {}
     shapes: dict[tuple[int, int], list[tuple[float, float]]] = {}
     for u, v, data in graph.edges(data=True):
-        highway = data.get("highway", "road")
-        highway = highway[0] if isinstance(highway, list) else str(highway)
-        kph = mode_speed_kph(highway, mode)
+        kph = mode_speed_kph(_highway(data), mode)
         if kph is None:
             continue
         length = float(data["length"])
@@ -139,6 +137,22 @@ def from_graph(graph: nx.MultiDiGraph, *, mode: str) -> StreetNetwork:
                 else:
                     shapes.pop(key, None)
     return _freeze(mode, lon, lat, edges, shapes)
+
+
+def _highway(data: dict[str, Any]) -> str:
+    highway = data.get("highway", "road")
+    return highway[0] if isinstance(highway, list) else str(highway)
+
+
+def mode_graph(graph: nx.MultiDiGraph, *, mode: str) -> nx.MultiDiGraph:
+    """The part of an osmnx graph a mode may use: its edges, and the nodes they touch."""
+    usable = [
+        (u, v, k)
+        for u, v, k, data in graph.edges(keys=True, data=True)
+        if mode_speed_kph(_highway(data), mode) is not None
+    ]
+    kept: nx.MultiDiGraph = graph.edge_subgraph(usable).copy()
+    return kept
 
 
 def highways_xml(source: Path, cache_dir: Path) -> Path:
@@ -178,8 +192,11 @@ def load_network(source: Path, *, mode: str, cache_dir: Path) -> StreetNetwork:
             network: StreetNetwork = pickle.load(handle)  # noqa: S301 - our own cache file
         return network
     xml = highways_xml(source, cache_dir)
-    graph = ox.graph_from_xml(xml, bidirectional=mode == "walk", simplify=True, retain_all=False)
-    # Only where one can both arrive and leave: an extract's edge cuts one-way streets off.
+    graph = ox.graph_from_xml(xml, bidirectional=mode == "walk", simplify=True, retain_all=True)
+    # The mode's own ways first, then only where one can both arrive and leave on them (an
+    # extract's edge cuts one-way streets off). The other order would keep, in a car network,
+    # nodes that only a footway reaches, and snap cases there.
+    graph = mode_graph(graph, mode=mode)
     graph = ox.truncate.largest_component(graph, strongly=True)
     network = from_graph(graph, mode=mode)
     cache_dir.mkdir(parents=True, exist_ok=True)

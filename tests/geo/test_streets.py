@@ -86,3 +86,42 @@ def test_grid_network_has_the_same_interface() -> None:
     matrix = travel_matrix(grid, [(-74.08, 4.65), (-74.07, 4.655)])
     assert np.isfinite(matrix.seconds).all()
     assert 1000 < matrix.metres[0, 1] < 2000  # Manhattan distance of ~1.1 km + 0.55 km
+
+
+def test_a_mode_network_is_what_that_mode_may_use(
+    networks: dict[str, StreetNetwork], tmp_path: Path
+) -> None:
+    """Every node of the car network is reached and left on car streets, and no edge is a
+    way cars may not take; checked against the extract read independently with osmnx."""
+    import osmnx as ox
+
+    from geo.routing.streets import highways_xml, mode_speed_kph
+
+    raw = ox.graph_from_xml(highways_xml(EXTRACT, tmp_path), simplify=True, retain_all=True)
+    car_ways = {
+        (u, v)
+        for u, v, data in raw.edges(data=True)
+        if mode_speed_kph(
+            str(data["highway"] if isinstance(data["highway"], str) else data["highway"][0]), "car"
+        )
+    }
+    car = networks["car"]
+    graph = as_networkx(car)
+    assert nx.is_strongly_connected(graph)
+    position = {
+        (round(a, 7), round(b, 7)): n for n, (a, b) in enumerate(zip(car.lon, car.lat, strict=True))
+    }
+    osm_node = {
+        position[(round(data["x"], 7), round(data["y"], 7))]: node
+        for node, data in raw.nodes(data=True)
+        if (round(data["x"], 7), round(data["y"], 7)) in position
+    }
+    assert len(osm_node) == car.nodes
+    for a, b in graph.edges:
+        assert (osm_node[a], osm_node[b]) in car_ways, "a car edge that is not a car way"
+    walk_only = {
+        n
+        for n in raw.nodes
+        if all((u, v) not in car_ways for u, v in [*raw.in_edges(n), *raw.out_edges(n)])
+    }
+    assert not walk_only & set(osm_node.values())

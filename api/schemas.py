@@ -468,3 +468,20 @@ class PlanIn(Strict):
         "the agents are; cases visited today stay out",
     )
     absent_agent_ids: Annotated[list[Id], Field(max_length=1000)] = []
+
+
+class PlanProblem(BaseModel):
+    rule: str = Field(
+        description="case_twice, capacity, sequence, order, shift, window, skills, too_fast"
+    )
+    message: str
+    agent_id: int | None
+    case_id: int | None
+
+
+class PlanAudit(BaseModel):
+    plan_id: int
+    ok: bool
+    planned: int
+    unplanned_by_reason: dict[str, int]
+    problems: list[PlanProblem]

@@ -8,7 +8,8 @@ from fastapi import APIRouter, BackgroundTasks, Path, Query, Response, status
 
 from api.contract import GeoJSONResponse
 from api.deps import Staff
-from api.schemas import MAX_ID, Day, PlanIn
+from api.schemas import MAX_ID, Day, PlanAudit, PlanIn, PlanProblem
+from geo.routing.audit import audit_plan
 from geo.routing.jobs import (
     PlanView,
     create_plan,
@@ -48,6 +49,20 @@ def plans(caller: Staff, day: Annotated[Day | None, Query(alias="date")] = None)
 @router.get("/{plan_id}", response_model=PlanView)
 def plan(caller: Staff, plan_id: PlanId) -> PlanView:
     return get_plan(caller.session, tenant_id=caller.tenant_id, plan_id=plan_id)
+
+
+@router.get("/{plan_id}/check", response_model=PlanAudit, summary="Audit a stored plan")
+def check(caller: Staff, plan_id: PlanId) -> PlanAudit:
+    """Re-checked from what is stored: each case once, order, shift, capacity, the case's own
+    hours, skills, and no leg faster than the straight line at the mode's top speed."""
+    audit = audit_plan(caller.session, tenant_id=caller.tenant_id, plan_id=plan_id)
+    return PlanAudit(
+        plan_id=audit.plan_id,
+        ok=audit.ok,
+        planned=audit.planned,
+        unplanned_by_reason=audit.unplanned_by_reason,
+        problems=[PlanProblem.model_validate(p, from_attributes=True) for p in audit.problems],
+    )
 
 
 @router.get("/{plan_id}/geojson", response_class=GeoJSONResponse)

@@ -35,6 +35,7 @@ from geo.demo.simulation import simulate_plan
 from geo.portfolio.imports import ImportReport, RowError, import_cases
 from geo.portfolio.payments import import_payments
 from geo.provisioning.tenants import create_tenant, update_tenant_settings
+from geo.routing.audit import audit_plan
 from geo.routing.jobs import create_plan, list_plans, run_plan
 from geo.tracking.partitions import ensure_gps_partitions, prune_gps_partitions
 from geo.visits.mail import deliver_due
@@ -412,6 +413,33 @@ def plan_day(
         f"{stats['unplanned']} unplanned; matrix {stats['matrix_s']} s, "
         f"routing {stats['routing_s']} s, store {stats['store_s']} s"
     )
+    _print_audit(tenant_id, done.id)
+
+
+def _print_audit(tenant_id: int, plan_id: int) -> None:
+    with tenant_session(tenant_id) as session:
+        audit = audit_plan(session, tenant_id=tenant_id, plan_id=plan_id)
+    for reason, count in audit.unplanned_by_reason.items():
+        typer.echo(f"  unplanned, {reason}: {count}")
+    for problem in audit.problems:
+        where = f"agent {problem.agent_id}" + (
+            f", case {problem.case_id}" if problem.case_id else ""
+        )
+        console.print(f"[red]{problem.rule}[/red] ({where}): {problem.message}")
+    typer.echo(
+        f"audit of plan {plan_id}: {'sound' if audit.ok else f'{len(audit.problems)} problems'}"
+    )
+    if not audit.ok:
+        raise typer.Exit(code=3)
+
+
+@app.command("check-plan")
+def check_plan(
+    tenant: Tenant, plan: Annotated[int, typer.Option("--plan", min=1, help="The plan's id.")]
+) -> None:
+    """Audit a stored plan from its tables: each case once, order, shift, capacity, case hours,
+    skills, and no leg faster than the straight line at the mode's top speed."""
+    _print_audit(_tenant_id(tenant), plan)
 
 
 @mail_app.command("send")

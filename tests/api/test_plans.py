@@ -225,3 +225,39 @@ def test_segments_can_require_a_skill(client: TestClient, aguascalientes: World)
         "/v1/plans", json={"date": "2026-11-24", "budget_s": 1}, headers=world.auth("dispatcher")
     )
     assert _wait(client, world, answer.json()["id"])["stats"]["planned"] > 0  # the agent has it
+
+
+def test_a_stored_plan_is_audited_from_its_tables(
+    client: TestClient, aguascalientes: World
+) -> None:
+    from typer.testing import CliRunner
+
+    from geo.cli.commands import app
+
+    world = aguascalientes
+    made = client.post(
+        "/v1/plans", json={"date": "2026-11-24", "budget_s": 1}, headers=world.auth("dispatcher")
+    ).json()
+    plan = _wait(client, world, made["id"])
+    url = f"/v1/plans/{plan['id']}/check"
+    sound = client.get(url, headers=world.auth("dispatcher")).json()
+    assert sound["ok"] is True, sound["problems"]
+    assert sound["planned"] == plan["stats"]["planned"]
+    assert sum(sound["unplanned_by_reason"].values()) == plan["stats"]["unplanned"]
+    with tenant_session(world.tenant_id) as session:  # the third stop, teleported
+        session.execute(
+            text(
+                "UPDATE plan_stops SET eta = eta - interval '2 hours', "
+                "starts_at = starts_at - interval '2 hours', etd = etd - interval '2 hours' "
+                "WHERE plan_id = :p AND seq = 3"
+            ),
+            {"p": plan["id"]},
+        )
+        session.execute(text("UPDATE agents SET daily_capacity = 2"))
+    broken = client.get(url, headers=world.auth("dispatcher")).json()
+    rules = {p["rule"] for p in broken["problems"]}
+    assert {"capacity", "order"} <= rules
+    result = CliRunner().invoke(app, ["check-plan", "-t", world.slug, "--plan", str(plan["id"])])
+    assert result.exit_code == 3
+    assert "capacity" in result.output
+    assert client.get("/v1/plans/999999/check", headers=world.auth("dispatcher")).status_code == 404

@@ -484,4 +484,7 @@ class PlanAudit(BaseModel):
     ok: bool
     planned: int
     unplanned_by_reason: dict[str, int]
+    route_overlap: float = Field(
+        description="Overlap of the agents' route hulls over their union (0: separate patches)"
+    )
     problems: list[PlanProblem]

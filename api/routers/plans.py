@@ -61,6 +61,7 @@ def check(caller: Staff, plan_id: PlanId) -> PlanAudit:
         ok=audit.ok,
         planned=audit.planned,
         unplanned_by_reason=audit.unplanned_by_reason,
+        route_overlap=round(audit.route_overlap, 4),
         problems=[PlanProblem.model_validate(p, from_attributes=True) for p in audit.problems],
     )
 

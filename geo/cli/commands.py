@@ -421,6 +421,7 @@ def _print_audit(tenant_id: int, plan_id: int) -> None:
         audit = audit_plan(session, tenant_id=tenant_id, plan_id=plan_id)
     for reason, count in audit.unplanned_by_reason.items():
         typer.echo(f"  unplanned, {reason}: {count}")
+    typer.echo(f"  route overlap: {audit.route_overlap:.1%} of the area the routes cover")
     for problem in audit.problems:
         where = f"agent {problem.agent_id}" + (
             f", case {problem.case_id}" if problem.case_id else ""

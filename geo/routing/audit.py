@@ -19,6 +19,7 @@ from pyproj import Geod
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from geo.core.crs import tenant_srid
 from geo.core.errors import NotFound
 from geo.core.tenant_settings import tenant_settings
 from geo.routing.streets import WALK_MPS, mode_speed_kph
@@ -46,6 +47,9 @@ class Audit:
     planned: int
     unplanned_by_reason: dict[str, int]
     problems: list[Problem]
+    route_overlap: float
+    """Area where agents' routes (convex hulls of their stops) overlap, over the area they
+    cover: 0 when every agent works its own patch. Dispatchers read overlap as waste."""
 
     @property
     def ok(self) -> bool:
@@ -106,7 +110,33 @@ def audit_plan(session: Session, *, tenant_id: int, plan_id: int) -> Audit:
         planned=len(rows),
         unplanned_by_reason=dict(Counter(u.reason for u in unplanned).most_common()),
         problems=problems,
+        route_overlap=route_overlap(session, tenant_id=tenant_id, plan_id=plan_id),
     )
+
+
+_OVERLAP = text(
+    """
+    WITH hulls AS (
+        SELECT s.agent_id, ST_Transform(ST_ConvexHull(ST_Collect(a.point)), :srid) AS h
+        FROM plan_stops s
+        JOIN cases c ON c.tenant_id = s.tenant_id AND c.id = s.case_id
+        JOIN addresses a ON a.tenant_id = c.tenant_id AND a.id = c.address_id
+        WHERE s.tenant_id = :t AND s.plan_id = :p AND a.point IS NOT NULL
+        GROUP BY s.agent_id HAVING count(*) >= 3
+    )
+    SELECT (SELECT coalesce(sum(ST_Area(ST_Intersection(x.h, y.h))), 0)
+            FROM hulls x JOIN hulls y ON x.agent_id < y.agent_id),
+           (SELECT ST_Area(ST_Union(h)) FROM hulls)
+    """
+)
+
+
+def route_overlap(session: Session, *, tenant_id: int, plan_id: int) -> float:
+    """Pairwise overlap of the routes' hulls over the area of their union, in the tenant's
+    metric CRS (so areas are on the ground)."""
+    srid = tenant_srid(session, tenant_id)
+    shared, union = session.execute(_OVERLAP, {"t": tenant_id, "p": plan_id, "srid": srid}).one()
+    return float(shared) / float(union) if union else 0.0
 
 
 def _route_problems(

@@ -11,8 +11,9 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 import pytest
+import shapely
 from fastapi.testclient import TestClient
-from pyproj import Geod
+from pyproj import Geod, Transformer
 from sqlalchemy import text
 
 from geo.core.db import tenant_session
@@ -235,6 +236,24 @@ def test_a_stored_plan_is_audited_from_its_tables(
     from geo.cli.commands import app
 
     world = aguascalientes
+    user = client.post(
+        "/v1/users",
+        json={"email": "g2@alfa.co", "full_name": "G2", "role": "agent", "password": "x" * 10},
+        headers=world.auth("admin"),
+    ).json()
+    client.post(
+        "/v1/agents",
+        json={
+            "user_id": user["id"],
+            "code": "G2",
+            "base": [-102.27, 21.87],
+            "travel_mode": "car",
+            "shift_start": "09:00",
+            "shift_end": "13:00",
+            "daily_capacity": 12,
+        },
+        headers=world.auth("admin"),
+    )
     made = client.post(
         "/v1/plans", json={"date": "2026-11-24", "budget_s": 1}, headers=world.auth("dispatcher")
     ).json()
@@ -242,6 +261,23 @@ def test_a_stored_plan_is_audited_from_its_tables(
     url = f"/v1/plans/{plan['id']}/check"
     sound = client.get(url, headers=world.auth("dispatcher")).json()
     assert sound["ok"] is True, sound["problems"]
+    collection = client.get(
+        f"/v1/plans/{plan['id']}/geojson", headers=world.auth("dispatcher")
+    ).json()
+    utm = Transformer.from_crs(4326, 32613, always_xy=True)  # Aguascalientes' UTM zone
+    hulls = []
+    stops = [f for f in collection["features"] if f["properties"]["kind"] == "stop"]
+    for agent in {f["properties"]["agent_id"] for f in stops}:
+        points = [
+            utm.transform(*f["geometry"]["coordinates"])
+            for f in stops
+            if f["properties"]["agent_id"] == agent
+        ]
+        if len(points) >= 3:
+            hulls.append(shapely.MultiPoint(points).convex_hull)
+    shared = sum(a.intersection(b).area for k, a in enumerate(hulls) for b in hulls[k + 1 :])
+    union = shapely.union_all(hulls).area if hulls else 0
+    assert sound["route_overlap"] == pytest.approx(shared / union if union else 0, abs=1e-3)
     assert sound["planned"] == plan["stats"]["planned"]
     assert sum(sound["unplanned_by_reason"].values()) == plan["stats"]["unplanned"]
     with tenant_session(world.tenant_id) as session:  # the third stop, teleported

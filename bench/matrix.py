@@ -12,7 +12,7 @@ import time
 import networkx as nx
 import numpy as np
 
-from geo.routing.matrix import snap, travel_matrix
+from geo.routing.matrix import travel_matrix
 from geo.routing.streets import as_networkx, grid_network
 
 
@@ -36,8 +36,8 @@ def main() -> None:
     ours = travel_matrix(network, points, distances=False)
     campo_s = time.perf_counter() - started
 
-    graph = as_networkx(network)
-    nodes = snap(network, points).node.tolist()
+    graph = as_networkx(ours.network)  # the streets with the points joined to them
+    nodes = ours.nodes.tolist()
     started = time.perf_counter()
     theirs = np.empty((len(nodes), len(nodes)))
     for i, source in enumerate(nodes):

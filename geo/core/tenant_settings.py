@@ -146,6 +146,12 @@ class TenantSettings(BaseModel):
     )
     # --- planning
     visit_service_min: float = _setting(20, "Time spent at each visit.", gt=0, le=480)
+    max_snap_m: float = _setting(
+        100,
+        "Cases farther than this from a street the agent's mode uses are left unplanned.",
+        gt=0,
+        le=5000,
+    )
     visit_hours: tuple[int, int] = _setting(
         (7, 20), "Local hours [from, until) in which visits are planned and windows suggested."
     )

@@ -1,9 +1,16 @@
 """Travel-time and distance matrices over a street network, and the streets of each leg.
 
-Points are snapped to their nearest street node (a k-d tree in the network's metric CRS) and
-the stretch to it is walked and added; the matrix itself is one multi-source Dijkstra in C
-(``scipy.sparse.csgraph``) over the distinct snapped nodes, not one Python search per pair.
-Distances are those of the shortest path; times those of the fastest.
+A point (a case's door, an agent's base) joins the network where it meets its nearest street:
+the nearest point of the nearest street segment, found with a shapely STRtree in the
+network's metric CRS, not the nearest node, which on a city block can be hundreds of metres
+away along no street at all. The street is split there (travel pro rata on each side, one-way
+streets kept one-way), and the access leg from the door to the street is its real short
+length at walking pace. The matrix itself is one multi-source Dijkstra in C
+(``scipy.sparse.csgraph``) over the network with those points added, not one Python search per
+pair. Distances are those of the shortest path; times those of the fastest.
+
+Writing the split by hand: osmnx can add nodes to a NetworkX graph, but the matrix runs on the
+frozen sparse arrays, where a split is a few rows of a sparse matrix.
 """
 
 from __future__ import annotations
@@ -11,45 +18,204 @@ from __future__ import annotations
 import itertools
 import weakref
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
+import shapely
+import shapely.ops
 from numpy.typing import NDArray
 from pyproj import Transformer
+from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
-from scipy.spatial import cKDTree
+from shapely import STRtree
 
 from geo.routing.streets import WALK_MPS, StreetNetwork
 
-_TREES: weakref.WeakKeyDictionary[StreetNetwork, cKDTree] = weakref.WeakKeyDictionary()
+_EPSILON = 1e-6
+"""Seconds (or metres) on a split of zero length: sparse graphs drop zero-weight edges."""
+
+
+@dataclass(frozen=True)
+class _Streets:
+    """A network's streets (each pair of nodes once, drawn from ``a`` to ``b``) as segments."""
+
+    tree: STRtree
+    segments: NDArray[Any]
+    street: NDArray[np.int64]
+    offset: NDArray[np.float64]
+    a: NDArray[np.int64]
+    b: NDArray[np.int64]
+    length: NDArray[np.float64]
+    lines: list[NDArray[np.float64]]
+    forward: NDArray[np.float64]
+    """(seconds, metres) from a to b on the street, NaN where it is one-way the other way."""
+    backward: NDArray[np.float64]
+
+
+_INDEX: weakref.WeakKeyDictionary[StreetNetwork, _Streets] = weakref.WeakKeyDictionary()
+
+
+def _to_metric(network: StreetNetwork) -> Transformer:
+    return Transformer.from_crs(4326, network.metric_crs, always_xy=True)
+
+
+def _streets(network: StreetNetwork) -> _Streets:
+    index = _INDEX.get(network)
+    if index is not None:
+        return index
+    time, length = network.time_s.tocoo(), network.length_m.tocsr()
+    edges = {
+        (int(u), int(v)): (float(t), float(length[u, v]))
+        for u, v, t in zip(time.row, time.col, time.data, strict=True)
+    }
+    pairs = sorted({(min(u, v), max(u, v)) for u, v in edges})
+    to_metric = _to_metric(network)
+    lines: list[NDArray[np.float64]] = []
+    for a, b in pairs:
+        shape = network.shapes.get((a, b))
+        if shape is None and (b, a) in network.shapes:
+            shape = network.shapes[(b, a)][::-1]
+        if shape is None:
+            line = np.array([[network.x[a], network.y[a]], [network.x[b], network.y[b]]])
+        else:
+            xs, ys = to_metric.transform(*np.asarray(shape, dtype=float).T)
+            line = np.column_stack([xs, ys])
+        lines.append(line)
+    starts = np.concatenate([line[:-1] for line in lines])
+    ends = np.concatenate([line[1:] for line in lines])
+    street = np.repeat(np.arange(len(lines)), [len(line) - 1 for line in lines])
+    steps = np.hypot(*(ends - starts).T)
+    offset = np.concatenate(
+        [
+            np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(line, axis=0).T))[:-1]])
+            for line in lines
+        ]
+    )
+    segments = shapely.linestrings(np.stack([starts, ends], axis=1))
+    nan = (np.nan, np.nan)
+    index = _Streets(
+        tree=STRtree(segments),
+        segments=segments,
+        street=street.astype(np.int64),
+        offset=offset,
+        a=np.array([a for a, _ in pairs], dtype=np.int64),
+        b=np.array([b for _, b in pairs], dtype=np.int64),
+        length=np.bincount(street, weights=steps, minlength=len(lines)).astype(float),
+        lines=lines,
+        forward=np.array([edges.get((a, b), nan) for a, b in pairs], dtype=float),
+        backward=np.array([edges.get((b, a), nan) for a, b in pairs], dtype=float),
+    )
+    _INDEX[network] = index
+    return index
 
 
 @dataclass(frozen=True)
 class Snapped:
+    """Points joined to the streets: ``network`` is the given one with a node added where
+    each point meets its street (``node[i]``), ``metres[i]`` the access from the point."""
+
+    network: StreetNetwork
     node: NDArray[np.int64]
     metres: NDArray[np.float64]
 
 
 @dataclass(frozen=True)
 class Matrix:
-    """``seconds[i, j]`` and ``metres[i, j]`` from point i to point j (inf: unreachable)."""
+    """``seconds[i, j]`` and ``metres[i, j]`` from point i to point j (inf: unreachable),
+    access legs included; ``network`` and ``nodes`` are where the points joined the streets."""
 
     seconds: NDArray[np.float64]
     metres: NDArray[np.float64]
     snap_m: NDArray[np.float64]
     nodes: NDArray[np.int64]
+    network: StreetNetwork
 
 
 def snap(network: StreetNetwork, points: Sequence[tuple[float, float]]) -> Snapped:
-    """The nearest street node of each (lon, lat) point and the distance to it."""
-    tree = _TREES.get(network)
-    if tree is None:
-        tree = _TREES[network] = cKDTree(np.column_stack([network.x, network.y]))
+    """Join each (lon, lat) point to the nearest point of its nearest street."""
+    streets = _streets(network)
     lon, lat = np.asarray(points, dtype=float).reshape(-1, 2).T
-    x, y = Transformer.from_crs(4326, network.metric_crs, always_xy=True).transform(lon, lat)
-    metres, node = tree.query(np.column_stack([x, y]))
-    return Snapped(np.asarray(node, dtype=np.int64), np.asarray(metres, dtype=float))
+    x, y = _to_metric(network).transform(lon, lat)
+    where = shapely.points(np.asarray(x), np.asarray(y))
+    found, metres = streets.tree.query_nearest(where, return_distance=True, all_matches=False)
+    order = np.argsort(found[0], kind="stable")
+    segment, metres = found[1][order], np.asarray(metres, dtype=float)[order]
+    along = shapely.line_locate_point(streets.segments[segment], where)
+    street = streets.street[segment]
+    fraction = np.clip((streets.offset[segment] + along) / streets.length[street], 0.0, 1.0)
+    return Snapped(
+        _split(network, streets, street, fraction), network.nodes + np.arange(len(x)), metres
+    )
+
+
+def _split(
+    network: StreetNetwork,
+    streets: _Streets,
+    street: NDArray[np.int64],
+    fraction: NDArray[np.float64],
+) -> StreetNetwork:
+    """The network with one node per point, each on its street at ``fraction`` from ``a``."""
+    first = network.nodes
+    rows: list[int] = []
+    cols: list[int] = []
+    seconds: list[float] = []
+    metres: list[float] = []
+    shapes = dict(network.shapes)
+    placed: list[tuple[int, float, float]] = []
+    to_wgs84 = Transformer.from_crs(network.metric_crs, 4326, always_xy=True)
+    for s in np.unique(street):
+        members = np.flatnonzero(street == s)
+        members = members[np.argsort(fraction[members], kind="stable")]
+        line = shapely.LineString(streets.lines[s])
+        chain = [int(streets.a[s]), *(first + int(i) for i in members), int(streets.b[s])]
+        at = [0.0, *(float(fraction[i]) for i in members), 1.0]
+        for i in members:
+            point = line.interpolate(float(fraction[i]), normalized=True)
+            placed.append((int(i), point.x, point.y))
+        for (p, q), (fp, fq) in zip(itertools.pairwise(chain), itertools.pairwise(at), strict=True):
+            share = fq - fp
+            piece = shapely.ops.substring(line, fp, fq, normalized=True)
+            lon, lat = to_wgs84.transform(*np.asarray(piece.coords).T)
+            drawn = list(zip(np.atleast_1d(lon).tolist(), np.atleast_1d(lat).tolist(), strict=True))
+            for (u, v), cost, shape in (
+                ((p, q), streets.forward[s], drawn),
+                ((q, p), streets.backward[s], drawn[::-1]),
+            ):
+                if np.isnan(cost[0]):
+                    continue
+                rows.append(u)
+                cols.append(v)
+                seconds.append(cost[0] * share + _EPSILON)
+                metres.append(cost[1] * share + _EPSILON)
+                shapes[(u, v)] = shape
+    count = len(street)
+    placed.sort()
+    x = np.concatenate([network.x, [px for _, px, _ in placed]])
+    y = np.concatenate([network.y, [py for _, _, py in placed]])
+    lon, lat = to_wgs84.transform(x[first:], y[first:])
+    size = first + count
+    old_time, old_length = network.time_s.tocoo(), network.length_m.tocoo()
+
+    def grown(old: Any, new: list[float]) -> csr_matrix:
+        return csr_matrix(
+            (
+                np.concatenate([old.data, new]),
+                (np.concatenate([old.row, rows]), np.concatenate([old.col, cols])),
+            ),
+            shape=(size, size),
+        )
+
+    return replace(
+        network,
+        lon=np.concatenate([network.lon, np.atleast_1d(lon)]),
+        lat=np.concatenate([network.lat, np.atleast_1d(lat)]),
+        x=x,
+        y=y,
+        time_s=grown(old_time, seconds),
+        length_m=grown(old_length, metres),
+        shapes=shapes,
+    )
 
 
 CHUNK = 200
@@ -70,23 +236,22 @@ def _between(weights: Any, nodes: NDArray[np.int64]) -> NDArray[np.float64]:
 def travel_matrix(
     network: StreetNetwork, points: Sequence[tuple[float, float]], *, distances: bool = True
 ) -> Matrix:
-    """All-pairs travel time and distance between points (lon, lat), snap legs included.
+    """All-pairs travel time and distance between points (lon, lat), access legs included.
 
     ``distances=False`` skips the second search (the metres matrix is then NaN): a planner
     that optimises time measures its routes' lengths along the legs it draws.
     """
     snapped = snap(network, points)
-    unique, inverse = np.unique(snapped.node, return_inverse=True)
-    seconds = _between(network.time_s, unique)[np.ix_(inverse, inverse)]
+    joined = snapped.network
     walk = snapped.metres[:, None] + snapped.metres[None, :]
-    seconds = seconds + walk / WALK_MPS
+    seconds = _between(joined.time_s, snapped.node) + walk / WALK_MPS
     if distances:
-        metres = _between(network.length_m, unique)[np.ix_(inverse, inverse)] + walk
+        metres = _between(joined.length_m, snapped.node) + walk
     else:
         metres = np.full_like(seconds, np.nan)
     np.fill_diagonal(seconds, 0.0)
     np.fill_diagonal(metres, 0.0)
-    return Matrix(seconds, metres, snapped.metres, snapped.node)
+    return Matrix(seconds, metres, snapped.metres, snapped.node, joined)
 
 
 def leg_paths(

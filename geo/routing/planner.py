@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from itertools import pairwise
 from pathlib import Path
@@ -295,6 +295,19 @@ def build_problem(inputs: PlanInputs, matrices: dict[str, Matrix]) -> RoutingPro
     return RoutingProblem(first[0], first[1], stops, vehicles, by_mode=by_mode)
 
 
+def beyond_reach(matrix: Matrix, *, first_case: int, max_snap_m: float) -> Matrix:
+    """The matrix with cases farther than ``max_snap_m`` from any street of the mode made
+    unreachable: a door that far off is no place to walk to from a parked motorbike."""
+    far = np.flatnonzero(matrix.snap_m[first_case:] > max_snap_m) + first_case
+    if not len(far):
+        return matrix
+    seconds = matrix.seconds.copy()
+    seconds[far, :] = np.inf
+    seconds[:, far] = np.inf
+    seconds[far, far] = 0.0
+    return replace(matrix, seconds=seconds)
+
+
 def line_of(paths: list[list[tuple[float, float]]]) -> list[tuple[float, float]]:
     """Legs joined into one line (a route that never leaves its base is a point, twice)."""
     line = [coord for path in paths for coord in path]
@@ -312,11 +325,15 @@ def segment_skills(case: Any, rules: Sequence[SegmentSkill]) -> frozenset[str]:
     )
 
 
-def _reason(problem: RoutingProblem, stop: Stop) -> str:
+def _reason(
+    problem: RoutingProblem, stop: Stop, matrices: dict[str, Matrix], max_snap_m: float
+) -> str:
     """Why a case was left out of the plan."""
     skilled = [v for v in problem.vehicles if stop.skills <= v.skills]
     if not skilled:
         return "no_agent_with_skills"
+    if all(matrices[v.mode].snap_m[stop.location] > max_snap_m for v in skilled):
+        return "far_from_street"
     if not any(problem.matrices(v)[0][v.start, stop.location] < UNREACHABLE for v in skilled):
         return "unreachable"
     return "capacity_or_shift"
@@ -342,7 +359,11 @@ def compute_plan(
     networks, matrices = {}, {}
     for mode in sorted({a.travel_mode for a in inputs.agents}):
         networks[mode] = street_network(mode, points, inputs.settings)
-        matrices[mode] = travel_matrix(networks[mode], points, distances=False)
+        matrices[mode] = beyond_reach(
+            travel_matrix(networks[mode], points, distances=False),
+            first_case=2 * len(inputs.agents),
+            max_snap_m=inputs.settings.max_snap_m,
+        )
     timings["matrix_s"] = time.perf_counter() - started
     progress(0.25, "matrices de tiempos listas")
     problem = build_problem(inputs, matrices)
@@ -377,16 +398,20 @@ def store_plan(
     midnight = datetime(day.year, day.month, day.day, tzinfo=inputs.zone)
     vehicles = {v.key: v for v in problem.vehicles}
     stops = {s.key: s for s in problem.stops}
+    totals = {"ride_m": 0.0, "walk_m": 0.0}
     for route in result.routes:
         vehicle = vehicles[route.vehicle]
         matrix = matrices[vehicle.mode]
         sequence = [vehicle.start] + [stops[v.key].location for v in route.visits] + [vehicle.end]
         nodes = [int(matrix.nodes[i]) for i in sequence]
-        paths = leg_paths(solved.networks[vehicle.mode], list(pairwise(nodes)))
+        paths = leg_paths(matrix.network, list(pairwise(nodes)))
         line = line_of(paths)
         lons, lats = [x for x, _ in line], [y for _, y in line]
-        snaps = float(sum(matrix.snap_m[i] for i in sequence[1:-1])) * 2  # walked in and out
-        metres = float(_GEOD.line_length(lons, lats)) + snaps
+        walked = float(sum(matrix.snap_m[i] for i in sequence[1:-1])) * 2  # door and back
+        ridden = float(_GEOD.line_length(lons, lats))
+        metres = ridden + walked
+        totals["ride_m"] += ridden if vehicle.mode != "walk" else 0.0
+        totals["walk_m"] += walked + (ridden if vehicle.mode == "walk" else 0.0)
         starts = midnight + timedelta(seconds=route.start)
         ends = midnight + timedelta(seconds=route.end)
         wkt = "LINESTRING(" + ", ".join(f"{x} {y}" for x, y in line) + ")"
@@ -425,7 +450,7 @@ def store_plan(
                 },
             )
     for key in result.unplanned:
-        reason = _reason(problem, stops[key])
+        reason = _reason(problem, stops[key], matrices, inputs.settings.max_snap_m)
         session.execute(
             text(
                 "INSERT INTO plan_unplanned (tenant_id, plan_id, case_id, reason) "
@@ -457,4 +482,5 @@ def store_plan(
         "feasible": result.feasible,
         **{k: round(v, 2) for k, v in timings.items()},
         "snap_m_max": float(max((float(np.max(m.snap_m)) for m in matrices.values()), default=0)),
+        **{k: round(v) for k, v in totals.items()},
     }

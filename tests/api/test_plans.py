@@ -297,3 +297,32 @@ def test_a_stored_plan_is_audited_from_its_tables(
     assert result.exit_code == 3
     assert "capacity" in result.output
     assert client.get("/v1/plans/999999/check", headers=world.auth("dispatcher")).status_code == 404
+
+
+def test_a_case_far_from_any_street_is_left_out_saying_so(
+    client: TestClient, aguascalientes: World
+) -> None:
+    world = aguascalientes
+    with tenant_session(world.tenant_id) as session:  # 3 km west of the extract's streets
+        far = session.execute(
+            text(
+                "UPDATE addresses SET point = ST_SetSRID(ST_MakePoint(-102.31, 21.87), 4326) "
+                "WHERE id = (SELECT address_id FROM cases WHERE external_ref = 'AGS-39') "
+                "RETURNING (SELECT id FROM cases WHERE external_ref = 'AGS-39')"
+            )
+        ).scalar_one()
+    made = client.post(
+        "/v1/plans", json={"date": "2026-11-24", "budget_s": 1}, headers=world.auth("dispatcher")
+    ).json()
+    plan = _wait(client, world, made["id"])
+    collection = client.get(
+        f"/v1/plans/{plan['id']}/geojson", headers=world.auth("dispatcher")
+    ).json()
+    reasons = {
+        f["properties"]["case_id"]: f["properties"]["reason"]
+        for f in collection["features"]
+        if f["properties"]["kind"] == "unplanned"
+    }
+    assert reasons[far] == "far_from_street"
+    assert plan["stats"]["walk_m"] > 0
+    assert plan["stats"]["ride_m"] > plan["stats"]["walk_m"]

@@ -7,7 +7,8 @@ from pathlib import Path
 import networkx as nx
 import numpy as np
 import pytest
-from pyproj import Geod
+import shapely
+from pyproj import Geod, Transformer
 
 from geo.routing.matrix import leg_paths, snap, travel_matrix
 from geo.routing.streets import StreetNetwork, as_networkx, grid_network, load_network
@@ -49,7 +50,7 @@ def test_matrix_equals_an_independent_search(networks: dict[str, StreetNetwork])
     network = networks["car"]
     points = _points(network, 12)
     matrix = travel_matrix(network, points)
-    graph = as_networkx(network)
+    graph = as_networkx(matrix.network)  # the streets with the points joined to them
     for i in (0, 5):
         reach = nx.single_source_dijkstra_path_length(graph, int(matrix.nodes[i]), weight="time_s")
         for j in range(len(points)):
@@ -63,21 +64,79 @@ def test_matrix_equals_an_independent_search(networks: dict[str, StreetNetwork])
     assert (matrix.metres[finite] >= 0).all()
 
 
-def test_snapping_and_leg_geometry(networks: dict[str, StreetNetwork]) -> None:
+def _near_streets(network: StreetNetwork, count: int, seed: int = 9) -> list[tuple[float, float]]:
+    """Points up to 30 m off the network's streets, as cases lie beside them."""
+    rng = np.random.default_rng(seed)
+    coo = network.time_s.tocoo()
+    picks = rng.choice(len(coo.row), size=count)
+    points = []
+    for k in picks:
+        u, v = int(coo.row[k]), int(coo.col[k])
+        share = rng.uniform(0, 1)
+        lon = network.lon[u] + share * (network.lon[v] - network.lon[u])
+        lat = network.lat[u] + share * (network.lat[v] - network.lat[u])
+        lon, lat, _ = GEOD.fwd(lon, lat, rng.uniform(0, 360), rng.uniform(0, 30))
+        points.append((float(lon), float(lat)))
+    return points
+
+
+def test_points_join_the_nearest_street_not_the_nearest_node(
+    networks: dict[str, StreetNetwork],
+) -> None:
+    network = networks["walk"]
+    points = _near_streets(network, 200)
+    snapped = snap(network, points)
+    utm = Transformer.from_crs(4326, 32613, always_xy=True)  # Aguascalientes: UTM zone 13N
+    coo = network.time_s.tocoo()
+    lines = []
+    for u, v in zip(coo.row.tolist(), coo.col.tolist(), strict=True):
+        drawn = network.shapes.get((u, v)) or [
+            (network.lon[u], network.lat[u]),
+            (network.lon[v], network.lat[v]),
+        ]
+        lines.append(shapely.LineString([utm.transform(a, b) for a, b in drawn]))
+    streets = shapely.union_all(lines)
+    true = [streets.distance(shapely.Point(utm.transform(lon, lat))) for lon, lat in points]
+    assert np.abs(snapped.metres - np.array(true)).max() <= 1.0
+    to_node = np.array(
+        [
+            min(GEOD.inv([lon] * network.nodes, [lat] * network.nodes, network.lon, network.lat)[2])
+            for lon, lat in points[:40]
+        ]
+    )
+    assert np.median(to_node) > 3 * np.median(snapped.metres[:40])  # what node snapping cost
+
+
+def test_a_one_way_street_stays_one_way_where_a_case_joins_it(
+    networks: dict[str, StreetNetwork],
+) -> None:
+    network = networks["car"]
+    coo = network.time_s.tocoo()
+    both = set(zip(coo.row.tolist(), coo.col.tolist(), strict=True))
+    u, v = next((a, b) for a, b in both if (b, a) not in both and a not in network.shapes)
+    middle = ((network.lon[u] + network.lon[v]) / 2, (network.lat[u] + network.lat[v]) / 2)
+    joined = snap(network, [middle])
+    node = int(joined.node[0])
+    graph = as_networkx(joined.network)
+    assert graph.has_edge(u, node)
+    assert graph.has_edge(node, v)
+    assert not graph.has_edge(v, node)
+    assert not graph.has_edge(node, u)
+    assert joined.metres[0] < 1.0
+    halves = graph[u][node]["time_s"] + graph[node][v]["time_s"]
+    assert halves == pytest.approx(network.time_s[u, v], rel=1e-3)
+
+
+def test_leg_geometry_follows_the_streets(networks: dict[str, StreetNetwork]) -> None:
     network = networks["walk"]
     points = _points(network, 4)
-    snapped = snap(network, points)
-    for (lon, lat), node, metres in zip(points, snapped.node, snapped.metres, strict=True):
-        true = GEOD.inv(lon, lat, network.lon[node], network.lat[node])[2]
-        assert metres == pytest.approx(true, rel=0.01, abs=0.5)
     matrix = travel_matrix(network, points)
-    (path,) = leg_paths(network, [(int(snapped.node[0]), int(snapped.node[1]))])
+    (path,) = leg_paths(matrix.network, [(int(matrix.nodes[0]), int(matrix.nodes[1]))])
     lons, lats = zip(*path, strict=True)
     along = GEOD.line_length(lons, lats)
-    street_part = matrix.metres[0, 1] - snapped.metres[0] - snapped.metres[1]
+    street_part = matrix.metres[0, 1] - matrix.snap_m[0] - matrix.snap_m[1]
     # Walking, the fastest path is the shortest: its drawn length is the matrix distance.
     assert along == pytest.approx(street_part, rel=0.01)
-    assert path[0] == (network.lon[snapped.node[0]], network.lat[snapped.node[0]])
 
 
 def test_grid_network_has_the_same_interface() -> None:

@@ -19,6 +19,7 @@ import itertools
 import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -112,12 +113,21 @@ def _streets(network: StreetNetwork) -> _Streets:
 
 @dataclass(frozen=True)
 class Snapped:
-    """Points joined to the streets: ``network`` is the given one with a node added where
-    each point meets its street (``node[i]``), ``metres[i]`` the access from the point."""
+    """Points joined to the streets: ``metres[i]`` the access from point i, ``street[i]`` its
+    street (in the network's street index) and ``fraction[i]`` how far along it, 0 to 1.
 
-    network: StreetNetwork
+    ``network`` is the given one with a node added where each point meets its street
+    (``node[i]``); it is built when first asked for, since only drawing routes needs it."""
+
+    base: StreetNetwork
     node: NDArray[np.int64]
     metres: NDArray[np.float64]
+    street: NDArray[np.int64]
+    fraction: NDArray[np.float64]
+
+    @cached_property
+    def network(self) -> StreetNetwork:
+        return _split(self.base, _streets(self.base), self.street, self.fraction)
 
 
 @dataclass(frozen=True)
@@ -127,9 +137,19 @@ class Matrix:
 
     seconds: NDArray[np.float64]
     metres: NDArray[np.float64]
-    snap_m: NDArray[np.float64]
-    nodes: NDArray[np.int64]
-    network: StreetNetwork
+    snapped: Snapped
+
+    @property
+    def snap_m(self) -> NDArray[np.float64]:
+        return self.snapped.metres
+
+    @property
+    def nodes(self) -> NDArray[np.int64]:
+        return self.snapped.node
+
+    @property
+    def network(self) -> StreetNetwork:
+        return self.snapped.network
 
 
 def snap(network: StreetNetwork, points: Sequence[tuple[float, float]]) -> Snapped:
@@ -144,9 +164,7 @@ def snap(network: StreetNetwork, points: Sequence[tuple[float, float]]) -> Snapp
     along = shapely.line_locate_point(streets.segments[segment], where)
     street = streets.street[segment]
     fraction = np.clip((streets.offset[segment] + along) / streets.length[street], 0.0, 1.0)
-    return Snapped(
-        _split(network, streets, street, fraction), network.nodes + np.arange(len(x)), metres
-    )
+    return Snapped(network, network.nodes + np.arange(len(x)), metres, street, fraction)
 
 
 def _split(
@@ -242,16 +260,53 @@ def travel_matrix(
     that optimises time measures its routes' lengths along the legs it draws.
     """
     snapped = snap(network, points)
-    joined = snapped.network
+    streets = _streets(network)
     walk = snapped.metres[:, None] + snapped.metres[None, :]
-    seconds = _between(joined.time_s, snapped.node) + walk / WALK_MPS
+    seconds = _via_ends(network.time_s, streets, snapped, column=0) + walk / WALK_MPS
     if distances:
-        metres = _between(joined.length_m, snapped.node) + walk
+        metres = _via_ends(network.length_m, streets, snapped, column=1) + walk
     else:
         metres = np.full_like(seconds, np.nan)
     np.fill_diagonal(seconds, 0.0)
     np.fill_diagonal(metres, 0.0)
-    return Matrix(seconds, metres, snapped.metres, snapped.node, joined)
+    return Matrix(seconds, metres, snapped)
+
+
+def _via_ends(
+    weights: Any, streets: _Streets, snapped: Snapped, *, column: int
+) -> NDArray[np.float64]:
+    """Costs between the joined points, from searches between their streets' ends only.
+
+    A point on a street leaves it at one end or the other (whichever directions the street
+    allows) and is reached from one end or the other, so point-to-point costs are the best
+    of four end-to-end costs plus the part of each street travelled, or the direct way along
+    a street they share. The same answer as a search over the grown graph (the tests check
+    it), from as many sources as there are distinct ends instead of one per point.
+    """
+    street, f = snapped.street, snapped.fraction
+    forward, backward = streets.forward[street, column], streets.backward[street, column]
+    a, b = streets.a[street], streets.b[street]
+    ends = np.unique(np.concatenate([a, b]))
+    between = _between(weights, ends)
+    row_a, row_b = np.searchsorted(ends, a), np.searchsorted(ends, b)
+    ahead_ok, back_ok = ~np.isnan(forward), ~np.isnan(backward)
+    out_b = np.where(ahead_ok, forward * (1 - f), np.inf)  # leave by b, driving a to b
+    out_a = np.where(back_ok, backward * f, np.inf)
+    in_a = np.where(ahead_ok, forward * f, np.inf)  # arrive from a, driving a to b
+    in_b = np.where(back_ok, backward * (1 - f), np.inf)
+    # Each point to every end first (points x ends, small), then to every point.
+    to_end = np.minimum(out_b[:, None] + between[row_b], out_a[:, None] + between[row_a])
+    best = to_end[:, row_a] + in_a[None, :]
+    np.minimum(best, to_end[:, row_b] + in_b[None, :], out=best)
+    # The direct way along a street two points share, in the directions it allows.
+    shared, counts = np.unique(street, return_counts=True)
+    for s in shared[counts > 1]:
+        on = np.flatnonzero(street == s)
+        ahead = f[on][None, :] - f[on][:, None]
+        along = np.where(ahead >= 0, forward[on][:, None] * ahead, backward[on][:, None] * -ahead)
+        block = best[np.ix_(on, on)]
+        best[np.ix_(on, on)] = np.fmin(block, along)  # fmin: NaN (no such direction) loses
+    return best
 
 
 def leg_paths(

@@ -48,7 +48,7 @@ _CAR_KPH = {
 }
 _FOOT_ONLY = {"footway", "pedestrian", "path", "steps", "cycleway", "corridor", "bridleway"}
 _NO_FOOT = {"motorway", "motorway_link", "trunk", "trunk_link"}
-CACHE_FORMAT = 3
+CACHE_FORMAT = 4
 """Bumped whenever how a network is built changes, so old cached builds are not reused."""
 MOTORBIKE_FACTOR = 1.15
 """Motorbikes filter through traffic: a little faster than cars on the same street."""
@@ -119,7 +119,7 @@ def from_graph(graph: nx.MultiDiGraph, *, mode: str) -> StreetNetwork:
     edges: dict[tuple[int, int], tuple[float, float]] = {}
     shapes: dict[tuple[int, int], list[tuple[float, float]]] = {}
     for u, v, data in graph.edges(data=True):
-        kph = mode_speed_kph(_highway(data), mode)
+        kph = edge_speed_kph(data, mode)
         if kph is None:
             continue
         length = float(data["length"])
@@ -139,9 +139,16 @@ def from_graph(graph: nx.MultiDiGraph, *, mode: str) -> StreetNetwork:
     return _freeze(mode, lon, lat, edges, shapes)
 
 
-def _highway(data: dict[str, Any]) -> str:
+def edge_speed_kph(data: dict[str, Any], mode: str) -> float | None:
+    """Speed on an osmnx edge for a mode, or None where the mode may not go.
+
+    A simplified edge that merged ways of several classes carries them as a list (in no fixed
+    order): the mode must be allowed on every part, at the slowest part's speed. Taking the
+    list's first class instead made networks differ from one build to the next."""
     highway = data.get("highway", "road")
-    return highway[0] if isinstance(highway, list) else str(highway)
+    classes = sorted(highway) if isinstance(highway, list) else [str(highway)]
+    speeds = [mode_speed_kph(str(c), mode) for c in classes]
+    return None if any(s is None for s in speeds) else min(s for s in speeds if s is not None)
 
 
 def mode_graph(graph: nx.MultiDiGraph, *, mode: str) -> nx.MultiDiGraph:
@@ -149,7 +156,7 @@ def mode_graph(graph: nx.MultiDiGraph, *, mode: str) -> nx.MultiDiGraph:
     usable = [
         (u, v, k)
         for u, v, k, data in graph.edges(keys=True, data=True)
-        if mode_speed_kph(_highway(data), mode) is not None
+        if edge_speed_kph(data, mode) is not None
     ]
     kept: nx.MultiDiGraph = graph.edge_subgraph(usable).copy()
     return kept

@@ -12,7 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from geo.core.db import tenant_session
-from geo.routing.matrix import Matrix
+from geo.routing.matrix import Matrix, Snapped
 from geo.routing.planner import NOON, build_problem, followup_window, plan_inputs
 from geo.routing.solver import UNREACHABLE
 from geo.routing.streets import grid_network
@@ -20,6 +20,11 @@ from tests.conftest import World
 
 GRID = grid_network(lon=-74.08, lat=4.65, rows=2, cols=2, spacing_m=100, mode="motorbike")
 """A network the matrices below never route on (the windows are what is tested)."""
+
+
+def _at_nodes(n: int) -> Snapped:
+    return Snapped(GRID, np.arange(n), np.zeros(n), np.zeros(n, dtype=np.int64), np.zeros(n))
+
 
 BOGOTA = ZoneInfo("America/Bogota")
 
@@ -63,7 +68,7 @@ def test_broken_promises_and_no_one_home_come_back(world: World) -> None:
     assert cases[second].missed_hour == 9
     n = len(after.agents) * 2 + len(after.cases)
     square = np.zeros((n, n))
-    matrix = Matrix(square, square, np.zeros(n), np.arange(n), GRID)
+    matrix = Matrix(square, square, _at_nodes(n))
     stops = {s.key: s for s in build_problem(after, {"motorbike": matrix}).stops}
     assert stops[second].window == (NOON, UNREACHABLE)  # morning missed: try the afternoon
     assert stops[first].window == (0, UNREACHABLE)
@@ -114,9 +119,7 @@ def test_explicit_visit_windows(client: TestClient, world: World) -> None:
     square = np.zeros((n, n))
     stops = {
         s.key: s
-        for s in build_problem(
-            inputs, {"motorbike": Matrix(square, square, np.zeros(n), np.arange(n), GRID)}
-        ).stops
+        for s in build_problem(inputs, {"motorbike": Matrix(square, square, _at_nodes(n))}).stops
     }
     assert stops[case].window == (14 * 3600, 18 * 3600)  # its own hours, also the afternoon
     cleared = client.patch(url, json={"visit_window": None}, headers=world.auth("dispatcher"))

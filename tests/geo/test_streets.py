@@ -154,16 +154,10 @@ def test_a_mode_network_is_what_that_mode_may_use(
     way cars may not take; checked against the extract read independently with osmnx."""
     import osmnx as ox
 
-    from geo.routing.streets import highways_xml, mode_speed_kph
+    from geo.routing.streets import edge_speed_kph, highways_xml
 
     raw = ox.graph_from_xml(highways_xml(EXTRACT, tmp_path), simplify=True, retain_all=True)
-    car_ways = {
-        (u, v)
-        for u, v, data in raw.edges(data=True)
-        if mode_speed_kph(
-            str(data["highway"] if isinstance(data["highway"], str) else data["highway"][0]), "car"
-        )
-    }
+    car_ways = {(u, v) for u, v, data in raw.edges(data=True) if edge_speed_kph(data, "car")}
     car = networks["car"]
     graph = as_networkx(car)
     assert nx.is_strongly_connected(graph)

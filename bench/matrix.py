@@ -47,7 +47,7 @@ def main() -> None:
 
     walk = (ours.snap_m[:, None] + ours.snap_m[None, :]) / 1.25
     np.fill_diagonal(walk, 0)
-    same = np.allclose(ours.seconds - walk, theirs, rtol=1e-9, atol=1e-6)
+    same = np.allclose(ours.seconds - walk, theirs, rtol=1e-9, atol=1e-4)  # splits add 1 µs
     ratio = networkx_s / campo_s
     print(
         f"{args.points}x{args.points} travel-time matrix on a {network.nodes:,}-node grid: "

@@ -261,15 +261,52 @@ def travel_matrix(
     """
     snapped = snap(network, points)
     streets = _streets(network)
+    ends = len(np.unique(np.concatenate([streets.a[snapped.street], streets.b[snapped.street]])))
+
+    def cost(column: int) -> NDArray[np.float64]:
+        """Search from whichever is fewer: the streets' ends, or the points (grown graph)."""
+        weights = network.time_s if column == 0 else network.length_m
+        if ends <= len(points):
+            return _via_ends(weights, streets, snapped, column=column)
+        return _between(_grown(network, streets, snapped, column=column), snapped.node)
+
     walk = snapped.metres[:, None] + snapped.metres[None, :]
-    seconds = _via_ends(network.time_s, streets, snapped, column=0) + walk / WALK_MPS
-    if distances:
-        metres = _via_ends(network.length_m, streets, snapped, column=1) + walk
-    else:
-        metres = np.full_like(seconds, np.nan)
+    seconds = cost(0) + walk / WALK_MPS
+    metres = cost(1) + walk if distances else np.full_like(seconds, np.nan)
     np.fill_diagonal(seconds, 0.0)
     np.fill_diagonal(metres, 0.0)
     return Matrix(seconds, metres, snapped)
+
+
+def _grown(
+    network: StreetNetwork, streets: _Streets, snapped: Snapped, *, column: int
+) -> csr_matrix:
+    """The network's costs (time or length) with the points' nodes spliced into their
+    streets, pro rata and one-way where the street is: what :attr:`Snapped.network` draws
+    with, without the drawing."""
+    order = np.lexsort((snapped.fraction, snapped.street))
+    street, f = snapped.street[order], snapped.fraction[order]
+    node = snapped.node[order]
+    first = np.r_[True, street[1:] != street[:-1]]
+    last = np.r_[street[1:] != street[:-1], True]
+    p = np.concatenate([streets.a[street[first]], node[~last], node[last]])
+    q = np.concatenate([node[first], node[1:][~last[:-1]], streets.b[street[last]]])
+    share = np.concatenate([f[first], np.diff(f)[~last[:-1]], 1 - f[last]])
+    on = np.concatenate([street[first], street[~last], street[last]])
+    ahead, back = streets.forward[on, column], streets.backward[on, column]
+    rows = np.concatenate([p[~np.isnan(ahead)], q[~np.isnan(back)]])
+    cols = np.concatenate([q[~np.isnan(ahead)], p[~np.isnan(back)]])
+    added = np.concatenate([ahead * share, back * share])
+    added = added[~np.isnan(added)] + _EPSILON
+    old = (network.time_s if column == 0 else network.length_m).tocoo()
+    size = network.nodes + len(node)
+    return csr_matrix(
+        (
+            np.concatenate([old.data, added]),
+            (np.concatenate([old.row, rows]), np.concatenate([old.col, cols])),
+        ),
+        shape=(size, size),
+    )
 
 
 def _via_ends(

@@ -178,3 +178,36 @@ def test_a_mode_network_is_what_that_mode_may_use(
         if all((u, v) not in car_ways for u, v in [*raw.in_edges(n), *raw.out_edges(n)])
     }
     assert not walk_only & set(osm_node.values())
+
+
+def test_the_two_searches_agree(networks: dict[str, StreetNetwork]) -> None:
+    """From the streets' ends or from the points on the grown graph: one answer, including
+    points sharing a one-way street in either order."""
+    from geo.routing.matrix import _between, _grown, _streets, _via_ends
+
+    network = networks["car"]
+    points = _near_streets(network, 60, seed=4)
+    coo = network.time_s.tocoo()
+    one_way = next(
+        (int(a), int(b))
+        for a, b in zip(coo.row, coo.col, strict=True)
+        if network.time_s[b, a] == 0 and (int(a), int(b)) not in network.shapes
+    )
+    for share in (0.2, 0.5, 0.8):  # three cases along one one-way street
+        a, b = one_way
+        points.append(
+            (
+                float(network.lon[a] + share * (network.lon[b] - network.lon[a])),
+                float(network.lat[a] + share * (network.lat[b] - network.lat[a])),
+            )
+        )
+    snapped = snap(network, points)
+    streets = _streets(network)
+    ends = _via_ends(network.time_s, streets, snapped, column=0)
+    grown = _between(_grown(network, streets, snapped, column=0), snapped.node)
+    np.fill_diagonal(ends, 0)
+    np.fill_diagonal(grown, 0)
+    assert np.allclose(ends, grown, atol=1e-4, equal_nan=True)
+    a, b = one_way
+    assert ends[-3, -1] == pytest.approx(0.6 * network.time_s[a, b], rel=1e-3)  # along it
+    assert ends[-1, -3] > ends[-3, -1]  # against the one-way: around the block

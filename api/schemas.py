@@ -485,6 +485,6 @@ class PlanAudit(BaseModel):
     planned: int
     unplanned_by_reason: dict[str, int]
     route_overlap: float = Field(
-        description="Overlap of the agents' route hulls over their union (0: separate patches)"
+        description="Share of the routes' area covered by two or more (0: separate patches)"
     )
     problems: list[PlanProblem]

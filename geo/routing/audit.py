@@ -48,8 +48,9 @@ class Audit:
     unplanned_by_reason: dict[str, int]
     problems: list[Problem]
     route_overlap: float
-    """Area where agents' routes (convex hulls of their stops) overlap, over the area they
-    cover: 0 when every agent works its own patch. Dispatchers read overlap as waste."""
+    """Share of the area the routes cover (convex hulls of each agent's stops) that two or
+    more routes cover: 0 when every agent works its own patch, 1 when all share one.
+    Dispatchers read overlap as waste."""
 
     @property
     def ok(self) -> bool:
@@ -124,7 +125,7 @@ _OVERLAP = text(
         WHERE s.tenant_id = :t AND s.plan_id = :p AND a.point IS NOT NULL
         GROUP BY s.agent_id HAVING count(*) >= 3
     )
-    SELECT (SELECT coalesce(sum(ST_Area(ST_Intersection(x.h, y.h))), 0)
+    SELECT (SELECT coalesce(ST_Area(ST_Union(ST_Intersection(x.h, y.h))), 0)
             FROM hulls x JOIN hulls y ON x.agent_id < y.agent_id),
            (SELECT ST_Area(ST_Union(h)) FROM hulls)
     """
@@ -132,8 +133,8 @@ _OVERLAP = text(
 
 
 def route_overlap(session: Session, *, tenant_id: int, plan_id: int) -> float:
-    """Pairwise overlap of the routes' hulls over the area of their union, in the tenant's
-    metric CRS (so areas are on the ground)."""
+    """The area two or more routes' hulls cover, over the area of their union, in the
+    tenant's metric CRS (so areas are on the ground)."""
     srid = tenant_srid(session, tenant_id)
     shared, union = session.execute(_OVERLAP, {"t": tenant_id, "p": plan_id, "srid": srid}).one()
     return float(shared) / float(union) if union else 0.0

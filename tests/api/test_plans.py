@@ -275,7 +275,8 @@ def test_a_stored_plan_is_audited_from_its_tables(
         ]
         if len(points) >= 3:
             hulls.append(shapely.MultiPoint(points).convex_hull)
-    shared = sum(a.intersection(b).area for k, a in enumerate(hulls) for b in hulls[k + 1 :])
+    pairs = [a.intersection(b) for k, a in enumerate(hulls) for b in hulls[k + 1 :]]
+    shared = shapely.union_all(pairs).area if pairs else 0
     union = shapely.union_all(hulls).area if hulls else 0
     assert sound["route_overlap"] == pytest.approx(shared / union if union else 0, abs=1e-3)
     assert sound["planned"] == plan["stats"]["planned"]

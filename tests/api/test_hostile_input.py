@@ -65,6 +65,17 @@ def test_bad_check_ins_and_outcomes_in_a_batch_sink_nothing_else(
     assert len(stored_fixes(world.tenant_id)) == 8
 
 
+def _define(client: TestClient, world: World, constraint: str) -> Any:
+    """A one-question questionnaire whose answer must meet ``constraint``."""
+    question = {"name": "q", "type": "integer", "constraint": constraint}
+    definition = {"title": "x", "questions": [question]}
+    return client.post(
+        "/v1/questionnaires",
+        json={"key": "hostile", "definition": definition},
+        headers=world.auth("admin"),
+    )
+
+
 @pytest.mark.parametrize(
     "constraint",
     [
@@ -80,15 +91,7 @@ def test_bad_check_ins_and_outcomes_in_a_batch_sink_nothing_else(
 def test_expressions_past_their_bounds_are_refused_at_definition(
     client: TestClient, world: World, constraint: str
 ) -> None:
-    definition = {
-        "title": "x",
-        "questions": [{"name": "q", "type": "integer", "constraint": constraint}],
-    }
-    answer = client.post(
-        "/v1/questionnaires",
-        json={"key": "hostile", "definition": definition},
-        headers=world.auth("admin"),
-    )
+    answer = _define(client, world, constraint)
     assert answer.status_code in {413, 422}, answer.text[:300]
     if answer.status_code == 422:
         assert answer.json()["error"]["fields"][0]["field"].startswith("definition.questions.0")
@@ -105,15 +108,7 @@ def test_expressions_past_their_bounds_are_refused_at_definition(
 def test_expressions_that_overflow_when_answered_are_a_422_naming_the_answer(
     client: TestClient, world: World, constraint: str, value: int
 ) -> None:
-    definition = {
-        "title": "x",
-        "questions": [{"name": "q", "type": "integer", "constraint": constraint}],
-    }
-    made = client.post(
-        "/v1/questionnaires",
-        json={"key": "hostile", "definition": definition},
-        headers=world.auth("admin"),
-    )
+    made = _define(client, world, constraint)
     if made.status_code == 422:  # refused where it was defined: as good
         return
     assert made.status_code == 201, made.text

@@ -127,7 +127,7 @@ class Snapped:
 
     @cached_property
     def network(self) -> StreetNetwork:
-        return _split(self.base, _streets(self.base), self.street, self.fraction)
+        return _split(self.base, _streets(self.base), self)
 
 
 @dataclass(frozen=True)
@@ -167,18 +167,11 @@ def snap(network: StreetNetwork, points: Sequence[tuple[float, float]]) -> Snapp
     return Snapped(network, network.nodes + np.arange(len(x)), metres, street, fraction)
 
 
-def _split(
-    network: StreetNetwork,
-    streets: _Streets,
-    street: NDArray[np.int64],
-    fraction: NDArray[np.float64],
-) -> StreetNetwork:
-    """The network with one node per point, each on its street at ``fraction`` from ``a``."""
+def _split(network: StreetNetwork, streets: _Streets, snapped: Snapped) -> StreetNetwork:
+    """The network with one node per point on its street (costs from :func:`_grown`), and
+    the shape of every piece of a split street, for drawing routes along it."""
+    street, fraction = snapped.street, snapped.fraction
     first = network.nodes
-    rows: list[int] = []
-    cols: list[int] = []
-    seconds: list[float] = []
-    metres: list[float] = []
     shapes = dict(network.shapes)
     placed: list[tuple[int, float, float]] = []
     to_wgs84 = Transformer.from_crs(network.metric_crs, 4326, always_xy=True)
@@ -192,46 +185,25 @@ def _split(
             point = line.interpolate(float(fraction[i]), normalized=True)
             placed.append((int(i), point.x, point.y))
         for (p, q), (fp, fq) in zip(itertools.pairwise(chain), itertools.pairwise(at), strict=True):
-            share = fq - fp
             piece = shapely.ops.substring(line, fp, fq, normalized=True)
             lon, lat = to_wgs84.transform(*np.asarray(piece.coords).T)
             drawn = list(zip(np.atleast_1d(lon).tolist(), np.atleast_1d(lat).tolist(), strict=True))
-            for (u, v), cost, shape in (
-                ((p, q), streets.forward[s], drawn),
-                ((q, p), streets.backward[s], drawn[::-1]),
-            ):
-                if np.isnan(cost[0]):
-                    continue
-                rows.append(u)
-                cols.append(v)
-                seconds.append(cost[0] * share + _EPSILON)
-                metres.append(cost[1] * share + _EPSILON)
-                shapes[(u, v)] = shape
-    count = len(street)
+            if not np.isnan(streets.forward[s, 0]):
+                shapes[(p, q)] = drawn
+            if not np.isnan(streets.backward[s, 0]):
+                shapes[(q, p)] = drawn[::-1]
     placed.sort()
     x = np.concatenate([network.x, [px for _, px, _ in placed]])
     y = np.concatenate([network.y, [py for _, _, py in placed]])
     lon, lat = to_wgs84.transform(x[first:], y[first:])
-    size = first + count
-    old_time, old_length = network.time_s.tocoo(), network.length_m.tocoo()
-
-    def grown(old: Any, new: list[float]) -> csr_matrix:
-        return csr_matrix(
-            (
-                np.concatenate([old.data, new]),
-                (np.concatenate([old.row, rows]), np.concatenate([old.col, cols])),
-            ),
-            shape=(size, size),
-        )
-
     return replace(
         network,
         lon=np.concatenate([network.lon, np.atleast_1d(lon)]),
         lat=np.concatenate([network.lat, np.atleast_1d(lat)]),
         x=x,
         y=y,
-        time_s=grown(old_time, seconds),
-        length_m=grown(old_length, metres),
+        time_s=_grown(network, streets, snapped, column=0),
+        length_m=_grown(network, streets, snapped, column=1),
         shapes=shapes,
     )
 
@@ -282,8 +254,7 @@ def _grown(
     network: StreetNetwork, streets: _Streets, snapped: Snapped, *, column: int
 ) -> csr_matrix:
     """The network's costs (time or length) with the points' nodes spliced into their
-    streets, pro rata and one-way where the street is: what :attr:`Snapped.network` draws
-    with, without the drawing."""
+    streets, pro rata and one-way where the street is; :func:`_split` adds the drawing."""
     order = np.lexsort((snapped.fraction, snapped.street))
     street, f = snapped.street[order], snapped.fraction[order]
     node = snapped.node[order]

@@ -132,11 +132,12 @@ class Snapped:
 
 @dataclass(frozen=True)
 class Matrix:
-    """``seconds[i, j]`` and ``metres[i, j]`` from point i to point j (inf: unreachable),
-    access legs included; ``network`` and ``nodes`` are where the points joined the streets."""
+    """``seconds[i, j]`` and ``metres[i, j]`` (None unless asked for) from point i to point j,
+    access legs included (inf: unreachable); ``network`` and ``nodes`` are where the points
+    joined the streets."""
 
     seconds: NDArray[np.float64]
-    metres: NDArray[np.float64]
+    metres: NDArray[np.float64] | None
     snapped: Snapped
 
     @property
@@ -228,7 +229,7 @@ def travel_matrix(
 ) -> Matrix:
     """All-pairs travel time and distance between points (lon, lat), access legs included.
 
-    ``distances=False`` skips the second search (the metres matrix is then NaN): a planner
+    ``distances=False`` skips the second search (``metres`` is then None): a planner
     that optimises time measures its routes' lengths along the legs it draws.
     """
     snapped = snap(network, points)
@@ -242,11 +243,14 @@ def travel_matrix(
             return _via_ends(weights, streets, snapped, column=column)
         return _between(_grown(network, streets, snapped, column=column), snapped.node)
 
-    walk = snapped.metres[:, None] + snapped.metres[None, :]
-    seconds = cost(0) + walk / WALK_MPS
-    metres = cost(1) + walk if distances else np.full_like(seconds, np.nan)
+    seconds = cost(0)
+    seconds += np.add.outer(snapped.metres / WALK_MPS, snapped.metres / WALK_MPS)
     np.fill_diagonal(seconds, 0.0)
-    np.fill_diagonal(metres, 0.0)
+    metres = None
+    if distances:
+        metres = cost(1)
+        metres += np.add.outer(snapped.metres, snapped.metres)
+        np.fill_diagonal(metres, 0.0)
     return Matrix(seconds, metres, snapped)
 
 
@@ -302,19 +306,34 @@ def _via_ends(
     out_a = np.where(back_ok, backward * f, np.inf)
     in_a = np.where(ahead_ok, forward * f, np.inf)  # arrive from a, driving a to b
     in_b = np.where(back_ok, backward * (1 - f), np.inf)
-    # Each point to every end first (points x ends, small), then to every point.
+    # Each point to every end first (points x ends, small), then to every point, in place:
+    # at 2,000 points the passes over the (points x points) array are what costs.
     to_end = np.minimum(out_b[:, None] + between[row_b], out_a[:, None] + between[row_a])
-    best = to_end[:, row_a] + in_a[None, :]
-    np.minimum(best, to_end[:, row_b] + in_b[None, :], out=best)
+    best = np.take(to_end, row_a, axis=1)
+    best += in_a[None, :]
+    other = np.take(to_end, row_b, axis=1)
+    other += in_b[None, :]
+    np.minimum(best, other, out=best)
     # The direct way along a street two points share, in the directions it allows.
-    shared, counts = np.unique(street, return_counts=True)
-    for s in shared[counts > 1]:
-        on = np.flatnonzero(street == s)
-        ahead = f[on][None, :] - f[on][:, None]
-        along = np.where(ahead >= 0, forward[on][:, None] * ahead, backward[on][:, None] * -ahead)
-        block = best[np.ix_(on, on)]
-        best[np.ix_(on, on)] = np.fmin(block, along)  # fmin: NaN (no such direction) loses
+    i, j = _same_street_pairs(street)
+    ahead = f[j] - f[i]
+    along = np.where(ahead >= 0, forward[i] * ahead, backward[i] * -ahead)
+    best[i, j] = np.fmin(best[i, j], along)  # fmin: NaN (no such direction) loses
     return best
+
+
+def _same_street_pairs(street: NDArray[np.int64]) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+    """Every ordered pair (i, j), i != j, of points on the same street."""
+    order = np.argsort(street, kind="stable")
+    starts = np.flatnonzero(np.r_[True, street[order][1:] != street[order][:-1]])
+    sizes = np.diff(np.r_[starts, len(order)])
+    squared = sizes**2
+    group = np.repeat(np.arange(len(sizes)), squared)
+    k = np.arange(squared.sum()) - np.repeat(np.cumsum(squared) - squared, squared)
+    i = order[starts[group] + k // sizes[group]]
+    j = order[starts[group] + k % sizes[group]]
+    keep = i != j
+    return i[keep], j[keep]
 
 
 def leg_paths(

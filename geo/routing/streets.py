@@ -16,10 +16,12 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 import networkx as nx
 import numpy as np
 import osmnx as ox
+from defusedxml import ElementTree as SafeElementTree
 from numpy.typing import NDArray
 from pyproj import Transformer
 from scipy.sparse import csr_matrix
@@ -48,7 +50,7 @@ _CAR_KPH = {
 }
 _FOOT_ONLY = {"footway", "pedestrian", "path", "steps", "cycleway", "corridor", "bridleway"}
 _NO_FOOT = {"motorway", "motorway_link", "trunk", "trunk_link"}
-CACHE_FORMAT = 4
+CACHE_FORMAT = 5
 """Bumped whenever how a network is built changes, so old cached builds are not reused."""
 MOTORBIKE_FACTOR = 1.15
 """Motorbikes filter through traffic: a little faster than cars on the same street."""
@@ -163,31 +165,72 @@ def mode_graph(graph: nx.MultiDiGraph, *, mode: str) -> nx.MultiDiGraph:
 
 
 def highways_xml(source: Path, cache_dir: Path) -> Path:
-    """An OSM XML file of the extract's highway ways (and their nodes)."""
-    if source.suffix == ".osm" or source.name.endswith(".osm.xml"):
-        return source
+    """An OSM XML file of the extract's highway ways (and their nodes), each way cut to the
+    stretches whose nodes the extract holds."""
     target = cache_dir / f"{source.stem}.highways.osm"
-    if not target.exists() or target.stat().st_mtime < source.stat().st_mtime:
+    if target.exists() and target.stat().st_mtime >= source.stat().st_mtime:
+        return target
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    raw = source
+    if not (source.suffix == ".osm" or source.name.endswith(".osm.xml")):
         osmium = shutil.which("osmium")
         if osmium is None:
             raise RuntimeError("reading PBF needs osmium (Debian: osmium-tool; scripts/setup)")
-        cache_dir.mkdir(parents=True, exist_ok=True)
+        raw = cache_dir / f"{source.stem}.tagged.osm"
         subprocess.run(  # noqa: S603 - fixed program, paths we chose
-            [
-                osmium,
-                "tags-filter",
-                str(source),
-                "w/highway",
-                "-f",
-                "osm",
-                "-o",
-                str(target),
-                "--overwrite",
-            ],
+            [osmium, "tags-filter", str(source), "w/highway", "-f", "osm", "-o", str(raw), "-O"],
             check=True,
             capture_output=True,
         )
+    _whole_ways(raw, target)
+    if raw != source:
+        raw.unlink()
     return target
+
+
+def _whole_ways(source: Path, target: Path) -> None:
+    """Copy an OSM XML file, splitting each way where it refers to nodes the file lacks.
+
+    An extract cut by a bounding box keeps the ways that cross its edge but not their nodes
+    outside it, and osmnx refuses such a file. Dropping the missing references would join the
+    nodes either side of a gap with a straight street that does not exist, so each run of
+    present nodes becomes its own way (the first keeps the way's id, the others get unused
+    negative ids). Streamed, since an extract's XML can be larger than memory; parsed with
+    defusedxml, since an extract is a file an admin uploads.
+    """
+    present: set[str] = set()
+    pieces = 0
+    with target.open("wb") as out:
+        out.write(b"<?xml version='1.0' encoding='UTF-8'?>\n<osm version=\"0.6\">\n")
+        for _, element in SafeElementTree.iterparse(source, events=("end",)):
+            if element.tag == "node":
+                present.add(element.get("id", ""))
+                out.write(ElementTree.tostring(element))
+            elif element.tag == "way":
+                tags = element.findall("tag")
+                for k, run in enumerate(_runs(element, present)):
+                    pieces += k > 0
+                    way = ElementTree.Element(
+                        "way", id=str(-pieces) if k else element.get("id", "")
+                    )
+                    way.extend(ElementTree.Element("nd", ref=ref) for ref in run)
+                    way.extend(tags)
+                    out.write(ElementTree.tostring(way) + b"\n")
+            else:
+                continue  # a way's children are read with it
+            element.clear()
+        out.write(b"</osm>\n")
+
+
+def _runs(way: ElementTree.Element, present: set[str]) -> list[list[str]]:
+    """The way's stretches of two or more consecutive nodes that are present."""
+    runs: list[list[str]] = [[]]
+    for nd in way.iter("nd"):
+        if nd.get("ref") in present:
+            runs[-1].append(nd.get("ref", ""))
+        elif runs[-1]:
+            runs.append([])
+    return [run for run in runs if len(run) >= 2]
 
 
 def load_network(source: Path, *, mode: str, cache_dir: Path) -> StreetNetwork:

@@ -1,4 +1,5 @@
-"""Street networks from the real Aguascalientes extract: modes, matrices, leg geometry."""
+"""Street networks from two real extracts (Aguascalientes, Helsinki): modes, snapping,
+matrices, one-ways, leg geometry; each checked against an independent computation."""
 
 from __future__ import annotations
 
@@ -13,15 +14,21 @@ from pyproj import Geod, Transformer
 from geo.routing.matrix import leg_paths, snap, travel_matrix
 from geo.routing.streets import StreetNetwork, as_networkx, grid_network, load_network
 
-EXTRACT = Path(__file__).resolve().parents[1] / "data" / "aguascalientes.osm.pbf"
+DATA = Path(__file__).resolve().parents[1] / "data"
 GEOD = Geod(ellps="WGS84")
 
 
+@pytest.fixture(scope="module", params=["aguascalientes", "helsinki"])
+def extract(request: pytest.FixtureRequest) -> Path:
+    """A Latin-American grid, and a northern city cut from a larger map (clipped ways)."""
+    return DATA / f"{request.param}.osm.pbf"
+
+
 @pytest.fixture(scope="module")
-def networks(tmp_path_factory: pytest.TempPathFactory) -> dict[str, StreetNetwork]:
+def networks(extract: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, StreetNetwork]:
     cache = tmp_path_factory.mktemp("streets")
     return {
-        mode: load_network(EXTRACT, mode=mode, cache_dir=cache)
+        mode: load_network(extract, mode=mode, cache_dir=cache)
         for mode in ("walk", "motorbike", "car")
     }
 
@@ -86,7 +93,8 @@ def test_points_join_the_nearest_street_not_the_nearest_node(
     network = networks["walk"]
     points = _near_streets(network, 200)
     snapped = snap(network, points)
-    utm = Transformer.from_crs(4326, 32613, always_xy=True)  # Aguascalientes: UTM zone 13N
+    zone = int((np.mean(network.lon) + 180) // 6) + 1  # the UTM zone, by its definition
+    utm = Transformer.from_crs(4326, 32600 + zone, always_xy=True)
     coo = network.time_s.tocoo()
     lines = []
     for u, v in zip(coo.row.tolist(), coo.col.tolist(), strict=True):
@@ -148,7 +156,7 @@ def test_grid_network_has_the_same_interface() -> None:
 
 
 def test_a_mode_network_is_what_that_mode_may_use(
-    networks: dict[str, StreetNetwork], tmp_path: Path
+    networks: dict[str, StreetNetwork], extract: Path, tmp_path: Path
 ) -> None:
     """Every node of the car network is reached and left on car streets, and no edge is a
     way cars may not take; checked against the extract read independently with osmnx."""
@@ -156,7 +164,7 @@ def test_a_mode_network_is_what_that_mode_may_use(
 
     from geo.routing.streets import edge_speed_kph, highways_xml
 
-    raw = ox.graph_from_xml(highways_xml(EXTRACT, tmp_path), simplify=True, retain_all=True)
+    raw = ox.graph_from_xml(highways_xml(extract, tmp_path), simplify=True, retain_all=True)
     car_ways = {(u, v) for u, v, data in raw.edges(data=True) if edge_speed_kph(data, "car")}
     car = networks["car"]
     graph = as_networkx(car)
@@ -211,3 +219,27 @@ def test_the_two_searches_agree(networks: dict[str, StreetNetwork]) -> None:
     a, b = one_way
     assert ends[-3, -1] == pytest.approx(0.6 * network.time_s[a, b], rel=1e-3)  # along it
     assert ends[-1, -3] > ends[-3, -1]  # against the one-way: around the block
+
+
+def test_a_clipped_way_is_cut_at_its_missing_nodes_not_joined_across_them(
+    tmp_path: Path,
+) -> None:
+    """Ways crossing an extract's edge lose their outside nodes; the gap must not become a
+    straight street between the nodes either side of it."""
+    from geo.routing.streets import highways_xml
+
+    nodes = "".join(
+        f'<node id="{n}" lat="{4.6 + n / 1000}" lon="-74.08" version="1"/>' for n in (1, 2, 4, 5)
+    )
+    way = "".join(f'<nd ref="{n}"/>' for n in (1, 2, 3, 4, 5, 6))
+    source = tmp_path / "clipped.osm"
+    source.write_text(
+        f'<osm version="0.6">{nodes}<way id="7">{way}'
+        '<tag k="highway" v="residential"/></way></osm>'
+    )
+    import osmnx as ox
+
+    graph = ox.graph_from_xml(
+        highways_xml(source, tmp_path / "cache"), simplify=False, retain_all=True
+    )
+    assert {(u, v) for u, v, _ in graph.edges} == {(1, 2), (2, 1), (4, 5), (5, 4)}

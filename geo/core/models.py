@@ -552,6 +552,9 @@ class PlanRoute(Base):
     starts_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     ends_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     distance_m: Mapped[float] = mapped_column(Float)
+    ride_m: Mapped[float | None] = mapped_column(Float, nullable=True)
+    """Metres on streets; NULL on routes planned before ride and walk were measured apart."""
+    walk_m: Mapped[float | None] = mapped_column(Float, nullable=True)
     duration_s: Mapped[float] = mapped_column(Float)
     geometry: Mapped[WKBElement] = mapped_column(
         Geometry("LINESTRING", srid=4326, spatial_index=False)

@@ -146,6 +146,11 @@ class TenantSettings(BaseModel):
     )
     # --- planning
     visit_service_min: float = _setting(20, "Time spent at each visit.", gt=0, le=480)
+    compact_routes: bool = _setting(
+        True,
+        "Plan each agent within a territory of balanced work, so routes do not cross; "
+        "off, any agent may take any case.",
+    )
     max_snap_m: float = _setting(
         100,
         "Cases farther than this from a street the agent's mode uses are left unplanned.",

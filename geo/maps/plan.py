@@ -3,14 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import folium
 import shapely
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from geo.core.spanish import km, money
 from geo.maps.base import CDN_ASSETS, PALETTE, STALE_GREY, base_map, legend, popup, safe, tooltip
 from geo.routing.jobs import plan_geojson
+
+
+def _distance(route: dict[str, Any]) -> str:
+    """``12,3 km (0,8 km a pie)``: walked apart when the route measured it."""
+    if not route.get("walk_m"):
+        return km(route["distance_m"])
+    if not route.get("ride_m"):
+        return f"{km(route['walk_m'])} a pie"
+    return f"{km(route['distance_m'])} ({km(route['walk_m'])} a pie)"
 
 
 def plan_map(
@@ -58,9 +69,7 @@ def plan_map(
                 weight=4,
                 opacity=0.8,
                 class_name="campo-route",
-                tooltip=tooltip(
-                    f"{p['agent']}: {p['stops']} visitas, {p['distance_m'] / 1000:.1f} km"
-                ),
+                tooltip=tooltip(f"{p['agent']}: {p['stops']} visitas, {_distance(p)}"),
             ).add_to(layers["route"])
         elif kind == "stop":
             lon, lat = f["geometry"]["coordinates"]
@@ -78,7 +87,7 @@ def plan_map(
                 popup=popup(
                     {
                         "Deudor": p["debtor"],
-                        "Saldo": f"${p['outstanding_cop']:,.0f} COP",
+                        "Saldo": money(p["outstanding_cop"]),
                         "Mora": p["bucket"],
                         "Ventana": p.get("window"),
                         "Llegada": p["eta"][11:16],

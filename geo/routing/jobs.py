@@ -205,7 +205,9 @@ _GEOJSON = text(
         SELECT jsonb_build_object('type', 'Feature', 'geometry', ST_AsGeoJSON(r.geometry, 7)::jsonb,
                'properties', jsonb_build_object('kind', 'route', 'agent_id', r.agent_id,
                    'agent', g.code, 'starts_at', r.starts_at, 'ends_at', r.ends_at,
-                   'distance_m', round(r.distance_m::numeric, 1), 'duration_s', r.duration_s,
+                   'distance_m', round(r.distance_m::numeric, 1),
+                   'ride_m', round(r.ride_m::numeric, 1), 'walk_m', round(r.walk_m::numeric, 1),
+                   'duration_s', r.duration_s,
                    'stops', (SELECT count(*) FROM plan_stops s WHERE s.tenant_id = r.tenant_id
                              AND s.plan_id = r.plan_id AND s.agent_id = r.agent_id))) AS f
         FROM plan_routes r JOIN agents g ON g.tenant_id = r.tenant_id AND g.id = r.agent_id

@@ -3,7 +3,8 @@
 Steps, each timed into the plan's statistics: read cases and agents; one street network per
 travel mode (the tenant's OSM extract, or a grid over the area when it has none); the travel
 matrices; the routing core (every agent's shift, capacity and skills, prize-collecting by case
-priority); an independent feasibility check; then routes with street geometry, stops with
+priority), each agent within a territory of balanced work unless the tenant turns compact
+routes off; an independent feasibility check; then routes with street geometry, stops with
 ETA/ETD, and the cases left out with why are stored.
 """
 
@@ -20,7 +21,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
-from pyproj import Geod
+from pyproj import Geod, Transformer
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
@@ -28,6 +29,7 @@ from geo.analytics.contact_hours import windows_for_day
 from geo.core.errors import InvalidInput
 from geo.core.settings import get_settings
 from geo.core.tenant_settings import SegmentSkill, TenantSettings, tenant_settings
+from geo.routing.compact import solve_compact
 from geo.routing.feasibility import violations
 from geo.routing.matrix import Matrix, leg_paths, travel_matrix
 from geo.routing.solver import (
@@ -369,7 +371,12 @@ def compute_plan(
     problem = build_problem(inputs, matrices)
     if not problem.vehicles:
         raise InvalidInput("no agent has shift time left to plan", "agents")
-    result = solve_routes(problem, budget_s=budget_s)
+    if inputs.settings.compact_routes:
+        crs = next(iter(networks.values())).metric_crs
+        x, y = Transformer.from_crs(4326, crs, always_xy=True).transform(*np.asarray(points).T)
+        result = solve_compact(problem, np.column_stack([x, y]), budget_s=budget_s)
+    else:
+        result = solve_routes(problem, budget_s=budget_s)
     timings["routing_s"] = result.seconds
     problems = violations(problem, result)
     if problems:
@@ -409,17 +416,18 @@ def store_plan(
         lons, lats = [x for x, _ in line], [y for _, y in line]
         walked = float(sum(matrix.snap_m[i] for i in sequence[1:-1])) * 2  # door and back
         ridden = float(_GEOD.line_length(lons, lats))
-        metres = ridden + walked
-        totals["ride_m"] += ridden if vehicle.mode != "walk" else 0.0
-        totals["walk_m"] += walked + (ridden if vehicle.mode == "walk" else 0.0)
+        if vehicle.mode == "walk":
+            ridden, walked = 0.0, walked + ridden
+        totals["ride_m"] += ridden
+        totals["walk_m"] += walked
         starts = midnight + timedelta(seconds=route.start)
         ends = midnight + timedelta(seconds=route.end)
         wkt = "LINESTRING(" + ", ".join(f"{x} {y}" for x, y in line) + ")"
         session.execute(
             text(
                 "INSERT INTO plan_routes (tenant_id, plan_id, agent_id, starts_at, ends_at, "
-                "distance_m, duration_s, geometry) VALUES (:t, :p, :a, :s, :e, :d, :u, "
-                "ST_GeomFromText(:g, 4326))"
+                "distance_m, ride_m, walk_m, duration_s, geometry) VALUES (:t, :p, :a, :s, :e, "
+                ":d, :ride, :walk, :u, ST_GeomFromText(:g, 4326))"
             ),
             {
                 "t": tenant_id,
@@ -427,7 +435,9 @@ def store_plan(
                 "a": route.vehicle,
                 "s": starts,
                 "e": ends,
-                "d": metres,
+                "d": ridden + walked,
+                "ride": ridden,
+                "walk": walked,
                 "u": float(route.end - route.start),
                 "g": wkt,
             },

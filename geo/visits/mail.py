@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from geo.core.db import owner_session
 from geo.core.settings import Settings, get_settings
+from geo.core.spanish import money
 from geo.core.tenant_settings import tenant_settings
 
 OUTCOME_LABELS = {
@@ -91,7 +92,7 @@ def render_visit_email(
     rows = [
         ("Gestor", f"{v.agent_name} ({v.agent_code})"),
         ("Deudor", f"{v.debtor} — {v.document_type} {v.document_number}"),
-        ("Caso", f"{v.external_ref}, saldo ${v.outstanding_cop:,.0f} COP".replace(",", ".")),
+        ("Caso", f"{v.external_ref}, saldo {money(v.outstanding_cop)}"),
         ("Dirección", f"{v.address or 'sin dirección'}, {v.city or ''}".rstrip(", ")),
         ("Resultado", OUTCOME_LABELS.get(v.outcome, v.outcome)),
         ("Marcación", verdict),

@@ -92,6 +92,11 @@ def test_a_plan_is_computed_stored_and_feasible(
     assert len(coords) > 2 * len(stops)  # along the streets, not stop to stop
     along = GEOD.line_length(*zip(*coords, strict=True))
     assert along == pytest.approx(route["properties"]["distance_m"], rel=0.35)
+    # Ridden and walked apart: riding is the drawn line; walking the doors and back.
+    ride, walk = route["properties"]["ride_m"], route["properties"]["walk_m"]
+    assert ride == pytest.approx(along, abs=1)
+    assert ride + walk == pytest.approx(route["properties"]["distance_m"], abs=0.2)
+    assert 0 < walk < 2 * len(stops) * 100  # max_snap_m
 
 
 def test_plans_are_staff_only_and_tenant_private(

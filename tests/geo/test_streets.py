@@ -234,8 +234,7 @@ def test_a_clipped_way_is_cut_at_its_missing_nodes_not_joined_across_them(
     way = "".join(f'<nd ref="{n}"/>' for n in (1, 2, 3, 4, 5, 6))
     source = tmp_path / "clipped.osm"
     source.write_text(
-        f'<osm version="0.6">{nodes}<way id="7">{way}'
-        '<tag k="highway" v="residential"/></way></osm>'
+        f'<osm version="0.6">{nodes}<way id="7">{way}<tag k="highway" v="residential"/></way></osm>'
     )
     import osmnx as ox
 

@@ -410,8 +410,11 @@ def plan_day(
     stats = done.stats
     typer.echo(
         f"plan {done.id}: {stats['planned']} visits in {stats['routes']} routes, "
-        f"{stats['unplanned']} unplanned; matrix {stats['matrix_s']} s, "
-        f"routing {stats['routing_s']} s, store {stats['store_s']} s"
+        f"{stats['unplanned']} unplanned; "
+        + ", ".join(
+            f"{step} {stats[f'{step}_s']} s"
+            for step in ("inputs", "network", "snap", "matrix", "routing", "store")
+        )
     )
     _print_audit(tenant_id, done.id)
 

@@ -65,50 +65,65 @@ def _streets(network: StreetNetwork) -> _Streets:
     index = _INDEX.get(network)
     if index is not None:
         return index
-    time, length = network.time_s.tocoo(), network.length_m.tocsr()
-    edges = {
-        (int(u), int(v)): (float(t), float(length[u, v]))
-        for u, v, t in zip(time.row, time.col, time.data, strict=True)
-    }
-    pairs = sorted({(min(u, v), max(u, v)) for u, v in edges})
-    to_metric = _to_metric(network)
-    lines: list[NDArray[np.float64]] = []
-    for a, b in pairs:
-        shape = network.shapes.get((a, b))
-        if shape is None and (b, a) in network.shapes:
-            shape = network.shapes[(b, a)][::-1]
-        if shape is None:
-            line = np.array([[network.x[a], network.y[a]], [network.x[b], network.y[b]]])
-        else:
-            xs, ys = to_metric.transform(*np.asarray(shape, dtype=float).T)
-            line = np.column_stack([xs, ys])
-        lines.append(line)
+    time = network.time_s.tocoo()
+    length = np.asarray(network.length_m.tocsr()[time.row, time.col]).ravel()
+    u, v = time.row.astype(np.int64), time.col.astype(np.int64)
+    keys, pair = np.unique(np.minimum(u, v) * network.nodes + np.maximum(u, v), return_inverse=True)
+    a, b = keys // network.nodes, keys % network.nodes
+    costs = np.column_stack([time.data, length])
+    forward = np.full((len(keys), 2), np.nan)
+    backward = np.full((len(keys), 2), np.nan)
+    forward[pair[u <= v]] = costs[u <= v]  # a loop (u == v) goes both ways round itself
+    backward[pair[u >= v]] = costs[u >= v]
+    lines = _lines(network, a, b)
     starts = np.concatenate([line[:-1] for line in lines])
     ends = np.concatenate([line[1:] for line in lines])
-    street = np.repeat(np.arange(len(lines)), [len(line) - 1 for line in lines])
+    counts = np.array([len(line) - 1 for line in lines])
+    street = np.repeat(np.arange(len(lines)), counts)
     steps = np.hypot(*(ends - starts).T)
-    offset = np.concatenate(
-        [
-            np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(line, axis=0).T))[:-1]])
-            for line in lines
-        ]
-    )
+    before = np.cumsum(steps) - steps  # each segment's start along all streets laid end to end
+    offset = before - np.repeat(before[np.cumsum(counts) - counts], counts)
     segments = shapely.linestrings(np.stack([starts, ends], axis=1))
-    nan = (np.nan, np.nan)
     index = _Streets(
         tree=STRtree(segments),
         segments=segments,
-        street=street.astype(np.int64),
+        street=street,
         offset=offset,
-        a=np.array([a for a, _ in pairs], dtype=np.int64),
-        b=np.array([b for _, b in pairs], dtype=np.int64),
+        a=a,
+        b=b,
         length=np.bincount(street, weights=steps, minlength=len(lines)).astype(float),
         lines=lines,
-        forward=np.array([edges.get((a, b), nan) for a, b in pairs], dtype=float),
-        backward=np.array([edges.get((b, a), nan) for a, b in pairs], dtype=float),
+        forward=forward,
+        backward=backward,
     )
     _INDEX[network] = index
     return index
+
+
+def _lines(
+    network: StreetNetwork, a: NDArray[np.int64], b: NDArray[np.int64]
+) -> list[NDArray[np.float64]]:
+    """Each street from ``a`` to ``b`` in metric coordinates: its drawn shape where it has
+    one, else the straight line between its ends."""
+    straight = np.stack(
+        [
+            np.column_stack([network.x[a], network.y[a]]),
+            np.column_stack([network.x[b], network.y[b]]),
+        ],
+        axis=1,
+    )
+    lines: list[NDArray[np.float64]] = list(straight)
+    if not network.shapes:
+        return lines
+    to_metric = _to_metric(network)
+    for k, (p, q) in enumerate(zip(a.tolist(), b.tolist(), strict=True)):
+        shape = network.shapes.get((p, q))
+        if shape is None and (q, p) in network.shapes:
+            shape = network.shapes[(q, p)][::-1]
+        if shape is not None:
+            xs, ys = to_metric.transform(*np.asarray(shape, dtype=float).T)
+            lines[k] = np.column_stack([xs, ys])
+    return lines
 
 
 @dataclass(frozen=True)
@@ -232,14 +247,19 @@ def travel_matrix(
     ``distances=False`` skips the second search (``metres`` is then None): a planner
     that optimises time measures its routes' lengths along the legs it draws.
     """
-    snapped = snap(network, points)
+    return matrix_between(snap(network, points), distances=distances)
+
+
+def matrix_between(snapped: Snapped, *, distances: bool = True) -> Matrix:
+    """:func:`travel_matrix` for points already joined to the streets."""
+    network = snapped.base
     streets = _streets(network)
     ends = len(np.unique(np.concatenate([streets.a[snapped.street], streets.b[snapped.street]])))
 
     def cost(column: int) -> NDArray[np.float64]:
         """Search from whichever is fewer: the streets' ends, or the points (grown graph)."""
         weights = network.time_s if column == 0 else network.length_m
-        if ends <= len(points):
+        if ends <= len(snapped.node):
             return _via_ends(weights, streets, snapped, column=column)
         return _between(_grown(network, streets, snapped, column=column), snapped.node)
 

@@ -242,3 +242,17 @@ def test_a_clipped_way_is_cut_at_its_missing_nodes_not_joined_across_them(
         highways_xml(source, tmp_path / "cache"), simplify=False, retain_all=True
     )
     assert {(u, v) for u, v, _ in graph.edges} == {(1, 2), (2, 1), (4, 5), (5, 4)}
+
+
+def test_every_case_beside_a_strongly_connected_network_is_reachable(
+    networks: dict[str, StreetNetwork],
+) -> None:
+    """The car network is strongly connected, so a case joined to any of its streets, a loop
+    (a street from a node back to itself) included, reaches and is reached from every other."""
+    network = networks["car"]
+    points = _near_streets(network, 300, seed=12)
+    for (u, v), shape in network.shapes.items():
+        if u == v:  # a loop: a point halfway round it
+            points.append(tuple(map(float, shape[len(shape) // 2])))
+    matrix = travel_matrix(network, points, distances=False)
+    assert np.isfinite(matrix.seconds).all()

@@ -29,6 +29,23 @@ def fix_at(
     return app_fix(at, lon=lon, lat=lat, **{"accuracy_m": 8.0, **extra})
 
 
+def approach(client: TestClient, world: World, fix: dict[str, Any]) -> None:
+    """The background trail a field app records on the way to the door: 400, 250 and 100 m
+    west of ``fix``, 9, 6 and 3 minutes before it. Nothing for a fix too broken to place."""
+    try:
+        at = datetime.fromisoformat(fix["recorded_at"])
+        lon, lat = float(fix["lon"]), float(fix["lat"])
+    except (KeyError, TypeError, ValueError):
+        return
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        return
+    trail = []
+    for minutes, metres in ((9, 400), (6, 250), (3, 100)):
+        west, south, _ = GEOD.fwd(lon, lat, 270.0, metres)
+        trail.append(app_fix(at - timedelta(minutes=minutes), lon=west, lat=south, accuracy_m=10.0))
+    sync(client, world, fixes=trail)
+
+
 def check_in(
     client: TestClient,
     world: World,
@@ -37,7 +54,12 @@ def check_in(
     after_s: float = 20,
     case: int = 0,
     checkin_id: str | None = None,
+    with_trail: bool = True,
 ) -> Any:
+    """Check in as the field app does: its background trail first (``with_trail``), then the
+    check-in with its fix."""
+    if with_trail:
+        approach(client, world, fix)
     at = datetime.fromisoformat(fix["recorded_at"]) + timedelta(seconds=after_s)
     body = {
         "id": checkin_id or str(uuid.uuid4()),

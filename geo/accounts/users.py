@@ -16,6 +16,7 @@ from geo.accounts.passwords import hash_password, password_matches
 from geo.accounts.throttle import LoginThrottle
 from geo.core.errors import AuthenticationFailed, Conflict, InvalidInput, NotFound
 from geo.core.models import ROLES, Agent, Tenant, User
+from geo.core.tenant_settings import remember_settings
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +94,10 @@ def authenticate(
 def load_principal(session: Session, *, tenant_id: int, user_id: int) -> Principal:
     """The caller as stored now: a deactivated user or a changed role takes effect at once."""
     row = session.execute(
-        select(User.role, User.active, Agent.id, Agent.active.label("agent_active"))
+        select(
+            User.role, User.active, Agent.id, Agent.active.label("agent_active"), Tenant.settings
+        )
+        .join(Tenant, Tenant.id == User.tenant_id)
         .outerjoin(Agent, (Agent.tenant_id == User.tenant_id) & (Agent.user_id == User.id))
         .where(User.tenant_id == tenant_id, User.id == user_id)
     ).one_or_none()
@@ -101,4 +105,5 @@ def load_principal(session: Session, *, tenant_id: int, user_id: int) -> Princip
     # check in or read its day any more.
     if row is None or not row.active or row.agent_active is False:
         raise AuthenticationFailed("the account no longer exists or is disabled")
+    remember_settings(session, tenant_id, row.settings)  # one round trip for both
     return Principal(tenant_id=tenant_id, user_id=user_id, role=row.role, agent_id=row[2])

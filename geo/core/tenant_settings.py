@@ -111,6 +111,11 @@ class TenantSettings(BaseModel):
     checkin_approach_window_min: float = _setting(
         10, "How far back the trail must show an approach to the address.", ge=0, le=1440
     )
+    checkin_require_trail: bool = _setting(
+        True,
+        "With no GPS trail in the approach window a check-in goes to review (one fix proves "
+        "nothing); off for teams without background tracking.",
+    )
     checkin_approach_m: float = _setting(
         300, "The trail must come this close to the fence within the window.", gt=0, le=50000
     )
@@ -230,6 +235,7 @@ class TenantSettings(BaseModel):
 
 
 _CACHE_KEY = "tenant_settings"
+_RAW_KEY = "tenant_settings_raw"
 
 
 def parse_settings(
@@ -250,11 +256,19 @@ def tenant_settings(session: Session, tenant_id: int) -> TenantSettings:
     """The tenant's settings, read once per session (a request or a job)."""
     cache: dict[int, TenantSettings] = session.info.setdefault(_CACHE_KEY, {})
     if tenant_id not in cache:
-        raw = session.scalar(select(Tenant.settings).where(Tenant.id == tenant_id))
+        raw = session.info.get(_RAW_KEY, {}).get(tenant_id)
+        if raw is None:
+            raw = session.scalar(select(Tenant.settings).where(Tenant.id == tenant_id))
         if raw is None:
             raise NotFound("tenant not found", "tenant_id")
         cache[tenant_id] = parse_settings(raw)
     return cache[tenant_id]
+
+
+def remember_settings(session: Session, tenant_id: int, raw: dict[str, Any]) -> None:
+    """Settings read along with something else (the caller, on every request): this session
+    need not read them again; they are validated only if asked for."""
+    session.info.setdefault(_RAW_KEY, {})[tenant_id] = raw
 
 
 def stored_overrides(settings: TenantSettings) -> dict[str, Any]:
@@ -265,3 +279,4 @@ def stored_overrides(settings: TenantSettings) -> dict[str, Any]:
 def forget_settings(session: Session) -> None:
     """Drop the session's cached settings after they were changed."""
     session.info.pop(_CACHE_KEY, None)
+    session.info.pop(_RAW_KEY, None)

@@ -7,8 +7,55 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.orm import Session
+
+_ENSURED: dict[str, set[tuple[int, int]]] = {}
+"""Per database, the months this process has seen a committed partition for: partitions are
+created ahead and dropped only once far past the retention horizon (never the months fixes
+may still arrive for), so asking the database again on every insert is a wasted round trip."""
+_PENDING = "campo_partition_months"
+
+
+def _months(first: datetime, last: datetime) -> list[tuple[int, int]]:
+    months, (year, month) = [], (first.year, first.month)
+    while (year, month) <= (last.year, last.month):
+        months.append((year, month))
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return months
+
+
+def ensure_months(session: Session, *, oldest: datetime, now: datetime | None = None) -> None:
+    """Make sure partitions exist from ``oldest``'s month to next month; remembered per
+    process, so only the first insert into a new month asks the database."""
+    now = now or datetime.now(UTC)
+    ahead = now + timedelta(days=31)
+    database = session.get_bind().engine.url.render_as_string(hide_password=True)
+    known = _ENSURED.setdefault(database, set())
+    needed = _months(min(oldest, now), ahead)
+    if known.issuperset(needed):
+        return
+    back = (now.year - oldest.year) * 12 + now.month - oldest.month
+    ensure_gps_partitions(session, months_back=max(0, back), months_ahead=1)
+    # Remembered once the transaction commits; any rollback first, a savepoint's included,
+    # may have undone what was created, so it forgets them (the next insert asks again).
+    session.info.setdefault(_PENDING, set()).update((database, m) for m in needed)
+
+
+@event.listens_for(Session, "after_commit")
+def _remember(session: Session) -> None:
+    for database, month in session.info.pop(_PENDING, ()):
+        _ENSURED.setdefault(database, set()).add(month)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_pending(session: Session, _previous: object) -> None:
+    session.info.pop(_PENDING, None)
+
+
+def forget_months() -> None:
+    """After partitions were dropped: ask the database again before the next insert."""
+    _ENSURED.clear()
 
 
 def ensure_gps_partitions(session: Session, *, months_back: int = 1, months_ahead: int = 3) -> int:
@@ -69,4 +116,5 @@ def prune_gps_partitions(
     if not dry_run:
         for partition in doomed:  # names come from the catalogue and match _PARTITION
             session.execute(text(f'DROP TABLE "{partition.name}"'))
+        forget_months()
     return doomed

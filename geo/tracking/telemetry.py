@@ -24,7 +24,7 @@ from geo.core.bounds import check_instant
 from geo.core.errors import InvalidInput
 from geo.core.models import Agent
 from geo.core.tenant_settings import TenantSettings, tenant_settings
-from geo.tracking.partitions import ensure_gps_partitions
+from geo.tracking.partitions import ensure_months
 
 MAX_BATCH = 5000
 FUTURE_TOLERANCE = timedelta(minutes=5)
@@ -44,6 +44,12 @@ class Fix:
     charging: bool | None = None
     mock: bool = False
     attributes: Mapping[str, Any] | None = field(default=None, compare=False)
+
+
+UNAUTHENTICATED_SOURCES = frozenset({"osmand"})
+"""Fix sources whose sender proves nothing: the OsmAnd / Traccar protocol carries only a
+device identifier, which anyone who learns it can send positions for. Stored with their source,
+they count as trail, but never as the only proof of a visit."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,6 +167,16 @@ def on_shift(at: datetime, start: time, end: time, settings: TenantSettings) -> 
     return opens <= local <= closes
 
 
+def agent_shift(session: Session, *, tenant_id: int, agent_id: int) -> tuple[time, time]:
+    """The agent's shift (start, end), local times."""
+    start, end = session.execute(
+        select(Agent.shift_start, Agent.shift_end).where(
+            Agent.tenant_id == tenant_id, Agent.id == agent_id
+        )
+    ).one()
+    return start, end
+
+
 def ingest(
     session: Session,
     *,
@@ -179,11 +195,7 @@ def ingest(
     kept, unless the tenant turned ``gps_shift_only`` off.
     """
     now = now or datetime.now(UTC)
-    shift_start, shift_end = session.execute(
-        select(Agent.shift_start, Agent.shift_end).where(
-            Agent.tenant_id == tenant_id, Agent.id == agent_id
-        )
-    ).one()
+    shift_start, shift_end = agent_shift(session, tenant_id=tenant_id, agent_id=agent_id)
     settings = tenant_settings(session, tenant_id)
     results: list[ItemResult | None] = [None] * len(items)
     accepted: dict[tuple[uuid.UUID, datetime], list[int]] = {}
@@ -217,7 +229,14 @@ def ingest(
         if key not in accepted:
             fixes.append(fix)
         accepted.setdefault(key, []).append(index)
-    stored = _store(session, tenant_id, agent_id, fixes, source, device_id) if fixes else set()
+    stored = store_fixes(
+        session,
+        tenant_id=tenant_id,
+        agent_id=agent_id,
+        fixes=fixes,
+        source=source,
+        device_id=device_id,
+    )
     for key, indexes in accepted.items():
         first, *again = indexes
         results[first] = ItemResult(str(key[0]), "stored" if key in stored else "duplicate")
@@ -279,20 +298,22 @@ _INSERT = text(
 )
 
 
-def _store(
+def store_fixes(
     session: Session,
+    *,
     tenant_id: int,
     agent_id: int,
-    fixes: list[Fix],
-    source: str,
-    device_id: int | None,
+    fixes: Sequence[Fix],
+    source: str = "app",
+    device_id: int | None = None,
 ) -> set[tuple[uuid.UUID, datetime]]:
+    """Store validated fixes (a duplicate is skipped); the (id, time) keys newly stored."""
+    if not fixes:
+        return set()
     # Rows go in key order, so two overlapping batches lock keys in the same order and
     # wait for each other instead of deadlocking.
     fixes = sorted(fixes, key=lambda f: (f.recorded_at, f.id))
-    oldest, today = fixes[0].recorded_at, datetime.now(UTC)
-    months_back = (today.year - oldest.year) * 12 + today.month - oldest.month
-    ensure_gps_partitions(session, months_back=max(0, months_back), months_ahead=1)
+    ensure_months(session, oldest=fixes[0].recorded_at)
     payload = json.dumps(
         [
             {

@@ -1,31 +1,30 @@
-"""Check-in verification: is the agent really at the debtor's address?
+"""Recording check-ins: one, or a whole offline batch, in a fixed number of statements.
 
-The answer weighs the fix against the address's geofence (a circle of the tenant's radius,
-or a drawn polygon), measured in metres on the spheroid (PostGIS geography), and against the
-agent's own recent trail: a mock location, an impossible jump, a stale fix, a trail that never
-came near, coordinates repeated to the last decimal, and, when the tenant asks for it, a
-minimum dwell inside the fence. Every rule adds a reason with its own code and a message in
-Spanish; any rejecting reason rejects, otherwise any doubtful one sends the visit to review.
+Whatever the batch size, a check-in costs four statements: (1) for every check-in, an earlier
+visit with the same id (a resend), its case and fence with the fix's distance from it, and the
+agent's shift; (2) the fixes of those that may go on join the trail, in one insert; (3) for
+every check-in, the agent's fixes before its own within the look-back, each with its distance
+outside that fence, and how often its exact coordinates repeat, in one scan; (4) the visits,
+in one insert. The rules themselves are :mod:`geo.visits.checkin_rules`, in Python, between
+(3) and (4).
 
-The trail is read from what is stored up to the check-in's fix time, so the same check-in
-gives the same verdict whether it arrives online or later inside an offline batch (whose fixes
-are stored first).
+A check-in's trail is what is stored up to its fix's time. An offline batch stores its fixes
+first, so a check-in gives the same verdict whether it arrives online or later in a batch.
 """
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pyproj import Geod
 from sqlalchemy import select, text
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from geo.core.errors import Conflict, InvalidInput, NotFound
+from geo.core.errors import CampoError, Conflict, InvalidInput, NotFound
 from geo.core.models import Visit
 from geo.core.tenant_settings import TenantSettings, tenant_settings
 from geo.tracking.telemetry import (
@@ -34,19 +33,11 @@ from geo.tracking.telemetry import (
     FixRejected,
     aware_time,
     check_fix,
-    ingest,
+    on_shift,
     parse_app_fix,
+    store_fixes,
 )
-
-_GEOD = Geod(ellps="WGS84")
-FIX_NAMES = {k: f"fix.{k}" for k in ("recorded_at", "lat", "lon", "accuracy_m", "battery_pct")}
-
-
-@dataclass(frozen=True, slots=True)
-class Reason:
-    code: str
-    message: str
-    severity: str  # "review" or "rejected"
+from geo.visits.checkin_rules import FIX_NAMES, TrailFix, checkin_reasons, verdict_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,220 +51,102 @@ class CheckinResult:
     dwell_s: float | None = None
 
 
-_TARGET = text(
+Answer = CheckinResult | CampoError
+"""Per check-in of a batch: its result, or the error that refused it (raised for one alone)."""
+
+_FIX = "ST_SetSRID(ST_MakePoint(q.lon, q.lat), 4326)"
+"""Each check-in's fix as a point (the statements below name it ``{fix}``)."""
+
+_TARGETS = text(
     """
-    SELECT c.status, c.assigned_agent_id, a.point IS NOT NULL AS located,
+    SELECT q.k, v.id AS earlier, c.status, c.assigned_agent_id, a.point IS NOT NULL AS located,
            a.geofence IS NOT NULL AS polygon, coalesce(a.geofence_radius_m, :radius) AS radius,
            CASE WHEN a.geofence IS NOT NULL
-                THEN ST_Distance(:fix::geography, a.geofence::geography)
-                ELSE greatest(0, ST_Distance(:fix::geography, a.point::geography)
+                THEN ST_Distance({fix}::geography, a.geofence::geography)
+                ELSE greatest(0, ST_Distance({fix}::geography, a.point::geography)
                                  - coalesce(a.geofence_radius_m, :radius)) END AS outside_m,
            CASE WHEN a.geofence IS NOT NULL
-                THEN ST_Distance(:fix::geography, a.geofence::geography)
-                ELSE ST_Distance(:fix::geography, a.point::geography) END AS distance_m
-    FROM cases c LEFT JOIN addresses a ON a.tenant_id = c.tenant_id AND a.id = c.address_id
-    WHERE c.tenant_id = :tenant_id AND c.id = :case_id
-    """.replace(":fix", "ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)")
+                THEN ST_Distance({fix}::geography, a.geofence::geography)
+                ELSE ST_Distance({fix}::geography, a.point::geography) END AS distance_m,
+           g.shift_start, g.shift_end
+    FROM json_to_recordset(CAST(:items AS json))
+         AS q(k int, client uuid, case_id bigint, lon float8, lat float8)
+    CROSS JOIN (SELECT shift_start, shift_end FROM agents WHERE tenant_id = :t AND id = :a) g
+    LEFT JOIN visits v ON v.tenant_id = :t AND v.agent_id = :a AND v.client_id = q.client
+    LEFT JOIN cases c ON c.tenant_id = :t AND c.id = q.case_id
+    LEFT JOIN addresses a ON a.tenant_id = c.tenant_id AND a.id = c.address_id
+    """.replace("{fix}", _FIX)
 )
 
-# The agent's fixes before the check-in fix, each with its distance outside the fence and the
-# speed from the fix before it, newest last.
-_TRAIL = text(
+# One scan of the agent's fixes per check-in serves both the trail (the look-back before the
+# fix, each with its distance outside the fence) and the repeat count (the repeat window).
+_TRAILS = text(
     """
-    WITH fence AS (
-        SELECT a.geofence::geography AS polygon, a.point::geography AS center,
-               coalesce(a.geofence_radius_m, :radius) AS radius
-        FROM cases c JOIN addresses a ON a.tenant_id = c.tenant_id AND a.id = c.address_id
-        WHERE c.tenant_id = :tenant_id AND c.id = :case_id
-    )
-    SELECT f.recorded_at, ST_X(f.point) AS lon, ST_Y(f.point) AS lat, f.accuracy_m,
-           CASE WHEN fence.polygon IS NOT NULL THEN ST_Distance(f.point::geography, fence.polygon)
-                ELSE greatest(0, ST_Distance(f.point::geography, fence.center) - fence.radius)
-           END AS outside_m
-    FROM gps_fixes f, fence
-    WHERE f.tenant_id = :tenant_id AND f.agent_id = :agent_id
-      AND f.recorded_at >= :since AND f.recorded_at < :until
-    ORDER BY f.recorded_at, f.id
-    """
+    SELECT q.k, t.trail, t.repeats
+    FROM json_to_recordset(CAST(:items AS json))
+         AS q(k int, case_id bigint, fix_id uuid, lon float8, lat float8, until timestamptz,
+              since timestamptz, repeat_since timestamptz)
+    JOIN cases c ON c.tenant_id = :t AND c.id = q.case_id
+    JOIN addresses a ON a.tenant_id = c.tenant_id AND a.id = c.address_id
+    CROSS JOIN LATERAL (
+        SELECT coalesce(json_agg(json_build_array(
+                   f.recorded_at, ST_X(f.point), ST_Y(f.point), f.accuracy_m,
+                   CASE WHEN a.geofence IS NOT NULL
+                        THEN ST_Distance(f.point::geography, a.geofence::geography)
+                        ELSE greatest(0, ST_Distance(f.point::geography, a.point::geography)
+                                         - coalesce(a.geofence_radius_m, :radius)) END,
+                   f.source) ORDER BY f.recorded_at, f.id)
+                 FILTER (WHERE f.recorded_at >= q.since AND f.recorded_at < q.until),
+                 '[]') AS trail,
+               count(*) FILTER (WHERE f.recorded_at >= q.repeat_since AND f.id <> q.fix_id
+                                AND f.point ~= {fix}) AS repeats
+        FROM gps_fixes f
+        WHERE f.tenant_id = :t AND f.agent_id = :a
+          AND f.recorded_at >= least(q.since, q.repeat_since) AND f.recorded_at <= q.until
+    ) t
+    """.replace("{fix}", _FIX)
 )
+
+_VISITS = text(
+    """
+    INSERT INTO visits (tenant_id, client_id, case_id, agent_id, checkin_at, checkin_fix_id,
+                        checkin_fix_at, checkin_point, checkin_accuracy_m, distance_m, radius_m,
+                        checkin_dwell_s, verdict, reasons, status)
+    SELECT :t, q.client, q.case_id, :a, q.at, q.fix_id, q.fix_at, {fix}, q.accuracy_m,
+           q.distance_m, q.radius_m, q.dwell_s, q.verdict, q.reasons, q.status
+    FROM json_to_recordset(CAST(:rows AS json))
+         AS q(k int, client uuid, case_id bigint, at timestamptz, fix_id uuid,
+              fix_at timestamptz, lon float8, lat float8, accuracy_m float8, distance_m float8,
+              radius_m float8, dwell_s float8, verdict text, reasons jsonb, status text)
+    ORDER BY q.k
+    ON CONFLICT DO NOTHING
+    RETURNING client_id, id
+    """.replace("{fix}", _FIX)
+)
+
+
+@dataclass(slots=True)
+class _Item:
+    """A check-in as parsed; ``error`` is raised only if it turns out not to be a resend."""
+
+    k: int
+    client: uuid.UUID
+    case_id: int | None = None
+    fix: Fix | None = None
+    at: datetime | None = None
+    error: CampoError | None = None
 
 
 @dataclass(frozen=True, slots=True)
-class TrailFix:
-    """A stored fix of the agent before the check-in, with its distance outside the fence."""
+class _Going:
+    """A check-in past its case's checks, on its way to the rules."""
 
-    recorded_at: datetime
-    lon: float
-    lat: float
-    accuracy_m: float | None
-    outside_m: float
-
-
-def _previous_jump_mps(trail: Sequence[TrailFix], fix: Fix) -> float | None:
-    """Speed from the last fix before this one (geodesic metres over seconds)."""
-    if not trail:
-        return None
-    last = trail[-1]
-    seconds = (fix.recorded_at - last.recorded_at).total_seconds()
-    if seconds <= 0:
-        return None
-    metres = _GEOD.inv(last.lon, last.lat, fix.lon, fix.lat)[2]
-    return float(metres / seconds)
-
-
-def _dwell_s(
-    trail: Sequence[TrailFix], fix: Fix, outside_m: float, settings: TenantSettings
-) -> float:
-    """Seconds the agent has been inside the fence at the fix's time.
-
-    Leaving needs ``leave_grace_s`` of fixes outside in a row, so one jittery fix at the edge
-    does not restart the clock.
-    """
-    inside_since: datetime | None = None
-    outside_since: datetime | None = None
-    points = [(t.recorded_at, t.outside_m) for t in trail] + [(fix.recorded_at, outside_m)]
-    for at, outside in points:
-        if outside == 0:
-            inside_since = inside_since or at
-            outside_since = None
-        elif inside_since is not None:
-            outside_since = outside_since or at
-            if (at - outside_since).total_seconds() >= settings.checkin_leave_grace_s:
-                inside_since = outside_since = None
-    if inside_since is None or outside_since is not None:
-        return 0.0
-    return (fix.recorded_at - inside_since).total_seconds()
-
-
-def checkin_reasons(
-    *,
-    fix: Fix,
-    checked_in_at: datetime,
-    outside_m: float,
-    trail: Sequence[TrailFix],
-    repeats: int,
-    settings: TenantSettings,
-) -> tuple[list[Reason], float | None]:
-    """Every rule the check-in breaks, and the dwell when it is required: a pure function of
-    the fix, its distance outside the fence, the trail before it and the tenant's settings."""
-    reasons: list[Reason] = []
-    accuracy = fix.accuracy_m  # None: unknown (0 from tracker apps is stored as None)
-    if outside_m > 0:
-        if accuracy is not None and outside_m <= accuracy:
-            reasons.append(
-                Reason(
-                    "accuracy_overlaps_geofence",
-                    (
-                        f"El punto está a {outside_m:.0f} m fuera de la geocerca, "
-                        f"dentro de la precisión del GPS ({accuracy:.0f} m): requiere revisión"
-                    ),
-                    "review",
-                )
-            )
-        else:
-            reasons.append(
-                Reason(
-                    "outside_geofence",
-                    (f"El punto está a {outside_m:.0f} m fuera de la geocerca de la dirección"),
-                    "rejected",
-                )
-            )
-    if accuracy is None:
-        reasons.append(
-            Reason(
-                "unknown_accuracy", "El GPS no informó su precisión: requiere revisión", "review"
-            )
-        )
-    elif accuracy > settings.checkin_max_accuracy_m:
-        reasons.append(
-            Reason(
-                "poor_accuracy",
-                (
-                    f"Precisión del GPS de {accuracy:.0f} m, peor que el máximo de "
-                    f"{settings.checkin_max_accuracy_m:.0f} m"
-                ),
-                "review",
-            )
-        )
-    if fix.mock:
-        reasons.append(
-            Reason("mock_location", "El teléfono reportó una ubicación simulada", "rejected")
-        )
-    speed = _previous_jump_mps(trail, fix)
-    if speed is not None and speed > settings.checkin_max_speed_mps:
-        message = f"Salto imposible desde el punto anterior ({speed * 3.6:.0f} km/h)"
-        reasons.append(Reason("impossible_jump", message, "review"))
-    age = (checked_in_at - fix.recorded_at).total_seconds()
-    if age > settings.checkin_max_fix_age_s:
-        reasons.append(
-            Reason(
-                "stale_fix",
-                (f"El punto GPS es {age / 60:.0f} min anterior a la marcación"),
-                "review",
-            )
-        )
-    window_start = fix.recorded_at - timedelta(seconds=settings.checkin_approach_window_min * 60)
-    recent = [t for t in trail if t.recorded_at >= window_start]
-    if len(recent) >= 2 and min(t.outside_m for t in recent) > settings.checkin_approach_m:
-        reasons.append(
-            Reason(
-                "no_approach",
-                (
-                    f"El recorrido de los {settings.checkin_approach_window_min:.0f} min previos "
-                    f"nunca se acercó a menos de {settings.checkin_approach_m:.0f} m "
-                    "de la dirección"
-                ),
-                "review",
-            )
-        )
-    if repeats >= settings.checkin_repeat_count - 1:
-        reasons.append(
-            Reason(
-                "repeated_coordinates",
-                (
-                    "Las mismas coordenadas exactas se repiten en varios puntos: posible ubicación "
-                    "falsa"
-                ),
-                "review",
-            )
-        )
-    dwell = None
-    if settings.checkin_dwell_min * 60 > 0 and outside_m == 0:
-        dwell = _dwell_s(trail, fix, outside_m, settings)
-        if dwell < settings.checkin_dwell_min * 60:
-            reasons.append(
-                Reason(
-                    "dwell_too_short",
-                    (
-                        f"Lleva {dwell / 60:.1f} min dentro de la geocerca; se requieren "
-                        f"{settings.checkin_dwell_min * 60 / 60:.0f} min"
-                    ),
-                    "rejected",
-                )
-            )
-    return reasons, dwell
-
-
-def _existing(
-    session: Session, tenant_id: int, agent_id: int, client_id: uuid.UUID
-) -> Visit | None:
-    return session.scalar(
-        select(Visit).where(
-            Visit.tenant_id == tenant_id, Visit.agent_id == agent_id, Visit.client_id == client_id
-        )
-    )
-
-
-def _result(visit: Visit) -> CheckinResult:
-    return CheckinResult(
-        visit_id=visit.id,
-        verdict=visit.verdict,
-        distance_m=round(visit.distance_m, 1),
-        radius_m=visit.radius_m,
-        accuracy_m=visit.checkin_accuracy_m,
-        reasons=list(visit.reasons),
-        dwell_s=visit.checkin_dwell_s,
-    )
+    k: int
+    client: uuid.UUID
+    case_id: int
+    fix: Fix
+    at: datetime
+    target: Any
 
 
 def check_in(
@@ -290,124 +163,287 @@ def check_in(
     """Verify one check-in and record it as a visit; the same ``client_id`` again returns the
     first answer. Raises NotFound for a case not of this tenant, Conflict when the case is not
     this agent's open case or a visit to it is already open, InvalidInput naming bad fields."""
+    item = {"id": client_id, "case_id": case_id, "fix": raw_fix, "checked_in_at": checked_in_at}
+    (answer,) = check_in_batch(
+        session, tenant_id=tenant_id, agent_id=agent_id, items=[item], now=now
+    )
+    if isinstance(answer, CampoError):
+        raise answer
+    return answer
+
+
+def check_in_batch(
+    session: Session,
+    *,
+    tenant_id: int,
+    agent_id: int,
+    items: Sequence[Mapping[str, Any]],
+    now: datetime | None = None,
+) -> list[Answer]:
+    """Verify and record check-ins (``id``, ``case_id``, ``fix``, ``checked_in_at`` each);
+    one answer per item, in order."""
     now = now or datetime.now(UTC)
-    try:
-        client = uuid.UUID(str(client_id))
-    except ValueError:
-        raise InvalidInput("id must be the check-in's UUID", "id") from None
-    earlier = _existing(session, tenant_id, agent_id, client)
-    if earlier is not None:
-        return _result(earlier)
-    if type(case_id) is not int or not 0 < case_id < 2**63:
-        raise InvalidInput("case_id must be a case id", "case_id")
     settings = tenant_settings(session, tenant_id)
+    answers: list[Answer | None] = [None] * len(items)
+    parsed: list[_Item] = []
+    for k, raw in enumerate(items):
+        try:
+            client = uuid.UUID(str(raw.get("id")))
+        except ValueError:
+            answers[k] = InvalidInput("id must be the check-in's UUID", "id")
+            continue
+        parsed.append(_parse(k, client, raw, now, settings))
+    if not parsed:
+        return [a for a in answers if a is not None]
+    going = _targets(session, tenant_id, agent_id, parsed, settings, answers)
+    if going:
+        _verify_and_record(session, tenant_id, agent_id, going, settings, answers)
+    return [a for a in answers if a is not None]
+
+
+def _parse(
+    k: int, client: uuid.UUID, raw: Mapping[str, Any], now: datetime, settings: TenantSettings
+) -> _Item:
+    item = _Item(k, client)
+    case_id, raw_fix = raw.get("case_id"), raw.get("fix")
+    if type(case_id) is not int or not 0 < case_id < 2**63:
+        item.error = InvalidInput("case_id must be a case id", "case_id")
+        return item
+    item.case_id = case_id
     if isinstance(raw_fix, Mapping) and raw_fix.get("accuracy_m") == 0:
         raw_fix = {**raw_fix, "accuracy_m": None}  # tracker-style 0: unknown, never perfect
     try:
-        fix = parse_app_fix(raw_fix)
-        check_fix(fix, now=now, settings=settings, names=FIX_NAMES)
-        at = now if checked_in_at is None else _checked_in_at(checked_in_at, now)
+        item.fix = parse_app_fix(raw_fix)
+        check_fix(item.fix, now=now, settings=settings, names=FIX_NAMES)
+        given = raw.get("checked_in_at")
+        item.at = now if given is None else _checked_in_at(given, now)
     except FixRejected as exc:
         field_name = (
             exc.field if exc.field.startswith(("fix", "checked_in_at")) else f"fix.{exc.field}"
         )
-        raise InvalidInput(exc.message, field_name) from None
-    target = session.execute(
-        _TARGET,
+        item.error = InvalidInput(exc.message, field_name)
+    return item
+
+
+def _targets(
+    session: Session,
+    tenant_id: int,
+    agent_id: int,
+    parsed: list[_Item],
+    settings: TenantSettings,
+    answers: list[Answer | None],
+) -> list[_Going]:
+    """Statement 1: answers resends and refusals; returns the check-ins that go on."""
+    payload = [
         {
-            "tenant_id": tenant_id,
-            "case_id": case_id,
-            "lon": fix.lon,
-            "lat": fix.lat,
-            "radius": settings.geofence_radius_m,
-        },
-    ).one_or_none()
-    if target is None:
-        raise NotFound("case not found", "case_id")
-    if target.assigned_agent_id != agent_id:
-        raise Conflict("este caso no está asignado a usted", "case_id")
-    if target.status != "open":
-        raise Conflict("este caso ya está cerrado", "case_id")
-    if not target.located:
-        raise Conflict("la dirección del caso no tiene ubicación: no se puede verificar", "case_id")
-    # The fix is part of the trail as well.
-    ingest(session, tenant_id=tenant_id, agent_id=agent_id, items=[raw_fix], now=now)
-    lookback = max(
-        settings.checkin_approach_window_min * 60,
-        settings.checkin_dwell_min * 60 + settings.checkin_leave_grace_s,
-        600,
-    )
-    trail = [
-        TrailFix(r.recorded_at, r.lon, r.lat, r.accuracy_m, r.outside_m)
-        for r in session.execute(
-            _TRAIL,
+            "k": it.k,
+            "client": str(it.client),
+            "case_id": it.case_id,
+            "lon": it.fix.lon if it.fix else None,
+            "lat": it.fix.lat if it.fix else None,
+        }
+        for it in parsed
+    ]
+    rows = {
+        row.k: row
+        for row in session.execute(
+            _TARGETS,
             {
-                "tenant_id": tenant_id,
-                "agent_id": agent_id,
-                "case_id": case_id,
+                "items": json.dumps(payload),
+                "t": tenant_id,
+                "a": agent_id,
                 "radius": settings.geofence_radius_m,
-                "until": fix.recorded_at,
-                "since": fix.recorded_at - timedelta(seconds=lookback),
             },
         )
-    ]
-    repeats = session.scalar(
-        text(
-            "SELECT count(*) FROM gps_fixes WHERE tenant_id = :t AND agent_id = :a "
-            "AND recorded_at >= :since AND recorded_at <= :until AND id <> :id "
-            "AND point ~= ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)"
-        ),
+    }
+    earlier_ids = [row.earlier for row in rows.values() if row.earlier is not None]
+    earlier = _visits_by(session, tenant_id, Visit.id.in_(earlier_ids)) if earlier_ids else {}
+    going = []
+    for it in parsed:
+        row = rows.get(it.k)
+        if row is not None and row.earlier is not None:
+            answers[it.k] = _result(earlier[row.earlier])
+        elif it.error is not None:
+            answers[it.k] = it.error
+        elif row is None or row.status is None:
+            answers[it.k] = NotFound("case not found", "case_id")
+        elif row.assigned_agent_id != agent_id:
+            answers[it.k] = Conflict("este caso no está asignado a usted", "case_id")
+        elif row.status != "open":
+            answers[it.k] = Conflict("este caso ya está cerrado", "case_id")
+        elif not row.located:
+            answers[it.k] = Conflict(
+                "la dirección del caso no tiene ubicación: no se puede verificar", "case_id"
+            )
+        elif it.case_id is not None and it.fix is not None and it.at is not None:
+            going.append(_Going(it.k, it.client, it.case_id, it.fix, it.at, row))
+    return going
+
+
+def _verify_and_record(
+    session: Session,
+    tenant_id: int,
+    agent_id: int,
+    going: list[_Going],
+    settings: TenantSettings,
+    answers: list[Answer | None],
+) -> None:
+    """Statements 2-4: the fixes join the trail, the trails are read, the visits written."""
+    shift = (going[0].target.shift_start, going[0].target.shift_end)
+    fixes = {
+        (it.fix.id, it.fix.recorded_at): it.fix
+        for it in going
+        if not settings.gps_shift_only or on_shift(it.fix.recorded_at, *shift, settings)
+    }
+    store_fixes(session, tenant_id=tenant_id, agent_id=agent_id, fixes=list(fixes.values()))
+    trails = _trails(session, tenant_id, agent_id, going, settings)
+    rows, results = [], {}
+    for it in going:
+        trail, repeats = trails[it.k]
+        reasons, dwell = checkin_reasons(
+            fix=it.fix,
+            checked_in_at=it.at,
+            outside_m=float(it.target.outside_m),
+            trail=trail,
+            repeats=repeats,
+            settings=settings,
+        )
+        verdict = verdict_of(reasons)
+        radius = None if it.target.polygon else float(it.target.radius)
+        reason_list = [{"code": r.code, "message": r.message} for r in reasons]
+        rows.append(
+            {
+                "k": it.k,
+                "client": str(it.client),
+                "case_id": it.case_id,
+                "at": it.at.isoformat(),
+                "fix_id": str(it.fix.id),
+                "fix_at": it.fix.recorded_at.isoformat(),
+                "lon": it.fix.lon,
+                "lat": it.fix.lat,
+                "accuracy_m": it.fix.accuracy_m,
+                "distance_m": float(it.target.distance_m),
+                "radius_m": radius,
+                "dwell_s": dwell,
+                "verdict": verdict,
+                "reasons": reason_list,
+                "status": "rejected" if verdict == "rejected" else "open",
+            }
+        )
+        results[it.k] = (
+            it.client,
+            CheckinResult(
+                visit_id=0,  # known once written
+                verdict=verdict,
+                distance_m=round(float(it.target.distance_m), 1),
+                radius_m=radius,
+                accuracy_m=it.fix.accuracy_m,
+                reasons=reason_list,
+                dwell_s=dwell,
+            ),
+        )
+    inserted = {
+        row.client_id: row.id
+        for row in session.execute(
+            _VISITS, {"rows": json.dumps(rows), "t": tenant_id, "a": agent_id}
+        )
+    }
+    refused = []
+    for k, (client, result) in sorted(results.items()):
+        visit_id = inserted.pop(client, None)  # the first check-in with this id wrote it
+        if visit_id is None:
+            refused.append((k, client))
+        else:
+            answers[k] = replace(result, visit_id=visit_id)
+    if refused:
+        # The database said no: the same check-in was written meanwhile (a resend racing
+        # this one, or twice in this batch), or the case already has an open visit.
+        found = _visits_by(
+            session,
+            tenant_id,
+            (Visit.agent_id == agent_id) & Visit.client_id.in_([c for _, c in refused]),
+            key=lambda v: v.client_id,
+        )
+        for k, client in refused:
+            answers[k] = (
+                _result(found[client])
+                if client in found
+                else Conflict(
+                    "ya hay una visita abierta a este caso: registre su resultado antes de "
+                    "marcar otra",
+                    "case_id",
+                )
+            )
+
+
+def _trails(
+    session: Session,
+    tenant_id: int,
+    agent_id: int,
+    going: list[_Going],
+    settings: TenantSettings,
+) -> dict[int, tuple[list[TrailFix], int]]:
+    """Statement 3: per check-in, its trail before the fix and its coordinates' repeats."""
+    lookback = timedelta(
+        seconds=max(
+            settings.checkin_approach_window_min * 60,
+            settings.checkin_dwell_min * 60 + settings.checkin_leave_grace_s,
+            600,
+        )
+    )
+    repeat_window = timedelta(minutes=settings.checkin_repeat_window_min)
+    payload = []
+    for it in going:
+        payload.append(
+            {
+                "k": it.k,
+                "case_id": it.case_id,
+                "fix_id": str(it.fix.id),
+                "lon": it.fix.lon,
+                "lat": it.fix.lat,
+                "until": it.fix.recorded_at.isoformat(),
+                "since": (it.fix.recorded_at - lookback).isoformat(),
+                "repeat_since": (it.fix.recorded_at - repeat_window).isoformat(),
+            }
+        )
+    rows = session.execute(
+        _TRAILS,
         {
+            "items": json.dumps(payload),
             "t": tenant_id,
             "a": agent_id,
-            "id": fix.id,
-            "lon": fix.lon,
-            "lat": fix.lat,
-            "since": fix.recorded_at - timedelta(seconds=settings.checkin_repeat_window_min * 60),
-            "until": fix.recorded_at,
+            "radius": settings.geofence_radius_m,
         },
     )
-    reasons, dwell = checkin_reasons(
-        fix=fix,
-        checked_in_at=at,
-        outside_m=float(target.outside_m),
-        trail=trail,
-        repeats=int(repeats or 0),
-        settings=settings,
+    return {
+        row.k: (
+            [
+                TrailFix(datetime.fromisoformat(at), lon, lat, accuracy, outside, source)
+                for at, lon, lat, accuracy, outside, source in row.trail
+            ],
+            int(row.repeats),
+        )
+        for row in rows
+    }
+
+
+def _visits_by(
+    session: Session, tenant_id: int, where: Any, key: Any = lambda v: v.id
+) -> dict[Any, Visit]:
+    found = session.scalars(select(Visit).where(Visit.tenant_id == tenant_id, where))
+    return {key(v): v for v in found}
+
+
+def _result(visit: Visit) -> CheckinResult:
+    return CheckinResult(
+        visit_id=visit.id,
+        verdict=visit.verdict,
+        distance_m=round(visit.distance_m, 1),
+        radius_m=visit.radius_m,
+        accuracy_m=visit.checkin_accuracy_m,
+        reasons=list(visit.reasons),
+        dwell_s=visit.checkin_dwell_s,
     )
-    severities = {r.severity for r in reasons}
-    verdict = "rejected" if "rejected" in severities else "review" if reasons else "accepted"
-    radius = None if target.polygon else float(target.radius)
-    visit = Visit(
-        tenant_id=tenant_id,
-        client_id=client,
-        case_id=case_id,
-        agent_id=agent_id,
-        checkin_at=at,
-        checkin_fix_id=fix.id,
-        checkin_fix_at=fix.recorded_at,
-        checkin_point=f"SRID=4326;POINT({fix.lon} {fix.lat})",
-        checkin_accuracy_m=fix.accuracy_m,
-        distance_m=float(target.distance_m),
-        radius_m=radius,
-        checkin_dwell_s=dwell,
-        verdict=verdict,
-        reasons=[{"code": r.code, "message": r.message} for r in reasons],
-        status="rejected" if verdict == "rejected" else "open",
-    )
-    try:
-        with session.begin_nested():
-            session.add(visit)
-            session.flush()
-    except IntegrityError:
-        again = _existing(session, tenant_id, agent_id, client)
-        if again is not None:  # the same check-in, sent twice at once
-            return _result(again)
-        raise Conflict(
-            "ya hay una visita abierta a este caso: registre su resultado antes de marcar otra",
-            "case_id",
-        ) from None
-    return _result(visit)
 
 
 def _checked_in_at(raw: Any, now: datetime) -> datetime:

@@ -85,7 +85,7 @@ def test_a_trail_that_never_came_near_is_reviewed(client: TestClient, world: Wor
     at = on_shift()
     far = [fix_at(at - timedelta(minutes=m), 2500 + 20 * m) for m in (9, 8, 7, 6, 5)]
     sync(client, world, fixes=far)
-    answer = check_in(client, world, fix_at(at, 10))
+    answer = check_in(client, world, fix_at(at, 10), with_trail=False)
     assert _codes(answer) == ["no_approach"]
 
 
@@ -183,7 +183,7 @@ def test_offline_check_in_in_a_batch_matches_online(
         _settings(w, checkin_dwell_min=5)
     trail = _dwell_trail(7)
     sync(client, world, fixes=trail[:-1])
-    online = check_in(client, world, trail[-1]).json()
+    online = check_in(client, world, trail[-1], with_trail=False).json()
     offline_id = str(uuid.uuid4())
     last = trail[-1]
     batch = sync(
@@ -242,3 +242,74 @@ def test_polygon_geofence(client: TestClient, world: World) -> None:
         ).status_code
         == 403
     )
+
+
+def test_a_lone_fix_at_the_door_is_not_proof(client: TestClient, world: World) -> None:
+    """A single fix, however good, with no trail before it: anyone can fabricate one."""
+    lone = check_in(client, world, fix_at(on_shift(), 10), with_trail=False)
+    assert lone.json()["verdict"] == "review"
+    assert _codes(lone) == ["no_trail"]
+
+
+def test_a_team_without_background_tracking_may_relax_the_lone_fix_rule(
+    client: TestClient, world: World
+) -> None:
+    _settings(world, checkin_require_trail=False)
+    answer = check_in(client, world, fix_at(on_shift(), 10), with_trail=False)
+    assert (answer.json()["verdict"], _codes(answer)) == ("accepted", [])
+
+
+def test_a_trail_only_from_an_unauthenticated_tracker_is_not_proof(
+    client: TestClient, world: World
+) -> None:
+    """OsmAnd / Traccar positions carry only a device id: they may be anyone's."""
+    body = {"agent_id": world.agent_id, "protocol": "osmand"}
+    device = client.post("/v1/devices", json=body, headers=world.auth("admin")).json()
+    at = on_shift()
+    for minutes, metres in ((6, 250), (3, 100)):
+        lon, lat = near(metres, 270)
+        params = {
+            "id": device["identifier"],
+            "timestamp": str(int((at - timedelta(minutes=minutes)).timestamp())),
+            "lat": str(lat),
+            "lon": str(lon),
+            "accuracy": "8",
+        }
+        assert client.get("/osmand", params=params).json()["status"] == "stored"
+    tracked = check_in(client, world, fix_at(at, 10), with_trail=False)
+    assert (tracked.json()["verdict"], _codes(tracked)) == ("review", ["unauthenticated_trail"])
+
+
+def test_a_batch_of_check_ins_costs_the_statements_of_one(client: TestClient, world: World) -> None:
+    """Verification is per batch: twenty check-ins in one sync run as many statements as
+    one does (each here far from the door, so each is rejected and written)."""
+    from sqlalchemy import event
+
+    from geo.core.db import app_engine
+
+    at = on_shift()
+    sync(client, world, fixes=[fix_at(at - timedelta(minutes=m), 900) for m in (6, 3)])
+    counted: list[str] = []
+
+    def count(*args: Any) -> None:
+        counted.append(args[2])
+
+    def batch(size: int, minute: int) -> int:
+        checkins = [
+            {
+                "id": str(uuid.uuid4()),
+                "case_id": world.case_ids[0],
+                "fix": fix_at(at + timedelta(seconds=minute * 60 + k), 800),
+            }
+            for k in range(size)
+        ]
+        counted.clear()
+        event.listen(app_engine(), "before_cursor_execute", count)
+        try:
+            answer = sync(client, world, checkins=checkins)
+        finally:
+            event.remove(app_engine(), "before_cursor_execute", count)
+        assert [c["verdict"] for c in answer["checkins"]] == ["rejected"] * size
+        return len(counted)
+
+    assert batch(1, 1) == batch(20, 2)

@@ -9,7 +9,7 @@ import pytest
 
 from geo.core.tenant_settings import TenantSettings
 from geo.tracking.telemetry import Fix, FixRejected, check_fix, parse_app_fix
-from geo.visits.checkin import FIX_NAMES, TrailFix, checkin_reasons
+from geo.visits.checkin_rules import FIX_NAMES, TrailFix, checkin_reasons
 
 NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
 SETTINGS = TenantSettings()
@@ -67,6 +67,28 @@ def test_at_the_door_with_a_good_fix_nothing_is_wrong() -> None:
 )
 def test_each_rule_names_its_code(kwargs: dict[str, object], code: str) -> None:
     assert code in _codes(**kwargs)
+
+
+def test_no_trail_in_the_approach_window_is_not_proof() -> None:
+    assert _codes(trail=[]) == {"no_trail"}
+    old = [TrailFix(NOW - timedelta(minutes=30), -74.06, 4.65, 10.0, 0.0)]
+    assert _codes(trail=old) == {"no_trail"}  # a fix, but not in the window
+    assert _codes(trail=[], settings=TenantSettings(checkin_require_trail=False)) == set()
+
+
+def test_a_trail_only_from_unauthenticated_trackers_is_not_proof() -> None:
+    tracker = [
+        TrailFix(t.recorded_at, t.lon, t.lat, t.accuracy_m, t.outside_m, "osmand")
+        for t in _approach([200, 100, 0])
+    ]
+    assert _codes(trail=tracker) == {"unauthenticated_trail"}
+    mixed = [*tracker[:2], _approach([0])[0]]
+    assert _codes(trail=mixed) == set()
+    owntracks = [
+        TrailFix(t.recorded_at, t.lon, t.lat, t.accuracy_m, t.outside_m, "owntracks")
+        for t in _approach([200, 100, 0])
+    ]
+    assert _codes(trail=owntracks) == set()  # a device password stands behind these
 
 
 def test_dwell_is_required_only_when_the_tenant_asks() -> None:

@@ -11,6 +11,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -63,6 +64,7 @@ def served(workers: int) -> Iterator[tuple[str, int]]:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
+    log = tempfile.NamedTemporaryFile(prefix="campo-bench-server-", suffix=".log", delete=False)  # noqa: SIM115
     process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
         [
             sys.executable,
@@ -79,6 +81,9 @@ def served(workers: int) -> Iterator[tuple[str, int]]:
         ],
         cwd=ROOT,
         env=os.environ.copy(),
+        # The server logs a line per request, as in production; to a file, not the report.
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -90,12 +95,13 @@ def served(workers: int) -> Iterator[tuple[str, int]]:
             except httpx2.TransportError:
                 pass
             if time.monotonic() > deadline:
-                raise RuntimeError("the server did not come up")
+                raise RuntimeError(f"the server did not come up; see {log.name}")
             time.sleep(0.2)
         yield url, process.pid
     finally:
         process.terminate()
         process.wait(timeout=30)
+        log.close()
 
 
 def percentile(samples: list[float], q: float) -> float:

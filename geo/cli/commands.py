@@ -5,6 +5,7 @@ from __future__ import annotations
 import getpass
 import json
 import logging
+import os
 import time as clock
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -474,9 +475,11 @@ def mail_worker(
 def serve(
     host: Annotated[str, typer.Option()] = "127.0.0.1",
     port: Annotated[int, typer.Option()] = 8000,
-    workers: Annotated[int, typer.Option(min=1)] = 1,
+    workers: Annotated[
+        int | None, typer.Option(min=1, help="Server processes; default: one per CPU core.")
+    ] = None,
 ) -> None:
-    """Serve the HTTP API."""
+    """Serve the HTTP API, one process per core unless told otherwise."""
     import uvicorn  # the web server is only needed by this command
 
     # campo logs one line per request itself (with tenant and user): no second access log.
@@ -484,7 +487,7 @@ def serve(
         "api.main:app",
         host=host,
         port=port,
-        workers=workers,
+        workers=workers or os.cpu_count() or 1,
         proxy_headers=True,
         access_log=False,
     )

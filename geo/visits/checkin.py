@@ -29,6 +29,7 @@ from geo.core.models import Visit
 from geo.core.tenant_settings import TenantSettings, tenant_settings
 from geo.tracking.telemetry import (
     FUTURE_TOLERANCE,
+    UNAUTHENTICATED_SOURCES,
     Fix,
     FixRejected,
     aware_time,
@@ -37,7 +38,15 @@ from geo.tracking.telemetry import (
     parse_app_fix,
     store_fixes,
 )
-from geo.visits.checkin_rules import FIX_NAMES, TrailFix, checkin_reasons, verdict_of
+from geo.visits.checkin_rules import (
+    FIX_NAMES,
+    Trail,
+    TrailFix,
+    approach_start,
+    checkin_reasons,
+    lookback,
+    verdict_of,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,33 +87,53 @@ _TARGETS = text(
     """.replace("{fix}", _FIX)
 )
 
-# One scan of the agent's fixes per check-in serves both the trail (the look-back before the
-# fix, each with its distance outside the fence) and the repeat count (the repeat window).
+_OUTSIDE = """CASE WHEN a.geofence IS NOT NULL
+                THEN ST_Distance(f.point::geography, a.geofence::geography)
+                ELSE greatest(0, ST_Distance(f.point::geography, a.point::geography)
+                                 - coalesce(a.geofence_radius_m, :radius)) END"""
+"""A trail fix's metres outside the check-in's fence (``f`` the fix, ``a`` the address)."""
+
+# Per check-in, one scan of the agent's fixes summarises the trail as the rules read it
+# (:class:`~geo.visits.checkin_rules.Trail`) and counts its coordinates' repeats; a second,
+# backwards, finds the newest fix. Distances are measured only for the rows that need them.
 _TRAILS = text(
     """
-    SELECT q.k, t.trail, t.repeats
+    SELECT q.k, last.recorded_at AS last_at, last.lon AS last_lon, last.lat AS last_lat,
+           last.accuracy_m AS last_accuracy_m, last.outside_m AS last_outside_m,
+           last.source AS last_source, t.*
     FROM json_to_recordset(CAST(:items AS json))
          AS q(k int, case_id bigint, fix_id uuid, lon float8, lat float8, until timestamptz,
-              since timestamptz, repeat_since timestamptz)
+              since timestamptz, recent_since timestamptz, repeat_since timestamptz,
+              dwell boolean)
     JOIN cases c ON c.tenant_id = :t AND c.id = q.case_id
     JOIN addresses a ON a.tenant_id = c.tenant_id AND a.id = c.address_id
     CROSS JOIN LATERAL (
-        SELECT coalesce(json_agg(json_build_array(
-                   f.recorded_at, ST_X(f.point), ST_Y(f.point), f.accuracy_m,
-                   CASE WHEN a.geofence IS NOT NULL
-                        THEN ST_Distance(f.point::geography, a.geofence::geography)
-                        ELSE greatest(0, ST_Distance(f.point::geography, a.point::geography)
-                                         - coalesce(a.geofence_radius_m, :radius)) END,
-                   f.source) ORDER BY f.recorded_at, f.id)
-                 FILTER (WHERE f.recorded_at >= q.since AND f.recorded_at < q.until),
-                 '[]') AS trail,
+        SELECT count(*) FILTER (WHERE f.recorded_at >= q.recent_since
+                                AND f.recorded_at < q.until) AS recent,
+               min({outside}) FILTER (WHERE f.recorded_at >= q.recent_since
+                                      AND f.recorded_at < q.until) AS nearest_m,
+               count(*) FILTER (WHERE f.recorded_at >= q.recent_since AND f.recorded_at < q.until
+                                AND f.source <> ALL(:unauthenticated)) AS authenticated,
+               json_agg(json_build_array(f.recorded_at, ST_X(f.point), ST_Y(f.point),
+                                         f.accuracy_m, {outside}, f.source)
+                        ORDER BY f.recorded_at, f.id)
+                   FILTER (WHERE q.dwell AND f.recorded_at >= q.since
+                           AND f.recorded_at < q.until) AS dwell,
                count(*) FILTER (WHERE f.recorded_at >= q.repeat_since AND f.id <> q.fix_id
                                 AND f.point ~= {fix}) AS repeats
         FROM gps_fixes f
         WHERE f.tenant_id = :t AND f.agent_id = :a
           AND f.recorded_at >= least(q.since, q.repeat_since) AND f.recorded_at <= q.until
     ) t
-    """.replace("{fix}", _FIX)
+    LEFT JOIN LATERAL (
+        SELECT f.recorded_at, ST_X(f.point) AS lon, ST_Y(f.point) AS lat, f.accuracy_m,
+               {outside} AS outside_m, f.source
+        FROM gps_fixes f
+        WHERE f.tenant_id = :t AND f.agent_id = :a
+          AND f.recorded_at >= q.since AND f.recorded_at < q.until
+        ORDER BY f.recorded_at DESC, f.id DESC LIMIT 1
+    ) last ON true
+    """.replace("{fix}", _FIX).replace("{outside}", _OUTSIDE)
 )
 
 _VISITS = text(
@@ -382,30 +411,24 @@ def _trails(
     agent_id: int,
     going: list[_Going],
     settings: TenantSettings,
-) -> dict[int, tuple[list[TrailFix], int]]:
+) -> dict[int, tuple[Trail, int]]:
     """Statement 3: per check-in, its trail before the fix and its coordinates' repeats."""
-    lookback = timedelta(
-        seconds=max(
-            settings.checkin_approach_window_min * 60,
-            settings.checkin_dwell_min * 60 + settings.checkin_leave_grace_s,
-            600,
-        )
-    )
-    repeat_window = timedelta(minutes=settings.checkin_repeat_window_min)
-    payload = []
-    for it in going:
-        payload.append(
-            {
-                "k": it.k,
-                "case_id": it.case_id,
-                "fix_id": str(it.fix.id),
-                "lon": it.fix.lon,
-                "lat": it.fix.lat,
-                "until": it.fix.recorded_at.isoformat(),
-                "since": (it.fix.recorded_at - lookback).isoformat(),
-                "repeat_since": (it.fix.recorded_at - repeat_window).isoformat(),
-            }
-        )
+    back, repeat_window = lookback(settings), timedelta(minutes=settings.checkin_repeat_window_min)
+    payload = [
+        {
+            "k": it.k,
+            "case_id": it.case_id,
+            "fix_id": str(it.fix.id),
+            "lon": it.fix.lon,
+            "lat": it.fix.lat,
+            "until": it.fix.recorded_at.isoformat(),
+            "since": (it.fix.recorded_at - back).isoformat(),
+            "recent_since": approach_start(it.fix.recorded_at, settings).isoformat(),
+            "repeat_since": (it.fix.recorded_at - repeat_window).isoformat(),
+            "dwell": settings.checkin_dwell_min > 0,
+        }
+        for it in going
+    ]
     rows = session.execute(
         _TRAILS,
         {
@@ -413,18 +436,33 @@ def _trails(
             "t": tenant_id,
             "a": agent_id,
             "radius": settings.geofence_radius_m,
+            "unauthenticated": sorted(UNAUTHENTICATED_SOURCES),
         },
     )
-    return {
-        row.k: (
-            [
-                TrailFix(datetime.fromisoformat(at), lon, lat, accuracy, outside, source)
-                for at, lon, lat, accuracy, outside, source in row.trail
-            ],
-            int(row.repeats),
+    return {row.k: (_trail(row), int(row.repeats)) for row in rows}
+
+
+def _trail(row: Any) -> Trail:
+    last = None
+    if row.last_at is not None:
+        last = TrailFix(
+            row.last_at,
+            row.last_lon,
+            row.last_lat,
+            row.last_accuracy_m,
+            row.last_outside_m,
+            row.last_source,
         )
-        for row in rows
-    }
+    return Trail(
+        last=last,
+        recent=int(row.recent),
+        nearest_m=row.nearest_m,
+        authenticated=int(row.authenticated),
+        dwell=[
+            TrailFix(datetime.fromisoformat(at), lon, lat, accuracy, outside, source)
+            for at, lon, lat, accuracy, outside, source in row.dwell or ()
+        ],
+    )
 
 
 def _visits_by(

@@ -41,11 +41,58 @@ class TrailFix:
     source: str = "app"
 
 
-def _previous_jump_mps(trail: Sequence[TrailFix], fix: Fix) -> float | None:
+@dataclass(frozen=True, slots=True)
+class Trail:
+    """What the rules read of the agent's trail before the check-in's fix: its newest fix,
+    the approach window in summary, and the fixes in order only when a dwell is required.
+
+    The database summarises a trail this way (:mod:`geo.visits.checkin`), so a long trail
+    costs a scan there and not a list here; :meth:`of` summarises a list the same way.
+    """
+
+    last: TrailFix | None = None
+    recent: int = 0
+    """Fixes in the approach window."""
+    nearest_m: float | None = None
+    """The closest those fixes came to the fence (metres outside it)."""
+    authenticated: int = 0
+    """Of those fixes, how many came from a source that authenticates its sender."""
+    dwell: Sequence[TrailFix] = ()
+    """The look-back's fixes, oldest first, when the tenant requires a dwell."""
+
+    @classmethod
+    def of(cls, fixes: Sequence[TrailFix], *, fix_at: datetime, settings: TenantSettings) -> Trail:
+        """The summary of ``fixes`` (the look-back before a fix at ``fix_at``, oldest first)."""
+        recent = [t for t in fixes if t.recorded_at >= approach_start(fix_at, settings)]
+        return cls(
+            last=fixes[-1] if fixes else None,
+            recent=len(recent),
+            nearest_m=min((t.outside_m for t in recent), default=None),
+            authenticated=sum(t.source not in UNAUTHENTICATED_SOURCES for t in recent),
+            dwell=list(fixes) if settings.checkin_dwell_min > 0 else (),
+        )
+
+
+def approach_start(fix_at: datetime, settings: TenantSettings) -> datetime:
+    return fix_at - timedelta(seconds=settings.checkin_approach_window_min * 60)
+
+
+def lookback(settings: TenantSettings) -> timedelta:
+    """How far before the fix the trail is read: the approach window or the dwell with its
+    grace, and at least ten minutes for the jump from the previous fix."""
+    return timedelta(
+        seconds=max(
+            settings.checkin_approach_window_min * 60,
+            settings.checkin_dwell_min * 60 + settings.checkin_leave_grace_s,
+            600,
+        )
+    )
+
+
+def _previous_jump_mps(last: TrailFix | None, fix: Fix) -> float | None:
     """Speed from the last fix before this one (geodesic metres over seconds)."""
-    if not trail:
+    if last is None:
         return None
-    last = trail[-1]
     seconds = (fix.recorded_at - last.recorded_at).total_seconds()
     if seconds <= 0:
         return None
@@ -82,7 +129,7 @@ def checkin_reasons(
     fix: Fix,
     checked_in_at: datetime,
     outside_m: float,
-    trail: Sequence[TrailFix],
+    trail: Trail,
     repeats: int,
     settings: TenantSettings,
 ) -> tuple[list[Reason], float | None]:
@@ -131,7 +178,7 @@ def checkin_reasons(
         reasons.append(
             Reason("mock_location", "El teléfono reportó una ubicación simulada", "rejected")
         )
-    speed = _previous_jump_mps(trail, fix)
+    speed = _previous_jump_mps(trail.last, fix)
     if speed is not None and speed > settings.checkin_max_speed_mps:
         message = f"Salto imposible desde el punto anterior ({speed * 3.6:.0f} km/h)"
         reasons.append(Reason("impossible_jump", message, "review"))
@@ -144,9 +191,8 @@ def checkin_reasons(
                 "review",
             )
         )
-    window_start = fix.recorded_at - timedelta(seconds=settings.checkin_approach_window_min * 60)
-    recent = [t for t in trail if t.recorded_at >= window_start]
-    if len(recent) >= 2 and min(t.outside_m for t in recent) > settings.checkin_approach_m:
+    nearest = trail.nearest_m
+    if trail.recent >= 2 and nearest is not None and nearest > settings.checkin_approach_m:
         reasons.append(
             Reason(
                 "no_approach",
@@ -158,7 +204,7 @@ def checkin_reasons(
                 "review",
             )
         )
-    if not recent and settings.checkin_require_trail and settings.checkin_approach_window_min > 0:
+    if not trail.recent and settings.checkin_require_trail and settings.checkin_approach_window_min:
         reasons.append(
             Reason(
                 "no_trail",
@@ -169,7 +215,7 @@ def checkin_reasons(
                 "review",
             )
         )
-    elif recent and all(t.source in UNAUTHENTICATED_SOURCES for t in recent):
+    elif trail.recent and not trail.authenticated:
         reasons.append(
             Reason(
                 "unauthenticated_trail",
@@ -193,7 +239,7 @@ def checkin_reasons(
         )
     dwell = None
     if settings.checkin_dwell_min * 60 > 0 and outside_m == 0:
-        dwell = _dwell_s(trail, fix, outside_m, settings)
+        dwell = _dwell_s(trail.dwell, fix, outside_m, settings)
         if dwell < settings.checkin_dwell_min * 60:
             reasons.append(
                 Reason(

@@ -9,7 +9,7 @@ import pytest
 
 from geo.core.tenant_settings import TenantSettings
 from geo.tracking.telemetry import Fix, FixRejected, check_fix, parse_app_fix
-from geo.visits.checkin_rules import FIX_NAMES, TrailFix, checkin_reasons
+from geo.visits.checkin_rules import FIX_NAMES, Trail, TrailFix, checkin_reasons
 
 NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
 SETTINGS = TenantSettings()
@@ -40,6 +40,12 @@ def _codes(**kwargs: object) -> set[str]:
         "settings": SETTINGS,
     }
     arguments.update(kwargs)
+    fix = arguments["fix"]
+    arguments["trail"] = Trail.of(
+        arguments["trail"],  # type: ignore[arg-type]
+        fix_at=fix.recorded_at,  # type: ignore[attr-defined]
+        settings=arguments["settings"],  # type: ignore[arg-type]
+    )
     reasons, _ = checkin_reasons(**arguments)  # type: ignore[arg-type]
     return {r.code for r in reasons}
 

@@ -6,6 +6,13 @@
     the bare ``ST_DWithin`` + ``ST_Distance`` by address id, prepared, on one connection.
     Target: endpoint p50 within 10x the bare query's.
 (b) 50 agents at once: check-ins per second and p99. Target: >= 1,000/s, p99 < 100 ms.
+(c) An offline batch, ``POST /v1/me/sync`` with 500 fixes and 20 check-ins, beside the same
+    500 fixes alone, alternating, each batch a fresh agent day. Target: <= 2x.
+(d) One OsmAnd / Traccar position, ``GET /osmand``, beside a bare single-row INSERT into
+    ``gps_fixes`` on one connection. Target: p50 <= 10x.
+
+The series agent checks in a thousand times within seconds, each check-in storing its fix, so
+its approach window holds hundreds of fixes by the end (a field app records one every 30 s).
 
 Run: ``.venv/bin/python -m bench.checkin``.
 """
@@ -26,7 +33,7 @@ import psycopg
 
 from api.security import issue_token
 from bench.common import fresh_database, percentile, server
-from bench.gps import _seed_agents
+from bench.gps import _fixes_of, _seed_agents
 from geo.accounts.users import Principal
 from geo.core.db import libpq_url
 from geo.core.settings import get_settings
@@ -123,9 +130,11 @@ def main() -> None:
     parser.add_argument("--concurrent", type=int, default=50)
     parser.add_argument("--per-agent", type=int, default=60)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--batches", type=int, default=10, help="offline batches of each kind")
     args = parser.parse_args()
     owner, _app = fresh_database()
-    tenant_id, agents = _seed_agents(owner, args.concurrent + 1)  # one more for the series
+    # One agent for the series, the concurrent ones, one for the offline batches.
+    tenant_id, agents = _seed_agents(owner, args.concurrent + 2)
     print(f"seeding {args.addresses:,} addresses and {args.fixes:,} fixes ...", flush=True)
     _seed_portfolio(owner, tenant_id, len(agents), args.addresses, args.fixes)
     jobs = _jobs(owner, tenant_id)
@@ -186,6 +195,106 @@ def main() -> None:
             f"(target >= 1,000/s, p99 < 100 ms)",
             flush=True,
         )
+
+        _spare_user, spare = agents[-1]
+        spare_token = tokens[spare]
+        _offline(url, spare_token, jobs[spare][: 20 * args.batches], args.batches)
+        _osmand(url, owner, tenant_id, agents[0][1], args.series)
+
+
+def _offline(url: str, token: str, cases: list[tuple[int, float, float]], rounds: int) -> None:
+    """(c): 500 fixes with and without 20 check-ins in the same batch, alternating."""
+    alone: list[float] = []
+    mixed: list[float] = []
+    start = datetime.now(UTC) - timedelta(hours=rounds * 2 + 2)
+    with httpx2.Client(base_url=url, timeout=60) as http:
+        for r in range(rounds):
+            for kind, sink in (("alone", alone), ("mixed", mixed)):
+                day = start + timedelta(hours=2 * r + (kind == "mixed"))
+                fixes = _fixes_of(r * 2 + (kind == "mixed"), 500, day, 7)
+                body: dict[str, Any] = {"fixes": fixes}
+                if kind == "mixed":
+                    picked = cases[r * 20 : (r + 1) * 20]
+                    body["checkins"] = [
+                        {
+                            "id": str(uuid.uuid4()),
+                            "case_id": case_id,
+                            "fix": {
+                                **fixes[20 * k + 19],
+                                "id": str(uuid.uuid4()),
+                                "lon": lon + 0.0001,
+                                "lat": lat,
+                            },
+                        }
+                        for k, (case_id, lon, lat) in enumerate(picked)
+                    ]
+                began = time.perf_counter()
+                answer = http.post(
+                    "/v1/me/sync", json=body, headers={"Authorization": f"Bearer {token}"}
+                )
+                sink.append((time.perf_counter() - began) * 1000)
+                if answer.status_code != 200:
+                    raise RuntimeError(answer.text[:300])
+                done = [c["status"] for c in answer.json()["checkins"]]
+                if done != ["done"] * len(body.get("checkins", [])):
+                    raise RuntimeError(f"check-ins refused: {answer.text[:300]}")
+    m, a = statistics.median(mixed), statistics.median(alone)
+    print(
+        f"(c) offline batch, medians of {rounds}: 500 fixes + 20 check-ins {m:.1f} ms, the 500 "
+        f"fixes alone {a:.1f} ms: {m / a:.2f}x (target <= 2x)",
+        flush=True,
+    )
+
+
+INSERT_ONE = (
+    "INSERT INTO gps_fixes (tenant_id, agent_id, id, recorded_at, point, accuracy_m, source) "
+    "VALUES (%s, %s, %s, %s, ST_SetSRID(ST_MakePoint(%s, %s), 4326), %s, 'osmand')"
+)
+
+
+def _osmand(url: str, owner: str, tenant_id: int, agent_id: int, count: int) -> None:
+    """(d): single OsmAnd positions over HTTP beside a bare single-row INSERT."""
+    with psycopg.connect(libpq_url(owner), autocommit=True) as conn:
+        identifier = str(uuid.uuid4())
+        conn.execute(
+            "INSERT INTO devices (tenant_id, agent_id, protocol, identifier) "
+            "VALUES (%s, %s, 'osmand', %s)",
+            (tenant_id, agent_id, identifier),
+        )
+        bare: list[float] = []
+        start = datetime.now(UTC) - timedelta(hours=3)
+        for k in range(count + 50):
+            began = time.perf_counter()
+            conn.execute(
+                INSERT_ONE,
+                (tenant_id, agent_id, uuid.uuid4(), start + timedelta(seconds=k), -74.1, 4.6, 8.0),
+                prepare=True,
+            )
+            bare.append((time.perf_counter() - began) * 1000)
+    sent: list[float] = []
+    start = datetime.now(UTC) - timedelta(hours=2)
+    with httpx2.Client(base_url=url, timeout=30) as http:
+        for k in range(count + 50):
+            params = {
+                "id": identifier,
+                "timestamp": str(int((start + timedelta(seconds=k)).timestamp())),
+                "lat": "4.6",
+                "lon": "-74.1",
+                "accuracy": "8",
+            }
+            began = time.perf_counter()
+            answer = http.get("/osmand", params=params)
+            sent.append((time.perf_counter() - began) * 1000)
+            if answer.status_code != 200:
+                raise RuntimeError(answer.text[:300])
+    bare, sent = bare[50:], sent[50:]  # warm-up
+    p50, b50 = percentile(sent, 50), percentile(bare, 50)
+    print(
+        f"(d) /osmand, {count} positions in series: p50 {p50:.2f} ms p99 "
+        f"{percentile(sent, 99):.2f} ms; bare INSERT p50 {b50 * 1000:.0f} µs: "
+        f"{p50 / b50:.1f}x (target <= 10x)",
+        flush=True,
+    )
 
 
 if __name__ == "__main__":

@@ -50,6 +50,17 @@ def _set_tenant(session: Session, _tx: SessionTransaction, connection: Connectio
     )
 
 
+def enter_tenant(session: Session, tenant_id: int) -> None:
+    """Scope a session opened without a tenant to ``tenant_id`` from here on, this
+    transaction included: for requests that learn their tenant from a first query (a tracker
+    names a device, the device its tenant)."""
+    session.info["tenant_id"] = tenant_id
+    session.execute(
+        text("SELECT set_config(:name, :value, true)"),
+        {"name": TENANT_SETTING, "value": str(int(tenant_id))},
+    )
+
+
 _factory = sessionmaker(class_=TenantSession, expire_on_commit=False)
 
 

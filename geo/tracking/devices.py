@@ -12,7 +12,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time
 from typing import Any
 
 from sqlalchemy import select, text
@@ -45,6 +45,10 @@ class DeviceRef:
     protocol: str
     secret_sha256: str | None
     active: bool
+    shift_start: time
+    shift_end: time
+    settings: dict[str, Any]
+    """The tenant's stored settings, read with the device (one round trip for both)."""
 
     def accepts(self, secret: str) -> bool:
         digest = hashlib.sha256(secret.encode()).hexdigest()

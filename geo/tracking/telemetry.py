@@ -188,14 +188,16 @@ def ingest(
     source: str = "app",
     device_id: int | None = None,
     now: datetime | None = None,
+    shift: tuple[time, time] | None = None,
 ) -> list[ItemResult]:
     """Validate and store an agent's fixes; one result per item, in order.
 
     Fixes recorded outside the agent's shift (plus margin) are counted in the answer and not
-    kept, unless the tenant turned ``gps_shift_only`` off.
+    kept, unless the tenant turned ``gps_shift_only`` off. ``shift``: the agent's, when the
+    caller has read it already.
     """
     now = now or datetime.now(UTC)
-    shift_start, shift_end = agent_shift(session, tenant_id=tenant_id, agent_id=agent_id)
+    shift_start, shift_end = shift or agent_shift(session, tenant_id=tenant_id, agent_id=agent_id)
     settings = tenant_settings(session, tenant_id)
     results: list[ItemResult | None] = [None] * len(items)
     accepted: dict[tuple[uuid.UUID, datetime], list[int]] = {}

@@ -21,8 +21,9 @@ from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
-from geo.core.db import tenant_session
+from geo.core.db import enter_tenant, tenant_session
 from geo.core.errors import AuthenticationFailed, Refused
+from geo.core.tenant_settings import remember_settings
 from geo.tracking.devices import DeviceRef, lookup_device, owntracks_identifier
 from geo.tracking.telemetry import (
     MAX_BATCH,
@@ -273,9 +274,7 @@ def parse_owntracks(payload: Mapping[str, Any], *, identifier: str) -> Fix:
     )
 
 
-def _device(identifier: str, protocol: str, field: str) -> DeviceRef:
-    with tenant_session(None) as session:
-        device = lookup_device(session, identifier)
+def _known(device: DeviceRef | None, protocol: str, field: str) -> DeviceRef:
     # Unknown and disabled look the same: the answer must not tell a prober which ids exist.
     if device is None or device.protocol != protocol or not device.active:
         raise Refused("unknown or disabled device", field)
@@ -283,13 +282,19 @@ def _device(identifier: str, protocol: str, field: str) -> DeviceRef:
 
 
 def _take(
-    device: DeviceRef,
+    identifier: str,
     items: list[Any],
     parse: Callable[[Any], Fix],
     names: Mapping[str, str],
     protocol: str,
+    check: Callable[[DeviceRef | None], DeviceRef],
 ) -> list[ItemResult]:
-    with tenant_session(device.tenant_id) as session:
+    """Look the device up and store its positions in one transaction: the lookup brings the
+    agent's shift and the tenant's settings, so nothing else is read."""
+    with tenant_session(None) as session:
+        device = check(lookup_device(session, identifier))
+        enter_tenant(session, device.tenant_id)
+        remember_settings(session, device.tenant_id, device.settings)
         results = ingest(
             session,
             tenant_id=device.tenant_id,
@@ -299,6 +304,7 @@ def _take(
             names=names,
             source=protocol,
             device_id=device.device_id,
+            shift=(device.shift_start, device.shift_end),
         )
         for result in results:
             if result.status == "rejected" and result.code not in POLICY_DROPS:
@@ -310,9 +316,9 @@ def _take(
 def receive_osmand(values: Mapping[str, str]) -> ItemResult:
     """A Traccar Client / OsmAnd position from query or form parameters."""
     identifier = osmand_identifier(values)
-    device = _device(identifier, "osmand", "id")
     parse = partial(parse_osmand, identifier=identifier)
-    return _take(device, [values], parse, OSMAND_NAMES, "osmand")[0]
+    check = partial(_known, protocol="osmand", field="id")
+    return _take(identifier, [values], parse, OSMAND_NAMES, "osmand", check)[0]
 
 
 def receive_traccar_json(body: Any) -> list[ItemResult]:
@@ -322,29 +328,33 @@ def receive_traccar_json(body: Any) -> list[ItemResult]:
     identifier = body.get("device_id")
     if not isinstance(identifier, str | int) or isinstance(identifier, bool) or not identifier:
         raise Refused("device_id is required", "device_id")
-    device = _device(str(identifier), "osmand", "device_id")
     locations = body.get("location")
     items = locations if isinstance(locations, list) else [locations]
-    if len(items) > MAX_BATCH:
-        raise Refused(f"at most {MAX_BATCH} locations per message", "location")
+
+    def check(device: DeviceRef | None) -> DeviceRef:
+        known = _known(device, "osmand", "device_id")
+        if len(items) > MAX_BATCH:
+            raise Refused(f"at most {MAX_BATCH} locations per message", "location")
+        return known
+
     parse = partial(parse_traccar_location, identifier=str(identifier))
-    return _take(device, items, parse, TRACCAR_NAMES, "osmand")
+    return _take(str(identifier), items, parse, TRACCAR_NAMES, "osmand", check)
 
 
 def receive_owntracks(body: Any, *, user: str, device: str, password: str) -> list[ItemResult]:
     """An OwnTracks HTTP-mode message; only ``_type: location`` is stored."""
     identifier = owntracks_identifier(user, device)
-    with tenant_session(None) as session:
-        ref = lookup_device(session, identifier)
-    if ref is None or ref.protocol != "owntracks" or not ref.accepts(password):
-        raise AuthenticationFailed("unknown OwnTracks user, device or password")
-    if not ref.active:
-        raise Refused("this device (or its agent) is disabled", "d")
     messages = body if isinstance(body, list) else [body]  # a queue flushed at once
-    if len(messages) > MAX_BATCH:
-        raise Refused(f"at most {MAX_BATCH} messages per request", "body")
+
+    def check(ref: DeviceRef | None) -> DeviceRef:
+        if ref is None or ref.protocol != "owntracks" or not ref.accepts(password):
+            raise AuthenticationFailed("unknown OwnTracks user, device or password")
+        if not ref.active:
+            raise Refused("this device (or its agent) is disabled", "d")
+        if len(messages) > MAX_BATCH:
+            raise Refused(f"at most {MAX_BATCH} messages per request", "body")
+        return ref
+
     locations = [m for m in messages if isinstance(m, Mapping) and m.get("_type") == "location"]
-    if not locations:
-        return []
     parse = partial(parse_owntracks, identifier=identifier)
-    return _take(ref, locations, parse, OWNTRACKS_NAMES, "owntracks")
+    return _take(identifier, locations, parse, OWNTRACKS_NAMES, "owntracks", check)

@@ -95,7 +95,9 @@ _OUTSIDE = """CASE WHEN a.geofence IS NOT NULL
 
 # Per check-in, one scan of the agent's fixes summarises the trail as the rules read it
 # (:class:`~geo.visits.checkin_rules.Trail`) and counts its coordinates' repeats; a second,
-# backwards, finds the newest fix. Distances are measured only for the rows that need them.
+# backwards, finds the newest fix. Whether the approach came near is ST_DWithin, which settles
+# most fixes by their bounding boxes before any geodesic arithmetic, rather than a distance
+# measured for every fix; full distances are measured only for a dwell.
 _TRAILS = text(
     """
     SELECT q.k, last.recorded_at AS last_at, last.lon AS last_lon, last.lat AS last_lat,
@@ -110,8 +112,13 @@ _TRAILS = text(
     CROSS JOIN LATERAL (
         SELECT count(*) FILTER (WHERE f.recorded_at >= q.recent_since
                                 AND f.recorded_at < q.until) AS recent,
-               min({outside}) FILTER (WHERE f.recorded_at >= q.recent_since
-                                      AND f.recorded_at < q.until) AS nearest_m,
+               coalesce(bool_or(
+                   CASE WHEN a.geofence IS NOT NULL
+                        THEN ST_DWithin(f.point::geography, a.geofence::geography, :approach)
+                        ELSE ST_DWithin(f.point::geography, a.point::geography,
+                                        coalesce(a.geofence_radius_m, :radius) + :approach) END)
+                   FILTER (WHERE f.recorded_at >= q.recent_since AND f.recorded_at < q.until),
+                   false) AS approached,
                count(*) FILTER (WHERE f.recorded_at >= q.recent_since AND f.recorded_at < q.until
                                 AND f.source <> ALL(:unauthenticated)) AS authenticated,
                json_agg(json_build_array(f.recorded_at, ST_X(f.point), ST_Y(f.point),
@@ -436,6 +443,7 @@ def _trails(
             "t": tenant_id,
             "a": agent_id,
             "radius": settings.geofence_radius_m,
+            "approach": settings.checkin_approach_m,
             "unauthenticated": sorted(UNAUTHENTICATED_SOURCES),
         },
     )
@@ -456,7 +464,7 @@ def _trail(row: Any) -> Trail:
     return Trail(
         last=last,
         recent=int(row.recent),
-        nearest_m=row.nearest_m,
+        approached=row.approached,
         authenticated=int(row.authenticated),
         dwell=[
             TrailFix(datetime.fromisoformat(at), lon, lat, accuracy, outside, source)

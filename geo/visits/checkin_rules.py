@@ -53,8 +53,8 @@ class Trail:
     last: TrailFix | None = None
     recent: int = 0
     """Fixes in the approach window."""
-    nearest_m: float | None = None
-    """The closest those fixes came to the fence (metres outside it)."""
+    approached: bool = False
+    """Whether one of those fixes came within ``checkin_approach_m`` of the fence."""
     authenticated: int = 0
     """Of those fixes, how many came from a source that authenticates its sender."""
     dwell: Sequence[TrailFix] = ()
@@ -67,7 +67,7 @@ class Trail:
         return cls(
             last=fixes[-1] if fixes else None,
             recent=len(recent),
-            nearest_m=min((t.outside_m for t in recent), default=None),
+            approached=any(t.outside_m <= settings.checkin_approach_m for t in recent),
             authenticated=sum(t.source not in UNAUTHENTICATED_SOURCES for t in recent),
             dwell=list(fixes) if settings.checkin_dwell_min > 0 else (),
         )
@@ -191,8 +191,7 @@ def checkin_reasons(
                 "review",
             )
         )
-    nearest = trail.nearest_m
-    if trail.recent >= 2 and nearest is not None and nearest > settings.checkin_approach_m:
+    if trail.recent >= 2 and not trail.approached:
         reasons.append(
             Reason(
                 "no_approach",

@@ -56,11 +56,16 @@ os.environ["CAMPO_ARGON2_MEMORY_KIB"] = "32"
 get_settings.cache_clear()
 
 
-@pytest.fixture(scope="session", autouse=True)
-def database() -> Iterator[str]:
-    """The test database, migrated to head once per session."""
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """The test database, fresh and migrated to head, before any test module is collected:
+    collecting the schema fuzz starts the app, whose start-up already opens the database."""
     recreate_database(_base.owner_url, TEST_DB)
     command.upgrade(alembic_config(OWNER_URL), "head")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def database() -> str:
+    """The test database's owner URL (created by :func:`pytest_sessionstart`)."""
     return OWNER_URL
 
 

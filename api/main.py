@@ -33,7 +33,6 @@ from geo.core.db import tenant_session
 from geo.core.health import database_versions
 from geo.core.logs import configure_logging
 from geo.core.settings import get_settings
-from geo.routing.jobs import fail_interrupted_plans
 from geo.tracking.partitions import ensure_gps_partitions
 
 
@@ -42,7 +41,6 @@ async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
     # A long-running server crosses month boundaries: make sure the next months exist.
     with tenant_session(None) as session:
         ensure_gps_partitions(session)
-    fail_interrupted_plans()
     yield
 
 

@@ -56,7 +56,9 @@ def main() -> None:
             update_tenant_settings(
                 session, tenant_id=tenant_id, changes={"compact_routes": compact}
             )
-            plan = create_plan(session, tenant_id=tenant_id, day=day, budget_s=args.budget)
+            plan = create_plan(
+                session, tenant_id=tenant_id, day=day, budget_s=args.budget, queue=False
+            )
         done = run_plan(tenant_id, plan.id)
         with tenant_session(tenant_id) as session:
             overlap = route_overlap(session, tenant_id=tenant_id, plan_id=plan.id)

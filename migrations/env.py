@@ -19,9 +19,10 @@ if config.config_file_name is not None and config.attributes.get("configure_logg
 
 target_metadata = Base.metadata
 
-# Monthly partitions are created by campo_ensure_gps_partitions(), not by migrations, and
-# spatial_ref_sys belongs to PostGIS: neither is schema drift.
-_NOT_OURS = re.compile(r"^(gps_fixes_y\d{4}m\d{2}|spatial_ref_sys)$")
+# Monthly partitions are created by campo_ensure_gps_partitions(), not by migrations,
+# spatial_ref_sys belongs to PostGIS, and the job queue's tables are procrastinate's own
+# schema (installed by a migration, not described by our models): none is schema drift.
+_NOT_OURS = re.compile(r"^(gps_fixes_y\d{4}m\d{2}|spatial_ref_sys|procrastinate_\w+)$")
 
 
 def include_name(name: str | None, type_: str, _parent: dict[str, Any]) -> bool:

@@ -6,6 +6,8 @@ There is no skip path: if PostgreSQL or PostGIS is missing the session fails wit
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -76,7 +78,35 @@ def clean_tables(database: str) -> Iterator[None]:
     from geo.core.tenancy import tenant_tables
 
     with owner_engine().begin() as conn:
-        conn.execute(text(f"TRUNCATE tenants, {', '.join(tenant_tables())} CASCADE"))
+        conn.execute(
+            text(f"TRUNCATE tenants, {', '.join(tenant_tables())}, procrastinate_jobs CASCADE")
+        )
+
+
+def start_worker(**env: str) -> subprocess.Popen[bytes]:
+    """``campo worker`` in its own process, on the test database, as a deployment runs it."""
+    return subprocess.Popen(
+        [str(Path(sys.executable).parent / "campo"), "worker"],
+        cwd=ROOT,
+        env={**os.environ, "CAMPO_JOB_STALLED_AFTER_S": "3", **env},
+    )
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+@pytest.fixture(scope="module")
+def worker(database: str) -> Iterator[subprocess.Popen[bytes]]:
+    """A job worker for the tests that post plans and wait for them."""
+    process = start_worker()
+    yield process
+    stop(process)
 
 
 @pytest.fixture

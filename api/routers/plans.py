@@ -1,10 +1,10 @@
-"""Daily plans: create one (computed in the background), poll it, fetch it as GeoJSON."""
+"""Daily plans: create one (computed by a job worker), poll it, fetch it as GeoJSON."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, BackgroundTasks, Path, Query, Response, status
+from fastapi import APIRouter, Path, Query, Response, status
 
 from api.contract import GeoJSONResponse
 from api.deps import Staff
@@ -16,7 +16,6 @@ from geo.routing.jobs import (
     get_plan,
     list_plans,
     plan_geojson,
-    run_in_background,
 )
 from geo.routing.territories import case_territories, territories_geojson
 
@@ -25,8 +24,9 @@ PlanId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
 @router.post("", response_model=PlanView, status_code=status.HTTP_202_ACCEPTED)
-def new_plan(caller: Staff, body: PlanIn, later: BackgroundTasks, response: Response) -> PlanView:
-    """Queue a plan for a day; poll ``GET /v1/plans/{id}`` for its progress."""
+def new_plan(caller: Staff, body: PlanIn, response: Response) -> PlanView:
+    """Queue a plan for a day (a worker, ``campo worker``, computes it); poll
+    ``GET /v1/plans/{id}`` for its progress."""
     plan = create_plan(
         caller.session,
         tenant_id=caller.tenant_id,
@@ -35,8 +35,6 @@ def new_plan(caller: Staff, body: PlanIn, later: BackgroundTasks, response: Resp
         replan=body.replan,
         absent=body.absent_agent_ids,
     )
-    # Runs after the answer is sent, so after the plan row is committed.
-    later.add_task(run_in_background, caller.tenant_id, plan.id)
     response.headers["Location"] = f"/v1/plans/{plan.id}"
     return plan
 

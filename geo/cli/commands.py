@@ -397,7 +397,7 @@ def plan_day(
         raise typer.BadParameter("use YYYY-MM-DD", param_hint="--date") from None
     tenant_id = _tenant_id(tenant)
     with tenant_session(tenant_id) as session:
-        plan = create_plan(session, tenant_id=tenant_id, day=when, budget_s=budget)
+        plan = create_plan(session, tenant_id=tenant_id, day=when, budget_s=budget, queue=False)
     with Progress(console=console) as bar:
         task = bar.add_task("planificando", total=1.0)
 
@@ -469,6 +469,19 @@ def mail_worker(
             if report.sent or report.failed:
                 console.print(f"{report.sent} sent, {report.failed} failed")
         clock.sleep(interval)
+
+
+@app.command()
+def worker(
+    concurrency: Annotated[
+        int, typer.Option(min=1, max=64, help="Jobs at once in this process.")
+    ] = 1,
+) -> None:
+    """Run background jobs (plans) from the PostgreSQL queue until Ctrl-C. Start as many as
+    the machines allow, here or elsewhere, against the same database: they share the work."""
+    from geo.jobs.queue import run_worker
+
+    run_worker(concurrency=concurrency)
 
 
 @app.command()

@@ -50,6 +50,8 @@ class Settings(BaseSettings):
     log_level: Annotated[str, Field(pattern="^(DEBUG|INFO|WARNING|ERROR)$")] = "INFO"
     log_json: bool = False
     """One JSON object per log line (for a log collector) instead of plain text."""
+    job_stalled_after_s: Annotated[float, Field(ge=1, le=3600)] = 30.0
+    """A job worker silent this long is taken for dead, and its job is run again elsewhere."""
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:

@@ -1,9 +1,11 @@
-"""Plans as jobs: created queued, computed in the background with progress, then served.
+"""Plans as jobs: created queued, computed by a job worker with progress, then served.
 
-Progress is written in its own short transactions, so a client polling the plan sees it move
-while the long computation runs. The result is stored in one transaction: a plan is either
-complete or not there. A server that stops mid-plan leaves it ``running``; the next start
-marks such plans failed, so nobody waits for them.
+Creating a plan defers its job on the PostgreSQL job queue in the same transaction (the
+queue's own SQL function; the worker side is :mod:`geo.jobs.queue`), so a plan is never
+queued without its job, nor a job without its plan. Progress is written in its own short
+transactions, so a client polling the plan sees it move while the long computation runs. The
+result is stored in one transaction: a plan is either complete or not there, and a job run
+again after its worker died finds a stored plan and leaves it.
 """
 
 from __future__ import annotations
@@ -11,7 +13,6 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, Literal
@@ -20,14 +21,22 @@ from sqlalchemy import text, update
 from sqlalchemy.orm import Session
 
 from geo.core.bounds import check_day
-from geo.core.db import owner_session, tenant_session
+from geo.core.db import tenant_session
 from geo.core.errors import CampoError, InvalidInput, NotFound
 from geo.core.models import Plan
 from geo.routing.planner import Progress, Replan, compute_plan, store_plan
 
 MAX_BUDGET_S = 600.0
+PLAN_QUEUE = "plans"
+PLAN_TASK = "compute_plan"
 log = logging.getLogger(__name__)
-_EXECUTOR = ThreadPoolExecutor(max_workers=1, thread_name_prefix="campo-plan")
+
+# procrastinate's defer function, as its own ``App.defer`` calls it; the lock keeps two plans
+# of one tenant and day from running at once.
+_DEFER = text(
+    "SELECT procrastinate_defer_jobs_v1(ARRAY[ROW(:queue, :task, 0, :lock, NULL, "
+    "CAST(:args AS jsonb), NULL)]::procrastinate_job_to_defer_v1[])"
+)
 
 
 PlanStatus = Literal["queued", "running", "done", "failed"]
@@ -63,9 +72,11 @@ def create_plan(
     budget_s: float,
     replan: bool = False,
     absent: Sequence[int] = (),
+    queue: bool = True,
 ) -> PlanView:
-    """Queue a plan. ``replan``: plan the rest of today from now and from where agents are,
-    leaving out the ``absent`` agents and the cases already visited today."""
+    """Create a plan and queue its job. ``replan``: plan the rest of today from now and from
+    where agents are, leaving out the ``absent`` agents and the cases already visited today.
+    ``queue=False``: the caller runs it itself (:func:`run_plan`, as the CLI does)."""
     if not 0 < budget_s <= MAX_BUDGET_S:
         raise InvalidInput(f"budget_s must be in (0, {MAX_BUDGET_S:.0f}]", "budget_s")
     check_day(day, "date")
@@ -81,6 +92,16 @@ def create_plan(
         ),
         {"t": tenant_id, "d": day, "b": budget_s, "o": json.dumps(options)},
     ).scalar_one()
+    if queue:
+        session.execute(
+            _DEFER,
+            {
+                "queue": PLAN_QUEUE,
+                "task": PLAN_TASK,
+                "lock": f"plan:{tenant_id}:{day.isoformat()}",
+                "args": json.dumps({"tenant_id": tenant_id, "plan_id": plan_id}),
+            },
+        )
     return get_plan(session, tenant_id=tenant_id, plan_id=plan_id)
 
 
@@ -116,6 +137,8 @@ def run_plan(tenant_id: int, plan_id: int, progress: Progress | None = None) -> 
 
     with tenant_session(tenant_id) as session:
         plan = get_plan(session, tenant_id=tenant_id, plan_id=plan_id)
+    if plan.status in ("done", "failed"):  # a job run again after its worker died
+        return plan
     _set(tenant_id, plan_id, status="running", progress=0.01, message="iniciando")
     try:
         with tenant_session(tenant_id) as session:
@@ -174,29 +197,6 @@ def run_plan(tenant_id: int, plan_id: int, progress: Progress | None = None) -> 
         )
     with tenant_session(tenant_id) as session:
         return get_plan(session, tenant_id=tenant_id, plan_id=plan_id)
-
-
-def run_in_background(tenant_id: int, plan_id: int) -> Future[PlanView]:
-    """Compute a queued plan on the planning thread (one plan at a time: it is CPU-bound)."""
-    return _EXECUTOR.submit(run_plan, tenant_id, plan_id)
-
-
-def fail_interrupted_plans() -> int:
-    """Mark plans left queued or running by a stopped server as failed.
-
-    Only plans older than an hour: a plan's budget is at most ten minutes, and another worker
-    process of the same server may be computing a younger one right now.
-    """
-    with owner_session() as session:
-        result = session.execute(
-            text(
-                "UPDATE plans SET status = 'failed', "
-                "message = 'interrumpido: el servidor se detuvo', finished_at = now() "
-                "WHERE status IN ('queued', 'running') "
-                "AND created_at < now() - interval '1 hour'"
-            )
-        )
-        return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 _GEOJSON = text(

@@ -22,6 +22,8 @@ from tests.conftest import PASSWORD, World
 from tests.gps import app_fix, on_shift
 from tests.server import Server
 
+pytestmark = pytest.mark.usefixtures("worker")  # plans are computed by a job worker
+
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 
 

@@ -7,6 +7,7 @@ import time
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
@@ -14,6 +15,8 @@ from geo.core.db import owner_session, tenant_session
 from geo.demo.portfolio import delete_tenant
 from geo.demo.simulation import simulate_plan
 from tests.conftest import World
+
+pytestmark = pytest.mark.usefixtures("worker")  # plans are computed by a job worker
 
 
 def test_a_planned_day_is_worked(client: TestClient, aguascalientes: World) -> None:

@@ -41,7 +41,9 @@ def test_notebooks_execute_against_the_demo() -> None:
     assert history.visits > 0
     assert history.zones > 0
     with tenant_session(tenant_id) as session:
-        plan = create_plan(session, tenant_id=tenant_id, day=today + timedelta(days=1), budget_s=2)
+        plan = create_plan(
+            session, tenant_id=tenant_id, day=today + timedelta(days=1), budget_s=2, queue=False
+        )
     assert run_plan(tenant_id, plan.id).status == "done"
 
     found = sorted(NOTEBOOKS.glob("*.ipynb"))

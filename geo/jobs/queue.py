@@ -1,0 +1,71 @@
+"""The job queue: procrastinate's app, its tasks, and the worker that runs them.
+
+Jobs live in PostgreSQL (procrastinate's tables, installed by a migration), so deferring one
+commits or rolls back with the change that causes it, any number of workers on any number of
+machines share them, and a job whose worker died is run again by another.
+
+- ``compute_plan`` (queue ``plans``): a queued plan, computed and stored. Its lock is the
+  tenant and day, so two plans of the same day never run at once. A worker that stops
+  mid-plan stops sending heartbeats; ``retry_stalled`` (every minute, and whenever a worker
+  starts) puts its job back in the queue, and the plan is computed again: storing is one
+  transaction, so nothing half-stored is left, and a plan already stored is not redone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import procrastinate
+import procrastinate.manager
+
+from geo.core.db import libpq_url
+from geo.core.settings import get_settings
+from geo.routing.jobs import PLAN_QUEUE, PLAN_TASK, run_plan
+
+log = logging.getLogger(__name__)
+
+app = procrastinate.App(connector=procrastinate.PsycopgConnector())
+"""Tasks register here; :func:`run_worker` connects it to the database of the settings."""
+
+
+@app.task(name=PLAN_TASK, queue=PLAN_QUEUE)
+def compute_plan(tenant_id: int, plan_id: int) -> None:
+    """Compute and store a queued plan; failures are recorded on the plan itself."""
+    run_plan(tenant_id, plan_id)
+
+
+@app.periodic(cron="* * * * *", periodic_id="retry_stalled")
+@app.task(name="retry_stalled", queue="maintenance", pass_context=True)
+async def retry_stalled(context: procrastinate.JobContext, timestamp: int) -> None:
+    """Every minute, and when a worker starts: jobs whose worker stopped sending heartbeats
+    (killed, or its machine gone) go back in the queue for another worker."""
+    del timestamp  # the tick it was scheduled for; each run looks at the queue as it is now
+    await _requeue_stalled(context.app.job_manager)
+
+
+async def _requeue_stalled(manager: procrastinate.manager.JobManager) -> None:
+    stalled_after = get_settings().job_stalled_after_s
+    for job in await manager.get_stalled_jobs(seconds_since_heartbeat=stalled_after):
+        log.warning("job %s (%s) lost its worker: queued again", job.id, job.task_name)
+        await manager.retry_job(job)
+
+
+def run_worker(*, concurrency: int = 1) -> None:
+    """Run a worker until SIGINT/SIGTERM: one plan at a time by default (planning is
+    CPU-bound; start more workers, here or on other machines, for more)."""
+    stalled_after = get_settings().job_stalled_after_s
+    # As the application role: row-level security applies to the tenant data tasks touch.
+    connector = procrastinate.PsycopgConnector(conninfo=libpq_url(get_settings().app_url))
+
+    async def work() -> None:
+        async with app.open_async():
+            await _requeue_stalled(app.job_manager)
+            await app.run_worker_async(
+                concurrency=concurrency,
+                update_heartbeat_interval=stalled_after / 3,
+                stalled_worker_timeout=stalled_after,
+            )
+
+    with app.replace_connector(connector):
+        asyncio.run(work())

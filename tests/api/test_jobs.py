@@ -1,0 +1,68 @@
+"""Plans on the job queue: a worker killed in the middle of a plan, and another one finishing it."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+import psycopg
+from fastapi.testclient import TestClient
+
+from geo.core.db import libpq_url
+from tests.conftest import OWNER_URL, World, start_worker, stop
+
+
+def _job_status(conn: psycopg.Connection, plan_id: int) -> list[tuple[str, int]]:
+    rows = conn.execute(
+        "SELECT status::text, attempts FROM procrastinate_jobs "
+        "WHERE task_name = 'compute_plan' AND (args->>'plan_id')::bigint = %s",
+        (plan_id,),
+    ).fetchall()
+    return [(str(status), int(attempts)) for status, attempts in rows]
+
+
+def _until(check: object, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if check():  # type: ignore[operator]
+            return
+        time.sleep(0.05)
+    raise AssertionError("timed out")
+
+
+def test_a_plan_whose_worker_dies_is_finished_by_another_once(
+    client: TestClient, aguascalientes: World
+) -> None:
+    world = aguascalientes
+    made = client.post(
+        "/v1/plans", json={"date": "2026-11-24", "budget_s": 2}, headers=world.auth("dispatcher")
+    ).json()
+    plan_id = made["id"]
+    with psycopg.connect(libpq_url(OWNER_URL), autocommit=True) as watch:
+        assert _job_status(watch, plan_id) == [("todo", 0)]  # queued with the plan
+        # Hold the plan's row, so the first worker is caught inside the job, deterministically.
+        holder = psycopg.connect(libpq_url(OWNER_URL))
+        holder.execute("SELECT 1 FROM plans WHERE id = %s FOR UPDATE", (plan_id,))
+        first = start_worker()
+        try:
+            _until(lambda: _job_status(watch, plan_id) == [("doing", 0)], 60)
+            time.sleep(0.5)  # the job is now waiting on the row, mid-plan
+            os.kill(first.pid, signal.SIGKILL)
+            first.wait()
+        finally:
+            holder.rollback()
+            holder.close()
+        time.sleep(4)  # past CAMPO_JOB_STALLED_AFTER_S=3: its heartbeats have stopped
+        second = start_worker()
+        try:
+            _until(lambda: _job_status(watch, plan_id)[0][0] == "succeeded", 90)
+        finally:
+            stop(second)
+        plan = client.get(f"/v1/plans/{plan_id}", headers=world.auth("dispatcher")).json()
+        assert plan["status"] == "done", plan["message"]
+        assert _job_status(watch, plan_id) == [("succeeded", 2)]  # one job, two attempts
+        routes = watch.execute(
+            "SELECT count(*) FROM plan_routes WHERE plan_id = %s", (plan_id,)
+        ).fetchone()
+        assert routes == (plan["stats"]["routes"],)

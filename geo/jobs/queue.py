@@ -9,6 +9,8 @@ machines share them, and a job whose worker died is run again by another.
   mid-plan stops sending heartbeats; ``retry_stalled`` (every minute, and whenever a worker
   starts) puts its job back in the queue, and the plan is computed again: storing is one
   transaction, so nothing half-stored is left, and a plan already stored is not redone.
+- ``gps_partitions`` and ``gps_prune`` (queue ``maintenance``), every night: GPS partitions
+  ahead, and whole months past retention dropped (as ``campo gps partitions|prune`` do).
 """
 
 from __future__ import annotations
@@ -19,9 +21,10 @@ import logging
 import procrastinate
 import procrastinate.manager
 
-from geo.core.db import libpq_url
+from geo.core.db import libpq_url, owner_session
 from geo.core.settings import get_settings
 from geo.routing.jobs import PLAN_QUEUE, PLAN_TASK, run_plan
+from geo.tracking.partitions import ensure_gps_partitions, prune_gps_partitions
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +36,26 @@ app = procrastinate.App(connector=procrastinate.PsycopgConnector())
 def compute_plan(tenant_id: int, plan_id: int) -> None:
     """Compute and store a queued plan; failures are recorded on the plan itself."""
     run_plan(tenant_id, plan_id)
+
+
+@app.periodic(cron="17 3 * * *", periodic_id="gps_partitions")
+@app.task(name="gps_partitions", queue="maintenance")
+def gps_partitions(timestamp: int) -> int:
+    """Every night: the GPS partitions of the next three months exist before any fix needs
+    them (the API also makes sure at start, but a server may run for months)."""
+    del timestamp
+    with owner_session() as session:
+        return ensure_gps_partitions(session, months_back=0, months_ahead=3)
+
+
+@app.periodic(cron="37 3 * * *", periodic_id="gps_prune")
+@app.task(name="gps_prune", queue="maintenance")
+def gps_prune(timestamp: int) -> list[str]:
+    """Every night: whole months of GPS past ``CAMPO_GPS_RETENTION_DAYS`` are dropped."""
+    del timestamp
+    with owner_session() as session:
+        dropped = prune_gps_partitions(session, keep_days=get_settings().gps_retention_days)
+    return [p.name for p in dropped]
 
 
 @app.periodic(cron="* * * * *", periodic_id="retry_stalled")

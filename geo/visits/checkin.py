@@ -95,14 +95,24 @@ _OUTSIDE = """CASE WHEN a.geofence IS NOT NULL
 
 # Per check-in, one scan of the agent's fixes summarises the trail as the rules read it
 # (:class:`~geo.visits.checkin_rules.Trail`) and counts its coordinates' repeats; a second,
-# backwards, finds the newest fix. Whether the approach came near is ST_DWithin, which settles
-# most fixes by their bounding boxes before any geodesic arithmetic, rather than a distance
-# measured for every fix; full distances are measured only for a dwell.
+# backwards, finds the newest fix. Whether the approach came near is an EXISTS over
+# ST_DWithin, which stops at the first fix near enough, rather than a distance measured for
+# every fix; full distances are measured only for a dwell.
 _TRAILS = text(
     """
     SELECT q.k, last.recorded_at AS last_at, last.lon AS last_lon, last.lat AS last_lat,
            last.accuracy_m AS last_accuracy_m, last.outside_m AS last_outside_m,
-           last.source AS last_source, t.*
+           last.source AS last_source, t.*,
+           EXISTS (
+               SELECT FROM gps_fixes f
+               WHERE f.tenant_id = :t AND f.agent_id = :a
+                 AND f.recorded_at >= q.recent_since AND f.recorded_at < q.until
+                 AND CASE WHEN a.geofence IS NOT NULL
+                          THEN ST_DWithin(f.point::geography, a.geofence::geography, :approach)
+                          ELSE ST_DWithin(f.point::geography, a.point::geography,
+                                          coalesce(a.geofence_radius_m, :radius) + :approach)
+                     END
+           ) AS approached
     FROM json_to_recordset(CAST(:items AS json))
          AS q(k int, case_id bigint, fix_id uuid, lon float8, lat float8, until timestamptz,
               since timestamptz, recent_since timestamptz, repeat_since timestamptz,
@@ -112,13 +122,7 @@ _TRAILS = text(
     CROSS JOIN LATERAL (
         SELECT count(*) FILTER (WHERE f.recorded_at >= q.recent_since
                                 AND f.recorded_at < q.until) AS recent,
-               coalesce(bool_or(
-                   CASE WHEN a.geofence IS NOT NULL
-                        THEN ST_DWithin(f.point::geography, a.geofence::geography, :approach)
-                        ELSE ST_DWithin(f.point::geography, a.point::geography,
-                                        coalesce(a.geofence_radius_m, :radius) + :approach) END)
-                   FILTER (WHERE f.recorded_at >= q.recent_since AND f.recorded_at < q.until),
-                   false) AS approached,
+
                count(*) FILTER (WHERE f.recorded_at >= q.recent_since AND f.recorded_at < q.until
                                 AND f.source <> ALL(:unauthenticated)) AS authenticated,
                json_agg(json_build_array(f.recorded_at, ST_X(f.point), ST_Y(f.point),

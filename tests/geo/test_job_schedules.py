@@ -1,0 +1,40 @@
+"""The nightly jobs: when they are due, and what each does when it runs."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from croniter import croniter
+
+from geo.core.db import owner_session
+from geo.jobs.queue import app, gps_partitions, gps_prune
+from geo.tracking.partitions import ensure_gps_partitions
+from geo.tracking.partitions import gps_partitions as partitions
+
+
+def test_each_schedule_is_due_when_the_docstring_says() -> None:
+    crons = {p.periodic_id: p.cron for p in app.periodic_registry.periodic_tasks.values()}
+    clock = datetime(2026, 11, 29, 12, 0, 30, tzinfo=UTC)
+    due = {name: croniter(cron, clock).get_next(datetime) for name, cron in crons.items()}
+    assert due == {
+        "gps_partitions": datetime(2026, 11, 30, 3, 17, tzinfo=UTC),
+        "gps_prune": datetime(2026, 11, 30, 3, 37, tzinfo=UTC),
+        "retry_stalled": datetime(2026, 11, 29, 12, 1, tzinfo=UTC),
+    }
+
+
+def test_the_nightly_gps_jobs_keep_months_ahead_and_drop_months_past_retention() -> None:
+    with owner_session() as session:
+        ensure_gps_partitions(session, months_back=30, months_ahead=0)  # an old history
+        oldest = partitions(session)[0].starts
+    assert (datetime.now(UTC) - oldest).days > 800
+    dropped = gps_prune(timestamp=0)
+    with owner_session() as session:
+        left = partitions(session)
+    assert dropped
+    assert all(name.startswith("gps_fixes_y") for name in dropped)
+    assert (datetime.now(UTC) - left[0].ends).days < 400  # CAMPO_GPS_RETENTION_DAYS
+    gps_partitions(timestamp=0)
+    with owner_session() as session:
+        ahead = partitions(session)[-1].starts
+    assert (ahead - datetime.now(UTC)).days > 60

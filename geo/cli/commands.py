@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import getpass
 import json
-import logging
 import os
-import time as clock
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime, time
@@ -42,7 +40,6 @@ from geo.tracking.partitions import ensure_gps_partitions, prune_gps_partitions
 from geo.visits.mail import deliver_due
 
 console = Console(stderr=True)
-log = logging.getLogger(__name__)
 
 
 class _ReportingGroup(TyperGroup):
@@ -455,30 +452,15 @@ def mail_send() -> None:
     typer.echo(f"{report.sent} sent, {report.failed} failed{retried}")
 
 
-@mail_app.command("worker")
-def mail_worker(
-    interval: Annotated[float, typer.Option(min=1, help="Seconds between passes.")] = 10,
-) -> None:
-    """Send due e-mails until stopped (Ctrl-C); failures wait and are retried with back-off."""
-    while True:
-        try:
-            report = deliver_due()
-        except Exception:  # the database away for a moment: try again next pass
-            log.exception("mail pass failed")
-        else:
-            if report.sent or report.failed:
-                console.print(f"{report.sent} sent, {report.failed} failed")
-        clock.sleep(interval)
-
-
 @app.command()
 def worker(
     concurrency: Annotated[
         int, typer.Option(min=1, max=64, help="Jobs at once in this process.")
     ] = 1,
 ) -> None:
-    """Run background jobs (plans) from the PostgreSQL queue until Ctrl-C. Start as many as
-    the machines allow, here or elsewhere, against the same database: they share the work."""
+    """Run background jobs from the PostgreSQL queue until Ctrl-C: plans, the e-mail outbox
+    every minute, GPS partitions and pruning every night. Start as many as the machines
+    allow, here or elsewhere, against the same database: they share the work."""
     from geo.jobs.queue import run_worker
 
     run_worker(concurrency=concurrency)

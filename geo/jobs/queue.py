@@ -9,6 +9,8 @@ machines share them, and a job whose worker died is run again by another.
   mid-plan stops sending heartbeats; ``retry_stalled`` (every minute, and whenever a worker
   starts) puts its job back in the queue, and the plan is computed again: storing is one
   transaction, so nothing half-stored is left, and a plan already stored is not redone.
+- ``deliver_mail`` (queue ``mail``), every minute: the e-mail outbox
+  (:func:`geo.visits.mail.deliver_due`), in place of a loop of its own.
 - ``gps_partitions`` and ``gps_prune`` (queue ``maintenance``), every night: GPS partitions
   ahead, and whole months past retention dropped (as ``campo gps partitions|prune`` do).
 """
@@ -25,6 +27,7 @@ from geo.core.db import libpq_url, owner_session
 from geo.core.settings import get_settings
 from geo.routing.jobs import PLAN_QUEUE, PLAN_TASK, run_plan
 from geo.tracking.partitions import ensure_gps_partitions, prune_gps_partitions
+from geo.visits.mail import deliver_due
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +39,15 @@ app = procrastinate.App(connector=procrastinate.PsycopgConnector())
 def compute_plan(tenant_id: int, plan_id: int) -> None:
     """Compute and store a queued plan; failures are recorded on the plan itself."""
     run_plan(tenant_id, plan_id)
+
+
+@app.periodic(cron="* * * * *", periodic_id="deliver_mail")
+@app.task(name="deliver_mail", queue="mail")
+def deliver_mail(timestamp: int) -> int:
+    """Every minute: the e-mails that are due go out (the outbox keeps each message, its
+    attempts and its back-off; an unsendable one is recorded and the next goes on)."""
+    del timestamp
+    return deliver_due().sent
 
 
 @app.periodic(cron="17 3 * * *", periodic_id="gps_partitions")

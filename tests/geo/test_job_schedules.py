@@ -17,6 +17,7 @@ def test_each_schedule_is_due_when_the_docstring_says() -> None:
     clock = datetime(2026, 11, 29, 12, 0, 30, tzinfo=UTC)
     due = {name: croniter(cron, clock).get_next(datetime) for name, cron in crons.items()}
     assert due == {
+        "deliver_mail": datetime(2026, 11, 29, 12, 1, tzinfo=UTC),
         "gps_partitions": datetime(2026, 11, 30, 3, 17, tzinfo=UTC),
         "gps_prune": datetime(2026, 11, 30, 3, 37, tzinfo=UTC),
         "retry_stalled": datetime(2026, 11, 29, 12, 1, tzinfo=UTC),

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -24,18 +25,25 @@ from geo.core.bounds import check_day
 from geo.core.db import tenant_session
 from geo.core.errors import CampoError, InvalidInput, NotFound
 from geo.core.models import Plan
-from geo.routing.planner import Progress, Replan, compute_plan, store_plan
+from geo.routing.planner import Progress, Replan, compute_plan, plan_inputs, store_plan
 
 MAX_BUDGET_S = 600.0
 PLAN_QUEUE = "plans"
 PLAN_TASK = "compute_plan"
 log = logging.getLogger(__name__)
 
-# procrastinate's defer function, as its own ``App.defer`` calls it; the lock keeps two plans
-# of one tenant and day from running at once.
+# procrastinate's defer function, as its own ``App.defer`` calls it. The lock keeps two plans
+# of one tenant and day from running at once. Workers take the highest priority first, and a
+# plan's priority is minus the number of its tenant's plans already waiting or running: a
+# tenant that queues many plans waits behind its own, not everyone else's.
 _DEFER = text(
-    "SELECT procrastinate_defer_jobs_v1(ARRAY[ROW(:queue, :task, 0, :lock, NULL, "
-    "CAST(:args AS jsonb), NULL)]::procrastinate_job_to_defer_v1[])"
+    """
+    SELECT procrastinate_defer_jobs_v1(ARRAY[ROW(
+        :queue, :task,
+        -(SELECT count(*) FROM plans
+          WHERE tenant_id = :t AND status IN ('queued', 'running') AND id <> :p)::int,
+        :lock, NULL, CAST(:args AS jsonb), NULL)]::procrastinate_job_to_defer_v1[])
+    """
 )
 
 
@@ -100,6 +108,8 @@ def create_plan(
                 "task": PLAN_TASK,
                 "lock": f"plan:{tenant_id}:{day.isoformat()}",
                 "args": json.dumps({"tenant_id": tenant_id, "plan_id": plan_id}),
+                "t": tenant_id,
+                "p": plan_id,
             },
         )
     return get_plan(session, tenant_id=tenant_id, plan_id=plan_id)
@@ -141,21 +151,21 @@ def run_plan(tenant_id: int, plan_id: int, progress: Progress | None = None) -> 
         return plan
     _set(tenant_id, plan_id, status="running", progress=0.01, message="iniciando")
     try:
-        with tenant_session(tenant_id) as session:
-            replan = None
-            if plan.options.get("replan"):
-                replan = Replan(
-                    now=datetime.fromisoformat(plan.options["now"]),
-                    absent=frozenset(plan.options.get("absent", [])),
-                )
-            solved = compute_plan(
-                session,
-                tenant_id=tenant_id,
-                day=plan.day,
-                replan=replan,
-                budget_s=plan.budget_s,
-                progress=report,
+        replan = None
+        if plan.options.get("replan"):
+            replan = Replan(
+                now=datetime.fromisoformat(plan.options["now"]),
+                absent=frozenset(plan.options.get("absent", [])),
             )
+        started = time.perf_counter()
+        with tenant_session(tenant_id) as session:  # read, commit, then compute
+            inputs = plan_inputs(session, tenant_id, plan.day, replan)
+        solved = compute_plan(
+            inputs,
+            budget_s=plan.budget_s,
+            progress=report,
+            inputs_s=time.perf_counter() - started,
+        )
         with tenant_session(tenant_id) as session:
             stats = store_plan(
                 session, tenant_id=tenant_id, plan_id=plan_id, day=plan.day, solved=solved

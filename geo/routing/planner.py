@@ -342,24 +342,18 @@ def _reason(
 
 
 def compute_plan(
-    session: Session,
-    *,
-    tenant_id: int,
-    day: date,
-    budget_s: float,
-    progress: Progress,
-    replan: Replan | None = None,
+    inputs: PlanInputs, *, budget_s: float, progress: Progress, inputs_s: float = 0.0
 ) -> Solved:
-    """Solve a day's routing (nothing stored yet)."""
+    """Solve a day's routing from its inputs (:func:`plan_inputs`), nothing stored. Takes
+    no session: the minutes of computing hold no database transaction (and no snapshot that
+    would keep vacuum from cleaning tables that every sync updates)."""
     timings: dict[str, float] = {}
-    started = time.perf_counter()
-    inputs = plan_inputs(session, tenant_id, day, replan)
     if not inputs.agents:
         raise InvalidInput("the tenant has no active agents to plan for", "agents")
     points = inputs.points()
     progress(0.05, f"{len(inputs.cases)} casos, {len(inputs.agents)} gestores")
     networks, matrices = {}, {}
-    timings.update(inputs_s=time.perf_counter() - started, network_s=0.0, snap_s=0.0, matrix_s=0.0)
+    timings.update(inputs_s=inputs_s, network_s=0.0, snap_s=0.0, matrix_s=0.0)
     for mode in sorted({a.travel_mode for a in inputs.agents}):
         started = time.perf_counter()
         networks[mode] = street_network(mode, points, inputs.settings)

@@ -66,3 +66,35 @@ def test_a_plan_whose_worker_dies_is_finished_by_another_once(
             "SELECT count(*) FROM plan_routes WHERE plan_id = %s", (plan_id,)
         ).fetchone()
         assert routes == (plan["stats"]["routes"],)
+
+
+def test_a_tenant_that_queues_many_plans_waits_behind_its_own(
+    client: TestClient, world: World, other_world: World
+) -> None:
+    """Three plans from one tenant, then one from another: with one worker, the other
+    tenant's plan runs second, not fourth."""
+
+    def post(w: World, day: str) -> int:
+        answer = client.post(
+            "/v1/plans", json={"date": day, "budget_s": 1}, headers=w.auth("dispatcher")
+        )
+        assert answer.status_code == 202, answer.text
+        return int(answer.json()["id"])
+
+    busy = [post(world, day) for day in ("2026-11-24", "2026-11-25", "2026-11-26")]
+    late = post(other_world, "2026-11-24")
+    only = start_worker()
+    try:
+        with psycopg.connect(libpq_url(OWNER_URL), autocommit=True) as watch:
+
+            def finished() -> list[int]:
+                rows = watch.execute(
+                    "SELECT id FROM plans WHERE status IN ('done', 'failed') "
+                    "ORDER BY finished_at, id"
+                ).fetchall()
+                return [int(plan_id) for (plan_id,) in rows]
+
+            _until(lambda: len(finished()) == 4, 120)
+            assert finished() == [busy[0], late, busy[1], busy[2]]
+    finally:
+        stop(only)

@@ -8,10 +8,8 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy.exc import OperationalError
 
 from api import contract, errors, request_log
-from api.deps import AnonymousSessionDep
 from api.guard import Guard
 from api.routers import (
     agents,
@@ -30,7 +28,7 @@ from api.routers import (
 from api.schemas import Health
 from geo.accounts.throttle import LoginThrottle
 from geo.core.db import tenant_session
-from geo.core.health import database_versions
+from geo.core.health import DatabaseUnavailable, HealthProbe
 from geo.core.logs import configure_logging
 from geo.core.settings import get_settings
 from geo.tracking.partitions import ensure_gps_partitions
@@ -42,6 +40,7 @@ async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
     with tenant_session(None) as session:
         ensure_gps_partitions(session)
     yield
+    await _app.state.health.close()
 
 
 def create_app() -> FastAPI:
@@ -78,11 +77,15 @@ def create_app() -> FastAPI:
     app.include_router(analytics.payments_router)
     app.mount("/static", StaticFiles(directory=maps.STATIC), name="static")
 
+    probe = app.state.health = HealthProbe(get_settings().app_url)
+
     @app.get("/health", response_model=Health, tags=["health"])
-    def health(session: AnonymousSessionDep) -> Health | JSONResponse:
+    async def health() -> Health | JSONResponse:
+        """Liveness and the database's versions, answered on the event loop over a connection
+        of its own: busy request threads cannot make it wait."""
         try:
-            versions = database_versions(session)
-        except OperationalError:
+            versions = await probe.versions()
+        except DatabaseUnavailable:
             return JSONResponse(Health(status="unavailable").model_dump(), status_code=503)
         return Health(status="ok", postgresql=versions.postgresql, postgis=versions.postgis)
 

@@ -137,3 +137,24 @@ def test_database_refusals_map_to_4xx_without_sql(database: str) -> None:
     assert (integrity.status_code, integrity.json()["error"]["code"]) == (409, "conflict")
     assert (data.status_code, data.json()["error"]["code"]) == (422, "invalid")
     assert "INSERT" not in integrity.text
+
+
+def test_health_answers_while_every_pooled_connection_is_taken(client: TestClient) -> None:
+    """A liveness probe must not queue behind requests: with the whole connection pool held
+    (as a burst of syncs would hold it), /health still answers at once."""
+    import time
+
+    from geo.core.db import app_engine
+
+    engine = app_engine()
+    held = [engine.connect() for _ in range(engine.pool.size() + engine.pool._max_overflow)]  # type: ignore[attr-defined]
+    try:
+        began = time.perf_counter()
+        answer = client.get("/health")
+        took = time.perf_counter() - began
+    finally:
+        for connection in held:
+            connection.close()
+    assert answer.status_code == 200
+    assert answer.json()["status"] == "ok"
+    assert took < 5  # the pool's own wait would be 30 s

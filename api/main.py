@@ -13,6 +13,7 @@ from api import contract, errors, request_log
 from api.guard import Guard
 from api.routers import (
     agents,
+    alerts,
     analytics,
     auth,
     cases,
@@ -71,6 +72,7 @@ def create_app() -> FastAPI:
         maps,
         analytics,
         tenant,
+        alerts,
     ):
         app.include_router(module.router)
     app.include_router(plans.territories_router)

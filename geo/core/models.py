@@ -54,6 +54,7 @@ GEOCODE_QUALITIES = ("provided", "grid", "manual", "none")
 ZONE_KINDS = ("territory", "no_go", "area")
 """``area`` zones are the tenant's own map of its city, used to group analytics."""
 VERDICTS = ("accepted", "review", "rejected")
+ALERT_RULES = ("silent_agent", "low_battery", "rejected_checkin", "unpaid_promise")
 VISIT_STATUSES = ("open", "completed", "rejected")
 QUESTION_TYPES = (
     "text",
@@ -607,6 +608,38 @@ class PlanUnplanned(Base):
             ["tenant_id", "plan_id"], ["plans.tenant_id", "plans.id"], ondelete="CASCADE"
         ),
         ForeignKeyConstraint(["tenant_id", "case_id"], ["cases.tenant_id", "cases.id"]),
+    )
+
+
+class Alert(Base):
+    """Something a supervisor should know, raised once per occurrence and resolved when the
+    condition ends; ``subject`` names the occurrence (``agent:7``, ``visit:12``, ...)."""
+
+    __tablename__ = "alerts"
+
+    tenant_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    rule: Mapped[str] = mapped_column(Text)
+    subject: Mapped[str] = mapped_column(Text)
+    agent_id: Mapped[int | None] = mapped_column(BigInteger)
+    case_id: Mapped[int | None] = mapped_column(BigInteger)
+    message: Mapped[str] = mapped_column(Text)
+    raised_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id"], ["tenants.id"], ondelete="CASCADE"),
+        CheckConstraint(_one_of("rule", ALERT_RULES), name="rule"),
+        # One open alert per occurrence: evaluating again does not raise it again.
+        Index(
+            "ix_alerts_one_open",
+            "tenant_id",
+            "rule",
+            "subject",
+            unique=True,
+            postgresql_where=text("resolved_at IS NULL"),
+        ),
+        Index("ix_alerts_tenant_id_raised_at", "tenant_id", "raised_at"),
     )
 
 

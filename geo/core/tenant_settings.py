@@ -95,6 +95,20 @@ class TenantSettings(BaseModel):
     )
     agent_shift_start: LocalTime = _setting(time(8, 0), "Start of a new agent's shift.")
     agent_shift_end: LocalTime = _setting(time(17, 0), "End of a new agent's shift.")
+    # --- alerts
+    alert_silent_min: float = _setting(
+        30, "Alert when an agent on shift sends no GPS fix for this long (0: never).", ge=0, le=1440
+    )
+    alert_battery_pct: float = _setting(
+        15,
+        "Alert when an agent on shift reports less battery, not charging (0: never).",
+        ge=0,
+        le=100,
+    )
+    alert_rejected_checkin: bool = _setting(True, "Alert on each rejected check-in.")
+    alert_unpaid_promise: bool = _setting(
+        True, "Alert on a promise due tomorrow with no payment since it was made."
+    )
     # --- check-in verification
     geofence_radius_m: float = _setting(
         75, "Radius of an address's circular geofence when it has none of its own.", gt=0, le=5000

@@ -9,6 +9,8 @@ machines share them, and a job whose worker died is run again by another.
   mid-plan stops sending heartbeats; ``retry_stalled`` (every minute, and whenever a worker
   starts) puts its job back in the queue, and the plan is computed again: storing is one
   transaction, so nothing half-stored is left, and a plan already stored is not redone.
+- ``alerts`` (queue ``maintenance``), every minute: each tenant's alert rules
+  (:mod:`geo.alerts.rules`) at that minute.
 - ``deliver_mail`` (queue ``mail``), every minute: the e-mail outbox
   (:func:`geo.visits.mail.deliver_due`), in place of a loop of its own.
 - ``gps_partitions`` and ``gps_prune`` (queue ``maintenance``), every night: GPS partitions
@@ -19,11 +21,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import UTC, datetime
 
 import procrastinate
 import procrastinate.manager
+from sqlalchemy import text
 
-from geo.core.db import libpq_url, owner_session
+from geo.alerts.rules import evaluate_alerts
+from geo.core.db import libpq_url, owner_session, tenant_session
 from geo.core.settings import get_settings
 from geo.routing.jobs import PLAN_QUEUE, PLAN_TASK, run_plan
 from geo.tracking.partitions import ensure_gps_partitions, prune_gps_partitions
@@ -48,6 +53,21 @@ def deliver_mail(timestamp: int) -> int:
     attempts and its back-off; an unsendable one is recorded and the next goes on)."""
     del timestamp
     return deliver_due().sent
+
+
+@app.periodic(cron="* * * * *", periodic_id="alerts")
+@app.task(name="alerts", queue="maintenance")
+def alerts(timestamp: int) -> int:
+    """Every minute, for every tenant: the alert rules at that minute; returns how many
+    alerts were raised."""
+    at = datetime.fromtimestamp(timestamp, UTC)
+    raised = 0
+    with owner_session() as session:
+        tenant_ids = list(session.scalars(text("SELECT id FROM tenants ORDER BY id")))
+    for tenant_id in tenant_ids:
+        with tenant_session(tenant_id) as session:
+            raised += len(evaluate_alerts(session, tenant_id=tenant_id, now=at).raised)
+    return raised
 
 
 @app.periodic(cron="17 3 * * *", periodic_id="gps_partitions")

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from croniter import croniter
+from sqlalchemy import text
 
 from geo.core.db import owner_session
-from geo.jobs.queue import app, gps_partitions, gps_prune
+from geo.jobs.queue import alerts, app, gps_partitions, gps_prune
 from geo.tracking.partitions import ensure_gps_partitions
 from geo.tracking.partitions import gps_partitions as partitions
 
@@ -17,6 +18,7 @@ def test_each_schedule_is_due_when_the_docstring_says() -> None:
     clock = datetime(2026, 11, 29, 12, 0, 30, tzinfo=UTC)
     due = {name: croniter(cron, clock).get_next(datetime) for name, cron in crons.items()}
     assert due == {
+        "alerts": datetime(2026, 11, 29, 12, 1, tzinfo=UTC),
         "deliver_mail": datetime(2026, 11, 29, 12, 1, tzinfo=UTC),
         "gps_partitions": datetime(2026, 11, 30, 3, 17, tzinfo=UTC),
         "gps_prune": datetime(2026, 11, 30, 3, 37, tzinfo=UTC),
@@ -39,3 +41,18 @@ def test_the_nightly_gps_jobs_keep_months_ahead_and_drop_months_past_retention()
     with owner_session() as session:
         ahead = partitions(session)[-1].starts
     assert (ahead - datetime.now(UTC)).days > 60
+
+
+def test_the_minute_job_evaluates_every_tenant_at_its_minute() -> None:
+    """The ``alerts`` job at a given tick: each tenant's agents, at that instant."""
+    from tests.conftest import build_world
+
+    world = build_world("gamma")
+    ten = datetime.fromisoformat("2026-11-24T10:00:00-05:00")  # two hours into the shift
+    assert alerts(timestamp=int(ten.timestamp())) == 1  # the agent, silent since 08:00
+    assert alerts(timestamp=int(ten.timestamp()) + 60) == 0  # still open, not raised again
+    with owner_session() as session:
+        opened = session.scalars(
+            text("SELECT rule FROM alerts WHERE tenant_id = :t"), {"t": world.tenant_id}
+        ).all()
+    assert opened == ["silent_agent"]

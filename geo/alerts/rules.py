@@ -15,7 +15,8 @@ give the same answer for the same clock), with its thresholds from the tenant's 
 An occurrence is named by its subject (``agent:7``, ``visit:12``, ``promise:3``). Evaluating
 inserts the occurrences not yet open (a partial unique index makes a second insert a no-op)
 and resolves the open ones that no longer hold: no alert repeats every minute, and one that
-comes back after it ended is a new occurrence.
+comes back after it ended is a new occurrence. A raised alert is e-mailed to the tenant's
+``alert_emails`` through the outbox, in the same transaction.
 """
 
 from __future__ import annotations
@@ -105,6 +106,12 @@ _RESOLVE = text(
 )
 
 
+_ANNOUNCE = text(
+    "INSERT INTO outbox (tenant_id, kind, alert_id, recipients) "
+    "SELECT :t, 'alert', id, :to FROM unnest(CAST(:ids AS bigint[])) AS id"
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Evaluation:
     raised: list[int]
@@ -157,6 +164,11 @@ def evaluate_alerts(session: Session, *, tenant_id: int, now: datetime) -> Evalu
     params = {"t": tenant_id, "now": now, "alerts": alerts}
     raised = [int(i) for i in session.scalars(_RAISE, params)]
     resolved = session.execute(_RESOLVE, params).rowcount  # type: ignore[attr-defined]
+    if raised and settings.alert_emails:  # sent by the e-mail job, with the outbox's retries
+        session.execute(
+            _ANNOUNCE,
+            {"t": tenant_id, "ids": raised, "to": [str(e) for e in settings.alert_emails]},
+        )
     return Evaluation(raised=raised, resolved=int(resolved))
 
 

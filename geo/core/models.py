@@ -485,8 +485,9 @@ class Promise(Base):
 class OutboxMessage(Base):
     """An e-mail to send, written in the same transaction as the event it announces.
 
-    Unique per (visit, kind), so a completed visit is announced once; the worker sends it and
-    retries with back-off while the SMTP server is away.
+    About a visit (its completion) or an alert, never both; unique per (kind, visit) and per
+    (kind, alert), so each is announced once. The job sends it and retries with back-off while
+    the SMTP server is away.
     """
 
     __tablename__ = "outbox"
@@ -494,7 +495,8 @@ class OutboxMessage(Base):
     tenant_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
     kind: Mapped[str] = mapped_column(Text)
-    visit_id: Mapped[int] = mapped_column(BigInteger)
+    visit_id: Mapped[int | None] = mapped_column(BigInteger)
+    alert_id: Mapped[int | None] = mapped_column(BigInteger)
     recipients: Mapped[list[str]] = mapped_column(ARRAY(Text))
     status: Mapped[str] = mapped_column(Text, server_default=text("'pending'"))
     attempts: Mapped[int] = mapped_column(Integer, server_default=text("0"))
@@ -508,7 +510,10 @@ class OutboxMessage(Base):
     __table_args__ = (
         ForeignKeyConstraint(["tenant_id"], ["tenants.id"], ondelete="CASCADE"),
         ForeignKeyConstraint(["tenant_id", "visit_id"], ["visits.tenant_id", "visits.id"]),
+        ForeignKeyConstraint(["tenant_id", "alert_id"], ["alerts.tenant_id", "alerts.id"]),
         UniqueConstraint("tenant_id", "kind", "visit_id"),
+        UniqueConstraint("tenant_id", "kind", "alert_id"),
+        CheckConstraint("(visit_id IS NULL) <> (alert_id IS NULL)", name="one_subject"),
         CheckConstraint("status IN ('pending', 'sent')", name="status"),
         Index("ix_outbox_due", "next_attempt_at", postgresql_where=text("status = 'pending'")),
     )

@@ -96,6 +96,9 @@ class TenantSettings(BaseModel):
     agent_shift_start: LocalTime = _setting(time(8, 0), "Start of a new agent's shift.")
     agent_shift_end: LocalTime = _setting(time(17, 0), "End of a new agent's shift.")
     # --- alerts
+    alert_emails: list[EmailStr] = _setting(
+        [], "Supervisors who get each alert by e-mail when it is raised.", max_length=50
+    )
     alert_silent_min: float = _setting(
         30, "Alert when an agent on shift sends no GPS fix for this long (0: never).", ge=0, le=1440
     )

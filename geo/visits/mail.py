@@ -131,6 +131,42 @@ def render_visit_email(
     return message
 
 
+_ALERT = text(
+    "SELECT a.id, a.rule, a.message, a.raised_at, t.name AS tenant FROM alerts a "
+    "JOIN tenants t ON t.id = a.tenant_id WHERE a.tenant_id = :t AND a.id = :id"
+)
+ALERT_LABELS = {
+    "silent_agent": "Gestor sin señal",
+    "low_battery": "Batería baja",
+    "rejected_checkin": "Marcación rechazada",
+    "unpaid_promise": "Promesa sin pago",
+}
+
+
+def render_alert_email(
+    session: Session, *, tenant_id: int, alert_id: int, recipients: list[str], settings: Settings
+) -> EmailMessage:
+    """An alert for supervisors, in Spanish, as plain text and HTML."""
+    a = session.execute(_ALERT, {"t": tenant_id, "id": alert_id}).one()
+    zone = tenant_settings(session, tenant_id).zone
+    since = a.raised_at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+    link = f"{settings.public_base_url.rstrip('/')}/v1/alerts"
+    message = EmailMessage()
+    message["Subject"] = _one_line(f"campo · {ALERT_LABELS[a.rule]}: {a.message}")
+    message["From"] = settings.mail_from
+    message["To"] = ", ".join(recipients)
+    message.set_content(
+        f"{a.message}\n\nDesde: {since}\nCartera: {a.tenant}\nAlertas abiertas: {link}\n"
+    )
+    message.add_alternative(
+        f"<p><strong>{html.escape(a.message)}</strong></p>"
+        f"<p>Desde: {since}<br>Cartera: {html.escape(a.tenant)}<br>"
+        f'<a href="{html.escape(link)}">Alertas abiertas</a></p>',
+        subtype="html",
+    )
+    return message
+
+
 def _send(message: EmailMessage, settings: Settings) -> None:
     smtp_class = smtplib.SMTP_SSL if settings.smtp_security == "ssl" else smtplib.SMTP
     with smtp_class(
@@ -151,7 +187,7 @@ class DeliveryReport:
 
 _DUE = text(
     """
-    SELECT tenant_id, id, visit_id, recipients, attempts FROM outbox
+    SELECT tenant_id, id, kind, visit_id, alert_id, recipients, attempts FROM outbox
     WHERE status = 'pending' AND next_attempt_at <= :now
     ORDER BY next_attempt_at LIMIT 1 FOR UPDATE SKIP LOCKED
     """
@@ -178,12 +214,22 @@ def deliver_due(
                 break
             try:
                 with session.begin_nested():
-                    message = render_visit_email(
-                        session,
-                        tenant_id=row.tenant_id,
-                        visit_id=row.visit_id,
-                        recipients=row.recipients,
-                        settings=settings,
+                    message = (
+                        render_alert_email(
+                            session,
+                            tenant_id=row.tenant_id,
+                            alert_id=row.alert_id,
+                            recipients=row.recipients,
+                            settings=settings,
+                        )
+                        if row.alert_id is not None
+                        else render_visit_email(
+                            session,
+                            tenant_id=row.tenant_id,
+                            visit_id=row.visit_id,
+                            recipients=row.recipients,
+                            settings=settings,
+                        )
                     )
                 _send(message, settings)
             except Exception as exc:

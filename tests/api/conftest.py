@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import json
+import socket
+from collections.abc import Iterator
+from email import message_from_bytes, policy
+from email.message import EmailMessage
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
+from aiosmtpd.controller import Controller
 from sqlalchemy import text
 
 from geo.core.db import tenant_session
+from geo.core.settings import Settings
 from tests.conftest import World
 
 EXTRACT = Path(__file__).resolve().parents[1] / "data" / "aguascalientes.osm.pbf"
@@ -62,3 +69,40 @@ def aguascalientes(world: World, tmp_path: Path) -> World:
             )
         )
     return world
+
+
+class Inbox:
+    """An SMTP handler keeping what it receives (a real SMTP server on loopback, aiosmtpd)."""
+
+    def __init__(self) -> None:
+        self.received: list[tuple[list[str], EmailMessage]] = []
+
+    async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:  # noqa: N802
+        parsed = message_from_bytes(envelope.content, policy=policy.default)
+        assert isinstance(parsed, EmailMessage)
+        self.received.append((list(envelope.rcpt_tos), parsed))
+        return "250 Message accepted"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[Inbox, Controller, Settings]]:
+    inbox, port = Inbox(), _free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    yield (
+        inbox,
+        controller,
+        Settings(
+            smtp_host="127.0.0.1",
+            smtp_port=port,
+            smtp_timeout_s=3,
+            mail_from="campo <avisos@campo.test>",
+        ),
+    )
+    if getattr(controller, "_thread", None) is not None:
+        controller.stop()

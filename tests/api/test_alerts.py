@@ -4,14 +4,18 @@ not repeated while it holds, and resolved when it ends; served to staff, tenant 
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from aiosmtpd.controller import Controller
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from geo.alerts.rules import evaluate_alerts
 from geo.core.db import tenant_session
+from geo.core.settings import Settings
+from geo.visits.mail import deliver_due
+from tests.api.conftest import Inbox
 from tests.conftest import World
 from tests.gps import app_fix, on_shift
 from tests.visits import check_in, fix_at, sync
@@ -101,3 +105,26 @@ def test_a_promise_due_tomorrow_with_nothing_paid(
         )
     _evaluate(world, evening + timedelta(minutes=1))
     assert _open(client, world) == {}
+
+
+def test_each_raised_alert_is_e_mailed_to_the_supervisors_once(
+    client: TestClient, world: World, smtp: tuple[Inbox, Controller, Settings]
+) -> None:
+    inbox, controller, settings = smtp
+    controller.start()
+    answer = client.patch(
+        "/v1/tenant/settings",
+        json={"alert_emails": ["jefa@alfa.co"]},
+        headers=world.auth("admin"),
+    )
+    assert answer.status_code == 200, answer.text
+    ten = on_shift()
+    _evaluate(world, ten)
+    _evaluate(world, ten + timedelta(minutes=1))  # still open: no second e-mail
+    assert deliver_due(now=datetime.now(UTC) + timedelta(minutes=1), settings=settings).sent == 1
+    ((to, message),) = inbox.received
+    assert to == ["jefa@alfa.co"]
+    assert message["Subject"].startswith("campo · Gestor sin señal: El gestor")
+    body = message.get_body(("plain",))
+    assert body is not None
+    assert "no envía posición GPS" in body.get_content()

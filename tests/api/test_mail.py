@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-import socket
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from email import message_from_bytes, policy
-from email.message import EmailMessage
 from typing import Any
 
-import pytest
 from aiosmtpd.controller import Controller
 from fastapi.testclient import TestClient
 from sqlalchemy import text
@@ -18,46 +13,10 @@ from sqlalchemy import text
 from geo.core.db import owner_session, tenant_session
 from geo.core.settings import Settings
 from geo.visits.mail import deliver_due
+from tests.api.conftest import Inbox
 from tests.conftest import World
 from tests.gps import on_shift
 from tests.visits import check_in, fix_at
-
-
-class Inbox:
-    """An SMTP handler keeping what it receives."""
-
-    def __init__(self) -> None:
-        self.received: list[tuple[list[str], EmailMessage]] = []
-
-    async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:  # noqa: N802
-        parsed = message_from_bytes(envelope.content, policy=policy.default)
-        assert isinstance(parsed, EmailMessage)
-        self.received.append((list(envelope.rcpt_tos), parsed))
-        return "250 Message accepted"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@pytest.fixture
-def smtp() -> Iterator[tuple[Inbox, Controller, Settings]]:
-    inbox, port = Inbox(), _free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    yield (
-        inbox,
-        controller,
-        Settings(
-            smtp_host="127.0.0.1",
-            smtp_port=port,
-            smtp_timeout_s=3,
-            mail_from="campo <avisos@campo.test>",
-        ),
-    )
-    if getattr(controller, "_thread", None) is not None:
-        controller.stop()
 
 
 def _complete_a_visit(client: TestClient, world: World) -> int:

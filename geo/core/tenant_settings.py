@@ -173,6 +173,13 @@ class TenantSettings(BaseModel):
         "Plan each agent within a territory of balanced work, so routes do not cross; "
         "off, any agent may take any case.",
     )
+    plan_tomorrow_hour: int | None = _setting(
+        None,
+        "Local hour at which the job worker plans the next day by itself (60 s of search); "
+        "none: only when asked.",
+        ge=0,
+        le=23,
+    )
     max_snap_m: float = _setting(
         100,
         "Cases farther than this from a street the agent's mode uses are left unplanned.",

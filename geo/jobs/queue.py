@@ -9,6 +9,8 @@ machines share them, and a job whose worker died is run again by another.
   mid-plan stops sending heartbeats; ``retry_stalled`` (every minute, and whenever a worker
   starts) puts its job back in the queue, and the plan is computed again: storing is one
   transaction, so nothing half-stored is left, and a plan already stored is not redone.
+- ``plan_tomorrow`` (queue ``maintenance``), every hour: the next day's plan for tenants that
+  set ``plan_tomorrow_hour``, at that hour of their zone.
 - ``alerts`` (queue ``maintenance``), every minute: each tenant's alert rules
   (:mod:`geo.alerts.rules`) at that minute.
 - ``deliver_mail`` (queue ``mail``), every minute: the e-mail outbox
@@ -21,7 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import procrastinate
 import procrastinate.manager
@@ -30,7 +32,8 @@ from sqlalchemy import text
 from geo.alerts.rules import evaluate_alerts
 from geo.core.db import libpq_url, owner_session, tenant_session
 from geo.core.settings import get_settings
-from geo.routing.jobs import PLAN_QUEUE, PLAN_TASK, run_plan
+from geo.core.tenant_settings import tenant_settings
+from geo.routing.jobs import PLAN_QUEUE, PLAN_TASK, create_plan, list_plans, run_plan
 from geo.tracking.partitions import ensure_gps_partitions, prune_gps_partitions
 from geo.visits.mail import deliver_due
 
@@ -55,6 +58,38 @@ def deliver_mail(timestamp: int) -> int:
     return deliver_due().sent
 
 
+SCHEDULED_BUDGET_S = 60.0
+"""Search time of a plan the schedule asks for."""
+
+
+@app.periodic(cron="5 * * * *", periodic_id="plan_tomorrow")
+@app.task(name="plan_tomorrow", queue="maintenance")
+def plan_tomorrow(timestamp: int) -> int:
+    """Every hour: tenants whose ``plan_tomorrow_hour`` it is, in their own zone, get the next
+    day planned (queued, like a dispatcher's), unless a plan for it is already there or on its
+    way. Returns how many plans were queued."""
+    at = datetime.fromtimestamp(timestamp, UTC)
+    queued = 0
+    for tenant_id in _tenant_ids():
+        with tenant_session(tenant_id) as session:
+            settings = tenant_settings(session, tenant_id)
+            local = at.astimezone(settings.zone)
+            if settings.plan_tomorrow_hour != local.hour:
+                continue
+            tomorrow = local.date() + timedelta(days=1)
+            plans = list_plans(session, tenant_id=tenant_id, day=tomorrow)
+            if any(p.status != "failed" for p in plans):
+                continue
+            create_plan(session, tenant_id=tenant_id, day=tomorrow, budget_s=SCHEDULED_BUDGET_S)
+            queued += 1
+    return queued
+
+
+def _tenant_ids() -> list[int]:
+    with owner_session() as session:
+        return list(session.scalars(text("SELECT id FROM tenants ORDER BY id")))
+
+
 @app.periodic(cron="* * * * *", periodic_id="alerts")
 @app.task(name="alerts", queue="maintenance")
 def alerts(timestamp: int) -> int:
@@ -62,9 +97,7 @@ def alerts(timestamp: int) -> int:
     alerts were raised."""
     at = datetime.fromtimestamp(timestamp, UTC)
     raised = 0
-    with owner_session() as session:
-        tenant_ids = list(session.scalars(text("SELECT id FROM tenants ORDER BY id")))
-    for tenant_id in tenant_ids:
+    for tenant_id in _tenant_ids():
         with tenant_session(tenant_id) as session:
             raised += len(evaluate_alerts(session, tenant_id=tenant_id, now=at).raised)
     return raised

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from croniter import croniter
 from sqlalchemy import text
 
 from geo.core.db import owner_session
-from geo.jobs.queue import alerts, app, gps_partitions, gps_prune
+from geo.jobs.queue import alerts, app, gps_partitions, gps_prune, plan_tomorrow
 from geo.tracking.partitions import ensure_gps_partitions
 from geo.tracking.partitions import gps_partitions as partitions
 
@@ -22,6 +22,7 @@ def test_each_schedule_is_due_when_the_docstring_says() -> None:
         "deliver_mail": datetime(2026, 11, 29, 12, 1, tzinfo=UTC),
         "gps_partitions": datetime(2026, 11, 30, 3, 17, tzinfo=UTC),
         "gps_prune": datetime(2026, 11, 30, 3, 37, tzinfo=UTC),
+        "plan_tomorrow": datetime(2026, 11, 29, 12, 5, tzinfo=UTC),
         "retry_stalled": datetime(2026, 11, 29, 12, 1, tzinfo=UTC),
     }
 
@@ -56,3 +57,28 @@ def test_the_minute_job_evaluates_every_tenant_at_its_minute() -> None:
             text("SELECT rule FROM alerts WHERE tenant_id = :t"), {"t": world.tenant_id}
         ).all()
     assert opened == ["silent_agent"]
+
+
+def test_tomorrow_is_planned_at_the_tenants_hour_once() -> None:
+    from geo.core.db import tenant_session
+    from geo.provisioning.tenants import update_tenant_settings
+    from tests.conftest import build_world
+
+    world = build_world("delta")
+    with tenant_session(world.tenant_id) as session:
+        update_tenant_settings(
+            session, tenant_id=world.tenant_id, changes={"plan_tomorrow_hour": 18}
+        )
+    six = datetime.fromisoformat("2026-11-24T18:05:00-05:00")  # Bogotá, the tenant's zone
+    assert plan_tomorrow(timestamp=int((six - timedelta(hours=1)).timestamp())) == 0
+    assert plan_tomorrow(timestamp=int(six.timestamp())) == 1
+    assert plan_tomorrow(timestamp=int(six.timestamp()) + 60) == 0  # already on its way
+    with owner_session() as session:
+        days = session.execute(
+            text(
+                "SELECT p.day, j.status FROM plans p JOIN procrastinate_jobs j "
+                "ON (j.args->>'plan_id')::bigint = p.id WHERE p.tenant_id = :t"
+            ),
+            {"t": world.tenant_id},
+        ).all()
+    assert [(str(day), str(status)) for day, status in days] == [("2026-11-25", "todo")]

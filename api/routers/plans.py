@@ -12,6 +12,7 @@ from api.schemas import MAX_ID, Day, PlanAudit, PlanIn, PlanProblem
 from geo.routing.audit import audit_plan
 from geo.routing.jobs import (
     PlanView,
+    cancel_plan,
     create_plan,
     get_plan,
     list_plans,
@@ -37,6 +38,14 @@ def new_plan(caller: Staff, body: PlanIn, response: Response) -> PlanView:
     )
     response.headers["Location"] = f"/v1/plans/{plan.id}"
     return plan
+
+
+@router.post("/{plan_id}/cancel", response_model=PlanView)
+def cancel(caller: Staff, plan_id: PlanId) -> PlanView:
+    """Cancel a queued or running plan (it ends ``failed``, "cancelado por el despacho"): a
+    queued one is never computed; a running one stops at its next step and stores nothing.
+    A finished plan is a 409."""
+    return cancel_plan(caller.session, tenant_id=caller.tenant_id, plan_id=plan_id)
 
 
 @router.get("", response_model=list[PlanView])

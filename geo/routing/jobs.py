@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from geo.core.bounds import check_day
 from geo.core.db import tenant_session
-from geo.core.errors import CampoError, InvalidInput, NotFound
+from geo.core.errors import CampoError, Conflict, InvalidInput, NotFound
 from geo.core.models import Plan
 from geo.routing.planner import Progress, Replan, compute_plan, plan_inputs, store_plan
 
@@ -130,27 +130,62 @@ def list_plans(session: Session, *, tenant_id: int, day: date | None = None) -> 
     return [PlanView(**row._mapping) for row in rows]
 
 
-def _set(tenant_id: int, plan_id: int, **values: Any) -> None:
+CANCELLED = "cancelado por el despacho"
+
+
+class _Cancelled(Exception):
+    """The plan was cancelled while it was being computed."""
+
+
+def cancel_plan(session: Session, *, tenant_id: int, plan_id: int) -> PlanView:
+    """Cancel a queued or running plan: a queued one is never computed, a running one stops at
+    its next step and is not stored. A finished plan is a Conflict."""
+    plan = get_plan(session, tenant_id=tenant_id, plan_id=plan_id)
+    if plan.status in ("done", "failed"):
+        raise Conflict("el plan ya terminó: no se puede cancelar", "plan_id")
+    session.execute(
+        update(Plan)
+        .where(Plan.tenant_id == tenant_id, Plan.id == plan_id)
+        .where(Plan.status.in_(("queued", "running")))
+        .values(status="failed", message=CANCELLED, finished_at=datetime.now(UTC))
+    )
+    return get_plan(session, tenant_id=tenant_id, plan_id=plan_id)
+
+
+def _set(tenant_id: int, plan_id: int, *, was: str = "running", **values: Any) -> bool:
+    """Update a plan that is still ``was``; False when it is not (it was cancelled)."""
     with tenant_session(tenant_id) as session:
-        session.execute(
-            update(Plan).where(Plan.tenant_id == tenant_id, Plan.id == plan_id).values(**values)
+        changed = session.execute(
+            update(Plan)
+            .where(Plan.tenant_id == tenant_id, Plan.id == plan_id, Plan.status == was)
+            .values(**values)
         )
+        return bool(changed.rowcount)  # type: ignore[attr-defined]
 
 
 def run_plan(tenant_id: int, plan_id: int, progress: Progress | None = None) -> PlanView:
     """Compute and store a queued plan; failures are recorded on the plan, not raised."""
 
     def report(fraction: float, message: str) -> None:
-        _set(tenant_id, plan_id, progress=round(fraction, 3), message=message)
+        if not _set(tenant_id, plan_id, progress=round(fraction, 3), message=message):
+            raise _Cancelled
         if progress is not None:
             progress(fraction, message)
 
     with tenant_session(tenant_id) as session:
         plan = get_plan(session, tenant_id=tenant_id, plan_id=plan_id)
-    if plan.status in ("done", "failed"):  # a job run again after its worker died
-        return plan
-    _set(tenant_id, plan_id, status="running", progress=0.01, message="iniciando")
     try:
+        if plan.status in ("done", "failed"):  # cancelled, or run again after its worker died
+            return plan
+        if not _set(
+            tenant_id,
+            plan_id,
+            was=plan.status,
+            status="running",
+            progress=0.01,
+            message="iniciando",
+        ):
+            raise _Cancelled
         replan = None
         if plan.options.get("replan"):
             replan = Replan(
@@ -167,6 +202,12 @@ def run_plan(tenant_id: int, plan_id: int, progress: Progress | None = None) -> 
             inputs_s=time.perf_counter() - started,
         )
         with tenant_session(tenant_id) as session:
+            still = session.execute(
+                text("SELECT status FROM plans WHERE tenant_id = :t AND id = :p FOR UPDATE"),
+                {"t": tenant_id, "p": plan_id},
+            ).scalar_one()
+            if still != "running":
+                raise _Cancelled
             stats = store_plan(
                 session, tenant_id=tenant_id, plan_id=plan_id, day=plan.day, solved=solved
             )
@@ -185,6 +226,8 @@ def run_plan(tenant_id: int, plan_id: int, progress: Progress | None = None) -> 
             )
         if progress is not None:
             progress(1.0, "plan guardado")
+    except _Cancelled:
+        log.info("plan %s cancelled", plan_id, extra={"tenant": tenant_id})
     except (CampoError, RuntimeError, ValueError) as exc:
         message = exc.message if isinstance(exc, CampoError) else str(exc)
         log.warning("plan %s failed: %s", plan_id, message, extra={"tenant": tenant_id})

@@ -98,3 +98,33 @@ def test_a_tenant_that_queues_many_plans_waits_behind_its_own(
             assert finished() == [busy[0], late, busy[1], busy[2]]
     finally:
         stop(only)
+
+
+def test_a_cancelled_plan_is_never_computed_and_a_finished_one_cannot_be(
+    client: TestClient, world: World, other_world: World
+) -> None:
+    made = client.post(
+        "/v1/plans", json={"date": "2026-11-24", "budget_s": 1}, headers=world.auth("dispatcher")
+    ).json()
+    cancel = f"/v1/plans/{made['id']}/cancel"
+    assert client.post(cancel, headers=other_world.auth("dispatcher")).status_code == 404
+    assert client.post(cancel, headers=world.auth("agent")).status_code == 403
+    answer = client.post(cancel, headers=world.auth("dispatcher"))
+    assert answer.status_code == 200, answer.text
+    assert (answer.json()["status"], answer.json()["message"]) == (
+        "failed",
+        "cancelado por el despacho",
+    )
+    only = start_worker()
+    try:
+        with psycopg.connect(libpq_url(OWNER_URL), autocommit=True) as watch:
+            _until(lambda: _job_status(watch, made["id"]) == [("succeeded", 1)], 60)
+            routes = watch.execute(
+                "SELECT count(*) FROM plan_routes WHERE plan_id = %s", (made["id"],)
+            ).fetchone()
+    finally:
+        stop(only)
+    assert routes == (0,)
+    again = client.post(cancel, headers=world.auth("dispatcher"))
+    assert again.status_code == 409
+    assert again.json()["error"]["fields"][0]["field"] == "plan_id"

@@ -4,7 +4,7 @@ Whatever the batch size, a check-in costs four statements: (1) for every check-i
 visit with the same id (a resend), its case and fence with the fix's distance from it, and the
 agent's shift; (2) the fixes of those that may go on join the trail, in one insert; (3) for
 every check-in, the agent's fixes before its own within the look-back, each with its distance
-outside that fence, and how often its exact coordinates repeat, in one scan; (4) the visits,
+outside that fence, and how often its exact coordinates repeat; (4) the visits,
 in one insert. The rules themselves are :mod:`geo.visits.checkin_rules`, in Python, between
 (3) and (4).
 
@@ -93,16 +93,15 @@ _OUTSIDE = """CASE WHEN a.geofence IS NOT NULL
                                  - coalesce(a.geofence_radius_m, :radius)) END"""
 """A trail fix's metres outside the check-in's fence (``f`` the fix, ``a`` the address)."""
 
-# Per check-in, one scan of the agent's fixes summarises the trail as the rules read it
-# (:class:`~geo.visits.checkin_rules.Trail`) and counts its coordinates' repeats; a second,
-# backwards, finds the newest fix. Whether the approach came near is an EXISTS over
-# ST_DWithin, which stops at the first fix near enough, rather than a distance measured for
-# every fix; full distances are measured only for a dwell.
+# Per check-in, one scan of the agent's fixes in the look-back summarises the trail as the
+# rules read it (:class:`~geo.visits.checkin_rules.Trail`); a backwards one finds the newest
+# fix; the spatial index finds the fixes at exactly its coordinates (the repeats). Whether the
+# approach came near is an EXISTS over ST_DWithin, which stops at the first fix near enough,
+# rather than a distance measured for every fix; full distances are measured only for a dwell.
 _TRAILS = text(
     """
     SELECT q.k, last.recorded_at AS last_at, last.lon AS last_lon, last.lat AS last_lat,
-           last.accuracy_m AS last_accuracy_m, last.outside_m AS last_outside_m,
-           last.source AS last_source, t.*,
+           last.accuracy_m AS last_accuracy_m, last.source AS last_source, t.*, r.repeats,
            EXISTS (
                SELECT FROM gps_fixes f
                WHERE f.tenant_id = :t AND f.agent_id = :a
@@ -119,6 +118,7 @@ _TRAILS = text(
               dwell boolean)
     JOIN cases c ON c.tenant_id = :t AND c.id = q.case_id
     JOIN addresses a ON a.tenant_id = c.tenant_id AND a.id = c.address_id
+    CROSS JOIN LATERAL (SELECT {fix} AS here) fx
     CROSS JOIN LATERAL (
         SELECT count(*) FILTER (WHERE f.recorded_at >= q.recent_since
                                 AND f.recorded_at < q.until) AS recent,
@@ -129,16 +129,18 @@ _TRAILS = text(
                                          f.accuracy_m, {outside}, f.source)
                         ORDER BY f.recorded_at, f.id)
                    FILTER (WHERE q.dwell AND f.recorded_at >= q.since
-                           AND f.recorded_at < q.until) AS dwell,
-               count(*) FILTER (WHERE f.recorded_at >= q.repeat_since AND f.id <> q.fix_id
-                                AND f.point ~= {fix}) AS repeats
+                           AND f.recorded_at < q.until) AS dwell
         FROM gps_fixes f
         WHERE f.tenant_id = :t AND f.agent_id = :a
-          AND f.recorded_at >= least(q.since, q.repeat_since) AND f.recorded_at <= q.until
+          AND f.recorded_at >= q.since AND f.recorded_at < q.until
     ) t
+    CROSS JOIN LATERAL (  -- the same point, found through the spatial index, not by a scan
+        SELECT count(*) AS repeats FROM gps_fixes f
+        WHERE f.point ~= fx.here AND f.tenant_id = :t AND f.agent_id = :a
+          AND f.recorded_at >= q.repeat_since AND f.recorded_at <= q.until AND f.id <> q.fix_id
+    ) r
     LEFT JOIN LATERAL (
-        SELECT f.recorded_at, ST_X(f.point) AS lon, ST_Y(f.point) AS lat, f.accuracy_m,
-               {outside} AS outside_m, f.source
+        SELECT f.recorded_at, ST_X(f.point) AS lon, ST_Y(f.point) AS lat, f.accuracy_m, f.source
         FROM gps_fixes f
         WHERE f.tenant_id = :t AND f.agent_id = :a
           AND f.recorded_at >= q.since AND f.recorded_at < q.until
@@ -458,12 +460,7 @@ def _trail(row: Any) -> Trail:
     last = None
     if row.last_at is not None:
         last = TrailFix(
-            row.last_at,
-            row.last_lon,
-            row.last_lat,
-            row.last_accuracy_m,
-            row.last_outside_m,
-            row.last_source,
+            row.last_at, row.last_lon, row.last_lat, row.last_accuracy_m, None, row.last_source
         )
     return Trail(
         last=last,

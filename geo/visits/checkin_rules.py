@@ -37,7 +37,9 @@ class TrailFix:
     lon: float
     lat: float
     accuracy_m: float | None
-    outside_m: float
+    outside_m: float | None
+    """Metres outside the fence; None where no rule reads it (the newest fix, read for the
+    jump from it)."""
     source: str = "app"
 
 
@@ -67,7 +69,10 @@ class Trail:
         return cls(
             last=fixes[-1] if fixes else None,
             recent=len(recent),
-            approached=any(t.outside_m <= settings.checkin_approach_m for t in recent),
+            approached=any(
+                t.outside_m is not None and t.outside_m <= settings.checkin_approach_m
+                for t in recent
+            ),
             authenticated=sum(t.source not in UNAUTHENTICATED_SOURCES for t in recent),
             dwell=list(fixes) if settings.checkin_dwell_min > 0 else (),
         )

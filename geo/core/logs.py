@@ -64,3 +64,8 @@ def configure_logging(settings: Settings) -> None:
         root.addHandler(handler)
     handler.setFormatter(JsonFormatter() if settings.log_json else TextFormatter())
     root.setLevel(settings.log_level)
+    # The job queue logs every job's start and end with its whole record, four jobs a minute
+    # even on an idle day: a worker's log would be nothing else. Its warnings still show, and
+    # everything at DEBUG.
+    queue_level = logging.DEBUG if settings.log_level == "DEBUG" else logging.WARNING
+    logging.getLogger("procrastinate").setLevel(queue_level)

@@ -140,15 +140,15 @@ class _Cancelled(Exception):
 def cancel_plan(session: Session, *, tenant_id: int, plan_id: int) -> PlanView:
     """Cancel a queued or running plan: a queued one is never computed, a running one stops at
     its next step and is not stored. A finished plan is a Conflict."""
-    plan = get_plan(session, tenant_id=tenant_id, plan_id=plan_id)
-    if plan.status in ("done", "failed"):
-        raise Conflict("el plan ya terminó: no se puede cancelar", "plan_id")
-    session.execute(
+    get_plan(session, tenant_id=tenant_id, plan_id=plan_id)  # NotFound for another's
+    cancelled = session.execute(
         update(Plan)
         .where(Plan.tenant_id == tenant_id, Plan.id == plan_id)
         .where(Plan.status.in_(("queued", "running")))
         .values(status="failed", message=CANCELLED, finished_at=datetime.now(UTC))
     )
+    if not cancelled.rowcount:  # type: ignore[attr-defined]  # it finished meanwhile
+        raise Conflict("el plan ya terminó: no se puede cancelar", "plan_id")
     return get_plan(session, tenant_id=tenant_id, plan_id=plan_id)
 
 

@@ -25,13 +25,10 @@ from __future__ import annotations
 import argparse
 import random
 import statistics
-import subprocess
-import sys
 import threading
 import time
 import uuid
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx2
@@ -39,7 +36,7 @@ import psycopg
 from sqlalchemy import text
 
 from api.security import issue_token
-from bench.common import fresh_database, percentile, server
+from bench.common import fresh_database, job_worker, percentile, server
 from bench.gps import _fixes_of, _seed_agents
 from geo.accounts.users import Principal, tenant_by_slug
 from geo.core.db import libpq_url, owner_session
@@ -319,27 +316,18 @@ def _while_planning(url: str, token: str, cases: list[tuple[int, float, float]])
         + issue_token(Principal(demo, dispatcher, "dispatcher", None), get_settings())[0]
     }
     half = len(cases) // 2
-    worker = subprocess.Popen(  # noqa: S603 - our own command
-        [str(Path(sys.executable).parent / "campo"), "worker"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        with httpx2.Client(base_url=url, timeout=60) as http:
-            rest = [_check_in(http, token, job) for job in cases[:half]]
-            made = http.post(
-                "/v1/plans", json={"date": str(date.today()), "budget_s": 60}, headers=staff
-            ).json()
-            busy: list[float] = []
-            status = made["status"]
-            for job in cases[half:]:
-                busy.append(_check_in(http, token, job))
-                status = http.get(f"/v1/plans/{made['id']}", headers=staff).json()["status"]
-                if status in ("done", "failed"):
-                    break
-    finally:
-        worker.terminate()
-        worker.wait(timeout=60)
+    with job_worker(), httpx2.Client(base_url=url, timeout=60) as http:
+        rest = [_check_in(http, token, job) for job in cases[:half]]
+        made = http.post(
+            "/v1/plans", json={"date": str(date.today()), "budget_s": 60}, headers=staff
+        ).json()
+        busy: list[float] = []
+        status = made["status"]
+        for job in cases[half:]:
+            busy.append(_check_in(http, token, job))
+            status = http.get(f"/v1/plans/{made['id']}", headers=staff).json()["status"]
+            if status in ("done", "failed"):
+                break
     r99, b99 = percentile(rest, 99), percentile(busy, 99)
     print(
         f"(e) check-ins in series, at rest p50 {percentile(rest, 50):.1f} ms p99 {r99:.1f} ms; "

@@ -104,5 +104,20 @@ def served(workers: int) -> Iterator[tuple[str, int]]:
         log.close()
 
 
+@contextmanager
+def job_worker() -> Iterator[int]:
+    """``campo worker`` in its own process, as a deployment runs it; yields its process id."""
+    process = subprocess.Popen(  # noqa: S603 - our own command
+        [str(Path(sys.executable).parent / "campo"), "worker"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        yield process.pid
+    finally:
+        process.terminate()
+        process.wait(timeout=60)
+
+
 def percentile(samples: list[float], q: float) -> float:
     return statistics.quantiles(samples, n=100, method="inclusive")[int(q) - 1]

@@ -11,15 +11,13 @@ Run: ``.venv/bin/python -m bench.worker_memory [--budget 30]``.
 from __future__ import annotations
 
 import argparse
-import subprocess
-import sys
 import time
 from datetime import date, timedelta
 from pathlib import Path
 
 from sqlalchemy import text
 
-from bench.common import fresh_database
+from bench.common import fresh_database, job_worker
 from geo.accounts.users import tenant_by_slug
 from geo.core.db import owner_session, tenant_session
 from geo.demo.portfolio import DEMO_SLUG, seed
@@ -46,14 +44,9 @@ def main() -> None:
                 text("SELECT count(*) FROM cases WHERE tenant_id = :t"), {"t": tenant_id}
             ).scalar_one()
         )
-    worker = subprocess.Popen(  # noqa: S603 - our own command
-        [str(Path(sys.executable).parent / "campo"), "worker"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
+    with job_worker() as pid:
         time.sleep(5)  # imported and waiting for work
-        idle = _memory_mib(worker.pid, "VmRSS")
+        idle = _memory_mib(pid, "VmRSS")
         with tenant_session(tenant_id) as session:
             plan = create_plan(
                 session,
@@ -69,10 +62,7 @@ def main() -> None:
                 break
             time.sleep(0.5)
         took = time.perf_counter() - began
-        peak = _memory_mib(worker.pid, "VmHWM")
-    finally:
-        worker.terminate()
-        worker.wait(timeout=60)
+        peak = _memory_mib(pid, "VmHWM")
     print(
         f"worker planning {cases:,} cases ({status} in {took:.0f} s): idle {idle:.0f} MiB, "
         f"peak {peak:.0f} MiB, {(peak - idle) / cases * 1000:.0f} MiB per 1,000 cases "

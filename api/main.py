@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio.to_thread
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
@@ -40,6 +41,8 @@ async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
     # A long-running server crosses month boundaries: make sure the next months exist.
     with tenant_session(None) as session:
         ensure_gps_partitions(session)
+    # Few request threads: with many, busy ones starve the event loop and /health with it.
+    anyio.to_thread.current_default_thread_limiter().total_tokens = get_settings().server_threads
     yield
     await _app.state.health.close()
 

@@ -105,12 +105,14 @@ def served(workers: int) -> Iterator[tuple[str, int]]:
 
 
 @contextmanager
-def job_worker() -> Iterator[int]:
-    """``campo worker`` in its own process, as a deployment runs it; yields its process id."""
+def job_worker(**env: str) -> Iterator[int]:
+    """``campo worker`` in its own process, as a deployment runs it, with ``env`` added to its
+    environment; yields its process id."""
     process = subprocess.Popen(  # noqa: S603 - our own command
         [str(Path(sys.executable).parent / "campo"), "worker"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        env={**os.environ, **env},
     )
     try:
         yield process.pid

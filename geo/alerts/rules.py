@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 
 from geo.core.spanish import money
 from geo.core.tenant_settings import tenant_settings
+from geo.visits.mail import queue_emails
 
 _ON_SHIFT = """
     g.active AND (:now AT TIME ZONE :zone)::time BETWEEN g.shift_start AND g.shift_end
@@ -106,12 +107,6 @@ _RESOLVE = text(
 )
 
 
-_ANNOUNCE = text(
-    "INSERT INTO outbox (tenant_id, kind, alert_id, recipients) "
-    "SELECT :t, 'alert', id, :to FROM unnest(CAST(:ids AS bigint[])) AS id"
-)
-
-
 @dataclass(frozen=True, slots=True)
 class Evaluation:
     raised: list[int]
@@ -165,9 +160,12 @@ def evaluate_alerts(session: Session, *, tenant_id: int, now: datetime) -> Evalu
     raised = [int(i) for i in session.scalars(_RAISE, params)]
     resolved = session.execute(_RESOLVE, params).rowcount  # type: ignore[attr-defined]
     if raised and settings.alert_emails:  # sent by the e-mail job, with the outbox's retries
-        session.execute(
-            _ANNOUNCE,
-            {"t": tenant_id, "ids": raised, "to": [str(e) for e in settings.alert_emails]},
+        queue_emails(
+            session,
+            tenant_id=tenant_id,
+            kind="alert",
+            recipients=[str(e) for e in settings.alert_emails],
+            alert_ids=raised,
         )
     return Evaluation(raised=raised, resolved=int(resolved))
 

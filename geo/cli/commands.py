@@ -455,8 +455,9 @@ def mail_send() -> None:
 @app.command()
 def worker(
     concurrency: Annotated[
-        int, typer.Option(min=1, max=64, help="Jobs at once in this process.")
-    ] = 1,
+        int,
+        typer.Option(min=1, max=64, help="Jobs other than plans at once (plans: one at a time)."),
+    ] = 4,
 ) -> None:
     """Run background jobs from the PostgreSQL queue until Ctrl-C: plans, the e-mail outbox
     every minute, GPS partitions and pruning every night. Start as many as the machines

@@ -52,6 +52,12 @@ class Settings(BaseSettings):
     """One JSON object per log line (for a log collector) instead of plain text."""
     job_stalled_after_s: Annotated[float, Field(ge=1, le=3600)] = 30.0
     """A job worker silent this long is taken for dead, and its job is run again elsewhere."""
+    server_threads: Annotated[int, Field(ge=1, le=1000)] = 8
+    """Request threads per server process. More take more requests at once, but heavy batches
+    then keep the process's event loop (which answers ``/health``) from running."""
+    plan_memory_mib: Annotated[int, Field(ge=256, le=1_048_576)] = 4096
+    """Memory one plan may take in a worker; a plan estimated above it fails before computing
+    (a worker runs one plan at a time)."""
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:

@@ -25,6 +25,7 @@ from geo.core.bounds import check_day
 from geo.core.db import tenant_session
 from geo.core.errors import CampoError, Conflict, InvalidInput, NotFound
 from geo.core.models import Plan
+from geo.core.settings import get_settings
 from geo.routing.planner import Progress, Replan, compute_plan, plan_inputs, store_plan
 
 MAX_BUDGET_S = 600.0
@@ -200,6 +201,7 @@ def run_plan(tenant_id: int, plan_id: int, progress: Progress | None = None) -> 
             budget_s=plan.budget_s,
             progress=report,
             inputs_s=time.perf_counter() - started,
+            memory_mib=get_settings().plan_memory_mib,
         )
         with tenant_session(tenant_id) as session:
             still = session.execute(

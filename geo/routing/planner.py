@@ -341,16 +341,44 @@ def _reason(
     return "capacity_or_shift"
 
 
+NETWORK_MIB = 160
+"""Peak memory of a plan besides its matrices: street networks, solver, interpreter."""
+BYTES_PER_PAIR = 28
+"""Peak bytes per pair of points per travel mode: the travel times as computed, as the solver
+takes them, and the temporaries between (measured on the demo, 540 to 2,040 points)."""
+
+
+def plan_memory_mib(points: int, modes: int) -> float:
+    """A plan's peak memory, estimated before computing: it grows with the square of its
+    points (cases, plus each agent's base and start)."""
+    return NETWORK_MIB + BYTES_PER_PAIR * modes * points**2 / 2**20
+
+
 def compute_plan(
-    inputs: PlanInputs, *, budget_s: float, progress: Progress, inputs_s: float = 0.0
+    inputs: PlanInputs,
+    *,
+    budget_s: float,
+    progress: Progress,
+    inputs_s: float = 0.0,
+    memory_mib: float | None = None,
 ) -> Solved:
     """Solve a day's routing from its inputs (:func:`plan_inputs`), nothing stored. Takes
     no session: the minutes of computing hold no database transaction (and no snapshot that
-    would keep vacuum from cleaning tables that every sync updates)."""
+    would keep vacuum from cleaning tables that every sync updates). A plan whose estimated
+    memory exceeds ``memory_mib`` is refused before it takes any."""
     timings: dict[str, float] = {}
     if not inputs.agents:
         raise InvalidInput("the tenant has no active agents to plan for", "agents")
     points = inputs.points()
+    modes = len({a.travel_mode for a in inputs.agents})
+    needs = plan_memory_mib(len(points), modes)
+    if memory_mib is not None and needs > memory_mib:
+        raise InvalidInput(
+            f"{len(inputs.cases)} cases in {modes} travel modes need about {needs:,.0f} MiB, "
+            f"more than the {memory_mib:,.0f} MiB a plan may take (CAMPO_PLAN_MEMORY_MIB): "
+            "plan fewer cases at once, or give workers more memory",
+            "cases",
+        )
     progress(0.05, f"{len(inputs.cases)} casos, {len(inputs.agents)} gestores")
     networks, matrices = {}, {}
     timings.update(inputs_s=inputs_s, network_s=0.0, snap_s=0.0, matrix_s=0.0)

@@ -1,11 +1,12 @@
-"""The completion e-mail: rendered from the visit, sent from the outbox with retries.
+"""E-mails to people: the visit completion and alerts, rendered here, sent from the outbox.
 
-A completed visit writes an outbox row in its own transaction (:mod:`geo.visits.outcomes`), so the
-e-mail cannot be lost by a crash between the two. :func:`deliver_due` sends what is due, one
-row per transaction, locking it (``FOR UPDATE SKIP LOCKED``) so two workers never take the same
-message; a failure leaves it pending with exponential back-off. Each message carries a
-Message-ID derived from the visit, so the rare resend after a crash between the SMTP answer
-and the commit is recognisable by mail clients as the same message.
+A message is an outbox row written in the transaction that causes it, together with a
+``send_email`` job for it (:func:`queue_emails`), so neither can be lost by a crash between the
+two and any number of job workers share the sending. :func:`deliver_message` sends one row,
+locking it (``FOR UPDATE SKIP LOCKED``) so two workers never take the same message; a failure
+leaves it pending with exponential back-off, and :func:`deliver_due` (every minute) retries what
+is due again. Each message carries a Message-ID derived from its row, so the rare resend after a
+crash between the SMTP answer and the commit is recognisable by mail clients as the same message.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import html
 import logging
 import smtplib
 import ssl
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
@@ -153,6 +155,7 @@ def render_alert_email(
     link = f"{settings.public_base_url.rstrip('/')}/v1/alerts"
     message = EmailMessage()
     message["Subject"] = _one_line(f"campo · {ALERT_LABELS[a.rule]}: {a.message}")
+    message["Message-ID"] = f"<alert-{tenant_id}-{a.id}@campo>"
     message["From"] = settings.mail_from
     message["To"] = ", ".join(recipients)
     message.set_content(
@@ -179,18 +182,78 @@ def _send(message: EmailMessage, settings: Settings) -> None:
         smtp.send_message(message)
 
 
+MAIL_QUEUE = "mail"
+MAIL_TASK = "send_email"
+
+# The messages and their jobs in one statement: procrastinate's defer function, as its own
+# ``App.defer`` calls it, over the rows just inserted.
+_QUEUE = text(
+    """
+    WITH m AS (
+        INSERT INTO outbox (tenant_id, kind, visit_id, alert_id, recipients)
+        SELECT :t, :kind, s.visit_id, s.alert_id, :to
+        FROM unnest(CAST(:visits AS bigint[]), CAST(:alerts AS bigint[])) AS s(visit_id, alert_id)
+        RETURNING tenant_id, id)
+    SELECT procrastinate_defer_jobs_v1(ARRAY(
+        SELECT ROW(:queue, :task, 0, NULL, NULL,
+                   jsonb_build_object('tenant_id', tenant_id, 'message_id', id),
+                   NULL)::procrastinate_job_to_defer_v1
+        FROM m))
+    """
+)
+
+
+def queue_emails(
+    session: Session,
+    *,
+    tenant_id: int,
+    kind: str,
+    recipients: Sequence[str],
+    visit_ids: Sequence[int] = (),
+    alert_ids: Sequence[int] = (),
+) -> None:
+    """Write one outbox message per visit or alert, each with its job, in the caller's
+    transaction: they commit or vanish with the change that causes them."""
+    subjects = max(len(visit_ids), len(alert_ids))
+    if not subjects:
+        return
+    none: list[int | None] = [None] * subjects
+    session.execute(
+        _QUEUE,
+        {
+            "t": tenant_id,
+            "kind": kind,
+            "to": list(recipients),
+            "visits": list(visit_ids) or none,
+            "alerts": list(alert_ids) or none,
+            "queue": MAIL_QUEUE,
+            "task": MAIL_TASK,
+        },
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class DeliveryReport:
     sent: int
     failed: int
 
 
+_COLUMNS = "tenant_id, id, kind, visit_id, alert_id, recipients, attempts FROM outbox"
 _DUE = text(
-    """
-    SELECT tenant_id, id, kind, visit_id, alert_id, recipients, attempts FROM outbox
-    WHERE status = 'pending' AND next_attempt_at <= :now
-    ORDER BY next_attempt_at LIMIT 1 FOR UPDATE SKIP LOCKED
-    """
+    f"SELECT {_COLUMNS} WHERE status = 'pending' AND next_attempt_at <= :now "
+    "ORDER BY next_attempt_at LIMIT 1 FOR UPDATE SKIP LOCKED"
+)
+_ONE = text(
+    f"SELECT {_COLUMNS} WHERE tenant_id = :t AND id = :id AND status = 'pending' "
+    "AND next_attempt_at <= :now FOR UPDATE SKIP LOCKED"
+)
+_SENT = text(
+    "UPDATE outbox SET status = 'sent', sent_at = :at, attempts = attempts + 1, "
+    "last_error = NULL WHERE tenant_id = :t AND id = :id"
+)
+_FAILED = text(
+    "UPDATE outbox SET attempts = attempts + 1, last_error = :error, "
+    "next_attempt_at = :next WHERE tenant_id = :t AND id = :id"
 )
 
 
@@ -199,11 +262,28 @@ def backoff(attempts: int) -> timedelta:
     return min(timedelta(seconds=30 * 2 ** max(attempts - 1, 0)), MAX_BACKOFF)
 
 
+def deliver_message(
+    *,
+    tenant_id: int,
+    message_id: int,
+    now: datetime | None = None,
+    settings: Settings | None = None,
+) -> bool | None:
+    """Send one message if it is still pending and due: True once sent, False if it failed
+    (it waits with back-off), None if there was nothing to do (sent already, not due, or
+    another worker has it). Runs as the schema owner, like :func:`deliver_due`."""
+    settings = settings or get_settings()
+    with owner_session() as session:
+        at = now or datetime.now(UTC)
+        row = session.execute(_ONE, {"t": tenant_id, "id": message_id, "now": at}).one_or_none()
+        return None if row is None else _attempt(session, row, at, settings)
+
+
 def deliver_due(
     *, now: datetime | None = None, limit: int = 100, settings: Settings | None = None
 ) -> DeliveryReport:
-    """Send up to ``limit`` due messages, each in its own transaction. Runs as the schema owner
-    (the outbox of every tenant); the message content is read tenant by tenant."""
+    """Send up to ``limit`` due messages, each in its own transaction: the ones whose job
+    failed and whose back-off is over, and any whose job has not run yet."""
     settings = settings or get_settings()
     sent = failed = 0
     for _ in range(limit):
@@ -212,57 +292,50 @@ def deliver_due(
             row = session.execute(_DUE, {"now": at}).one_or_none()
             if row is None:
                 break
-            try:
-                with session.begin_nested():
-                    message = (
-                        render_alert_email(
-                            session,
-                            tenant_id=row.tenant_id,
-                            alert_id=row.alert_id,
-                            recipients=row.recipients,
-                            settings=settings,
-                        )
-                        if row.alert_id is not None
-                        else render_visit_email(
-                            session,
-                            tenant_id=row.tenant_id,
-                            visit_id=row.visit_id,
-                            recipients=row.recipients,
-                            settings=settings,
-                        )
-                    )
-                _send(message, settings)
-            except Exception as exc:
-                # The server being down and one unsendable message alike: this row waits and
-                # is retried with back-off, and the others go on.
+            if _attempt(session, row, at, settings):
+                sent += 1
+            else:
                 failed += 1
-                server = isinstance(exc, OSError | smtplib.SMTPException)
-                (log.warning if server else log.exception)(
-                    "e-mail %s not sent (attempt %s): %s",
-                    row.id,
-                    row.attempts + 1,
-                    exc,
-                    extra={"tenant": row.tenant_id},
-                )
-                session.execute(
-                    text(
-                        "UPDATE outbox SET attempts = attempts + 1, last_error = :error, "
-                        "next_attempt_at = :next WHERE tenant_id = :t AND id = :id"
-                    ),
-                    {
-                        "error": f"{type(exc).__name__}: {exc}"[:500],
-                        "t": row.tenant_id,
-                        "id": row.id,
-                        "next": at + backoff(row.attempts + 1),
-                    },
-                )
-                continue
-            sent += 1
-            session.execute(
-                text(
-                    "UPDATE outbox SET status = 'sent', sent_at = :at, attempts = attempts + 1, "
-                    "last_error = NULL WHERE tenant_id = :t AND id = :id"
-                ),
-                {"at": at, "t": row.tenant_id, "id": row.id},
-            )
     return DeliveryReport(sent, failed)
+
+
+def _attempt(session: Session, row: Any, at: datetime, settings: Settings) -> bool:
+    """Render and send the locked row; its outcome is recorded on it. The message content is
+    read with the row's tenant."""
+    key = {"t": row.tenant_id, "id": row.id}
+    try:
+        with session.begin_nested():
+            message = (
+                render_alert_email(
+                    session,
+                    tenant_id=row.tenant_id,
+                    alert_id=row.alert_id,
+                    recipients=row.recipients,
+                    settings=settings,
+                )
+                if row.alert_id is not None
+                else render_visit_email(
+                    session,
+                    tenant_id=row.tenant_id,
+                    visit_id=row.visit_id,
+                    recipients=row.recipients,
+                    settings=settings,
+                )
+            )
+        _send(message, settings)
+    except Exception as exc:
+        # The server being down and one unsendable message alike: this row waits and is
+        # retried with back-off, and the others go on.
+        server = isinstance(exc, OSError | smtplib.SMTPException)
+        (log.warning if server else log.exception)(
+            "e-mail %s not sent (attempt %s): %s",
+            row.id,
+            row.attempts + 1,
+            exc,
+            extra={"tenant": row.tenant_id},
+        )
+        error = f"{type(exc).__name__}: {exc}"[:500]
+        session.execute(_FAILED, {**key, "error": error, "next": at + backoff(row.attempts + 1)})
+        return False
+    session.execute(_SENT, {**key, "at": at})
+    return True

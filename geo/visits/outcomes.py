@@ -16,9 +16,10 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from geo.core.errors import Conflict, InvalidInput, NotFound
-from geo.core.models import OutboxMessage, Promise, Visit
+from geo.core.models import Promise, Visit
 from geo.core.tenant_settings import tenant_settings
 from geo.tracking.telemetry import FUTURE_TOLERANCE, FixRejected, aware_time
+from geo.visits.mail import queue_emails
 from geo.visits.questionnaires import PROMISE_AMOUNT, PROMISE_DATE, check_answers, get_questionnaire
 
 VISIT_COMPLETED = "visit_completed"
@@ -110,10 +111,13 @@ def record_outcome(
         )
     recipients = [str(r) for r in settings.notify_emails]
     if recipients:
-        session.add(
-            OutboxMessage(
-                tenant_id=tenant_id, kind=VISIT_COMPLETED, visit_id=visit.id, recipients=recipients
-            )
+        session.flush()  # the visit's id, for its message
+        queue_emails(
+            session,
+            tenant_id=tenant_id,
+            kind=VISIT_COMPLETED,
+            recipients=recipients,
+            visit_ids=[visit.id],
         )
     session.flush()
     return _result(session, visit, notified=bool(recipients))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -14,7 +15,7 @@ from geo.core.db import owner_session, tenant_session
 from geo.core.settings import Settings
 from geo.visits.mail import deliver_due
 from tests.api.conftest import Inbox
-from tests.conftest import World
+from tests.conftest import World, start_worker, stop
 from tests.gps import on_shift
 from tests.visits import check_in, fix_at
 
@@ -150,3 +151,52 @@ def test_a_debtor_name_with_a_line_break_makes_a_one_line_subject(
     assert sorted(recipients) == ["jefe@alfa.co", "riesgo@alfa.co"]
     assert message["Subject"].startswith("Visita promesa de pago: Ana Bcc: intruso@mal.co")
     assert message["Bcc"] is None
+
+
+def test_each_message_is_a_job_a_worker_sends_at_once_and_a_poisoned_one_fails_alone(
+    client: TestClient,
+    world: World,
+    other_world: World,
+    smtp: tuple[Inbox, Controller, Settings],
+) -> None:
+    inbox, controller, settings = smtp
+    controller.start()
+    _complete_a_visit(client, world)
+    with owner_session() as session:
+        session.execute(
+            text("UPDATE outbox SET recipients = ARRAY[:r]"), {"r": "x@y.co\r\nBcc: z@q.co"}
+        )
+    _complete_a_visit(client, other_world)
+    with owner_session() as session:
+        jobs = session.execute(
+            text("SELECT args FROM procrastinate_jobs WHERE task_name = 'send_email'")
+        ).scalars()
+        assert sorted(j["tenant_id"] for j in jobs) == sorted(
+            [world.tenant_id, other_world.tenant_id]
+        )
+    worker = start_worker(
+        CAMPO_SMTP_HOST=settings.smtp_host,
+        CAMPO_SMTP_PORT=str(settings.smtp_port),
+        CAMPO_MAIL_FROM=settings.mail_from,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            with owner_session() as session:
+                attempts = dict(
+                    session.execute(text("SELECT tenant_id, attempts FROM outbox")).tuples().all()
+                )
+            if all(attempts.values()):
+                break
+            time.sleep(0.2)
+    finally:
+        stop(worker)
+    with owner_session() as session:
+        states = dict(session.execute(text("SELECT tenant_id, status FROM outbox")).tuples().all())
+        jobs = session.execute(
+            text("SELECT status FROM procrastinate_jobs WHERE task_name = 'send_email'")
+        ).scalars()
+        assert list(jobs) == ["succeeded", "succeeded"]  # the failure is the outbox's to retry
+    assert states == {world.tenant_id: "pending", other_world.tenant_id: "sent"}
+    ((recipients, message),) = inbox.received
+    assert sorted(recipients) == ["jefe@alfa.co", "riesgo@alfa.co"]

@@ -18,6 +18,7 @@ from api.routers import (
     analytics,
     auth,
     cases,
+    contacts,
     devices,
     maps,
     me,
@@ -76,8 +77,10 @@ def create_app() -> FastAPI:
         analytics,
         tenant,
         alerts,
+        contacts,
     ):
         app.include_router(module.router)
+    app.include_router(contacts.debtors_router)
     app.include_router(plans.territories_router)
     app.include_router(analytics.payments_router)
     app.mount("/static", StaticFiles(directory=maps.STATIC), name="static")

@@ -99,7 +99,8 @@ def build_portfolio(slug: str = "kpi") -> Portfolio:
             debtor = run(
                 text(
                     "INSERT INTO debtors (tenant_id, document_type, document_number, "
-                    "full_name) VALUES (:t, 'CC', :r, :r) RETURNING id"
+                    "full_name, authorised_channels) VALUES (:t, 'CC', :r, :r, '{visit}') "
+                    "RETURNING id"
                 ),
                 {"t": tenant_id, "r": ref},
             ).scalar_one()

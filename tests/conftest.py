@@ -133,10 +133,10 @@ class World:
 
 PASSWORD = "correct horse battery"
 
-CASES_CSV = """external_ref,document_type,document_number,full_name,phone,product,outstanding_cop,days_past_due,address,city,lat,lon
-{p}-1,CC,1001,Ana Gómez,3001112233,tarjeta_credito,3500000,45,Calle 72 # 10-34,Bogotá D.C.,4.6565,-74.0589
-{p}-2,CC,1002,Luis Pérez,,libranza,9000000,120,Carrera 15 # 100-20,Bogotá D.C.,,
-{p}-3,CE,77,Marta Ruiz,,microcredito,800000,10,Vereda El Hato,La Calera,,
+CASES_CSV = """external_ref,document_type,document_number,full_name,phone,product,outstanding_cop,days_past_due,address,city,lat,lon,authorised_channels
+{p}-1,CC,1001,Ana Gómez,3001112233,tarjeta_credito,3500000,45,Calle 72 # 10-34,Bogotá D.C.,4.6565,-74.0589,visita|llamada
+{p}-2,CC,1002,Luis Pérez,,libranza,9000000,120,Carrera 15 # 100-20,Bogotá D.C.,,,visita
+{p}-3,CE,77,Marta Ruiz,,microcredito,800000,10,Vereda El Hato,La Calera,,,visita|sms
 """
 
 

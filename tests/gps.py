@@ -9,14 +9,21 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import text
 
+from geo.core.contact_law import holiday_name
 from geo.core.db import tenant_session
 
 BOGOTA = ZoneInfo("America/Bogota")
 
 
 def on_shift(days_ago: int = 1, minute: int = 0) -> datetime:
-    """10:00 Bogotá time ``days_ago`` days back: inside the 08:00-17:00 shift, never future."""
-    day = datetime.now(BOGOTA).date() - timedelta(days=days_ago)
+    """10:00 Bogotá time on the ``days_ago``-th day back on which the law allows collection
+    visits (Sundays and Colombian holidays skipped): inside the 08:00-17:00 shift and the
+    legal hours, never in the future."""
+    day = datetime.now(BOGOTA).date()
+    for _ in range(days_ago):
+        day -= timedelta(days=1)
+        while day.weekday() == 6 or holiday_name(day, "CO") is not None:
+            day -= timedelta(days=1)
     return datetime(day.year, day.month, day.day, 10, 0, tzinfo=BOGOTA) + timedelta(minutes=minute)
 
 

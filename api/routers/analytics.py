@@ -41,7 +41,7 @@ REPORT: dict[int | str, dict[str, Any]] = {
 """What a report route answers, by ``format``."""
 
 
-def _answer(
+def answer(
     name: str,
     columns: Sequence[str],
     rows: Sequence[Sequence[Cell]],
@@ -94,7 +94,7 @@ def kpis(
         "date_to": date_to.isoformat(),
         "group_by": group_by,
     }
-    return _answer("kpis", KPI_COLUMNS, [_kpi_cells(r) for r in rows], format, meta)
+    return answer("kpis", KPI_COLUMNS, [_kpi_cells(r) for r in rows], format, meta)
 
 
 def _hour_cells(cell: HourCell) -> list[Cell]:
@@ -119,7 +119,7 @@ def hours(
     rate and its 95 % Wilson interval; per area zone with ``by_zone``."""
     cells = contact_hours(caller.session, date_from=date_from, date_to=date_to, by_zone=by_zone)
     meta = {"date_from": date_from.isoformat(), "date_to": date_to.isoformat(), "by_zone": by_zone}
-    return _answer("contact_hours", HOUR_COLUMNS, [_hour_cells(c) for c in cells], format, meta)
+    return answer("contact_hours", HOUR_COLUMNS, [_hour_cells(c) for c in cells], format, meta)
 
 
 WINDOW_COLUMNS = (
@@ -169,7 +169,7 @@ def windows(
         caller.session, tenant_id=caller.tenant_id, date_from=date_from, date_to=date_to
     )
     meta = {"date_from": date_from.isoformat(), "date_to": date_to.isoformat()}
-    return _answer(
+    return answer(
         "suggested_windows", WINDOW_COLUMNS, [_window_cells(s) for s in found], format, meta
     )
 

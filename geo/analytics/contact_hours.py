@@ -15,13 +15,14 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from geo.analytics.kpis import check_period
+from geo.core.contact_law import holiday_name
 from geo.core.tenant_settings import TenantSettings, tenant_settings
 
 Z_95 = 1.959964
@@ -121,26 +122,45 @@ class Suggestion:
 class WindowRules:
     length_h: int = 3
     min_attempts: int = 30
-    first_hour: int = 7
-    last_hour: int = 20
-    """Windows lie within [first_hour, last_hour)."""
+    hours: tuple[tuple[int, int] | None, ...] = ((7, 19),) * 5 + ((8, 15), None)
+    """Whole hours [first, last) windows lie within, per ISO weekday (Monday first; None: no
+    window that day): the tenant's visiting hours inside the law's contact hours."""
 
     @classmethod
     def of(cls, settings: TenantSettings) -> WindowRules:
+        first, last = settings.visit_hours
+        hours: list[tuple[int, int] | None] = []
+        for weekday in range(7):
+            legal = settings.contact_hours.on(weekday)
+            if legal is None:
+                hours.append(None)
+                continue
+            start = max(first, legal[0].hour + (legal[0].minute > 0 or legal[0].second > 0))
+            end = min(last, 24 if legal[1] == time.max else legal[1].hour)
+            hours.append((start, end) if start < end else None)
         return cls(
             length_h=settings.suggested_window_h,
             min_attempts=settings.suggested_window_min_attempts,
-            first_hour=settings.visit_hours[0],
-            last_hour=settings.visit_hours[1],
+            hours=tuple(hours),
         )
+
+    def on(self, dow: int) -> tuple[int, int] | None:
+        """The bounds of an ISO weekday (1 Monday .. 7 Sunday)."""
+        return self.hours[dow - 1]
 
 
 _Best = tuple[int, int, int, float, float]
 
 
-def _best(hours: dict[int, tuple[int, int]], rules: WindowRules) -> tuple[bool, _Best | None]:
+def _best(
+    hours: dict[int, tuple[int, int]], rules: WindowRules, dow: int
+) -> tuple[bool, _Best | None]:
     """Whether there was evidence enough (a window with ``min_attempts``), and the best
-    window as (start, attempts, contacts, lower bound, day rate) if one beats the day."""
+    window on weekday ``dow`` as (start, attempts, contacts, lower bound, day rate) if one
+    beats the day."""
+    bounds = rules.on(dow)
+    if bounds is None:
+        return False, None
     day_attempts = sum(a for a, _ in hours.values())
     day_contacts = sum(c for _, c in hours.values())
     if day_attempts == 0:
@@ -148,7 +168,7 @@ def _best(hours: dict[int, tuple[int, int]], rules: WindowRules) -> tuple[bool, 
     day_rate = day_contacts / day_attempts
     best: _Best | None = None
     evidence = False
-    for start in range(rules.first_hour, rules.last_hour - rules.length_h + 1):
+    for start in range(bounds[0], bounds[1] - rules.length_h + 1):
         inside = [hours.get(h, (0, 0)) for h in range(start, start + rules.length_h)]
         attempts, contacts = sum(a for a, _ in inside), sum(c for _, c in inside)
         if attempts < rules.min_attempts:
@@ -178,7 +198,7 @@ def suggest_windows(
         grouped[(None, cell.dow)][cell.hour] = (cell.attempts, cell.contacts)
     overall: dict[int, Suggestion] = {}
     for dow in range(1, 8):
-        _, found = _best(grouped.get((None, dow), {}), rules)
+        _, found = _best(grouped.get((None, dow), {}), rules, dow)
         if found:
             start, attempts, contacts, low, day_rate = found
             overall[dow] = Suggestion(
@@ -195,9 +215,10 @@ def suggest_windows(
             )
     out = list(overall.values())
     for zone_id in sorted(z for z in {c.zone_id for c in zone_cells} if z is not None):
-        pooled_evidence, pooled = _best(grouped.get((zone_id, 0), {}), rules)
         for dow in range(1, 8):
-            evidence, found = _best(grouped.get((zone_id, dow), {}), rules)
+            # The zone's visits of every weekday, within this weekday's hours.
+            pooled_evidence, pooled = _best(grouped.get((zone_id, 0), {}), rules, dow)
+            evidence, found = _best(grouped.get((zone_id, dow), {}), rules, dow)
             basis = "zone"
             if not evidence and grouped.get((zone_id, dow)):
                 evidence, found, basis = pooled_evidence, pooled, "zone_all_days"
@@ -276,5 +297,7 @@ def windows_for_day(
         date_to=day - timedelta(days=1),
         rules=WindowRules.of(settings),
     )
+    if holiday_name(day, settings.contact_holidays) is not None:
+        return {}  # no contact on a public holiday: nothing to suggest
     dow = day.isoweekday()
     return {s.zone_id: (s.start_hour * 3600, s.end_hour * 3600) for s in found if s.dow == dow}

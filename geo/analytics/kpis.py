@@ -9,13 +9,15 @@ computes all seven.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Literal
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from geo.contacts.report import compliance_report
 from geo.core.errors import InvalidInput
 
 GroupBy = Literal["none", "agent", "zone", "bucket", "week"]
@@ -38,7 +40,11 @@ KPIS: tuple[Kpi, ...] = (
     Kpi("agreement_rate", "Acuerdos satisfactorios", "ratio"),
     Kpi("retention", "Retención de clientes", "ratio"),
     Kpi("resolution_time", "Tiempo medio de resolución", "days"),
+    Kpi("compliance_breaches", "Incumplimientos de la Ley 2300 por contacto", "ratio"),
 )
+_IN_SQL = tuple(k.key for k in KPIS if k.key != "compliance_breaches")
+"""The KPIs one SQL statement computes; the breaches come from the compliance report, whose
+rules are Python (:mod:`geo.contacts.report`)."""
 _BY_KEY = {k.key: k for k in KPIS}
 
 # The group of a row: its own attribute, or the week of the period it falls in.
@@ -180,10 +186,15 @@ def kpi_report(
     unknown = [k for k in kpis if k not in _BY_KEY]
     if unknown or not kpis:
         raise InvalidInput(f"unknown KPI {unknown[0] if unknown else '(none)'}", field="kpi")
-    found = session.execute(
-        text(kpi_sql(group_by, kpis)),
-        {"date_from": date_from, "date_to": date_to, "weekly": group_by == "week"},
-    ).all()
+    in_sql = tuple(k for k in kpis if k in _IN_SQL)
+    found = (
+        session.execute(
+            text(kpi_sql(group_by, in_sql)),
+            {"date_from": date_from, "date_to": date_to, "weekly": group_by == "week"},
+        ).all()
+        if in_sql
+        else []
+    )
     order = {k.key: i for i, k in enumerate(KPIS)}
     rows = [
         KpiRow(
@@ -196,4 +207,39 @@ def kpi_report(
         )
         for r in found
     ]
+    tenant_id = session.info.get("tenant_id")
+    if "compliance_breaches" in kpis and tenant_id is not None:
+        rows += _breach_rows(session, tenant_id, date_from, date_to, group_by)
     return sorted(rows, key=lambda r: (order[r.kpi], r.group is None, r.group or ""))
+
+
+_BREACH_GROUP = {"agent": "agent_code", "zone": "zone_name", "bucket": "bucket"}
+
+
+def _breach_rows(
+    session: Session, tenant_id: int, date_from: date, date_to: date, group_by: GroupBy
+) -> list[KpiRow]:
+    """Breaches of the collections law per contact, from the compliance report."""
+    report = compliance_report(session, tenant_id=tenant_id, date_from=date_from, date_to=date_to)
+    kpi = _BY_KEY["compliance_breaches"]
+    if group_by == "none":
+        groups: dict[str | None, tuple[int, int]] = (
+            {None: (len(report.breaches), report.contacts)} if report.contacts else {}
+        )
+    else:
+        contacts = report.contacts_by.get(group_by, Counter())
+        broken: Counter[str | None] = Counter(
+            _monday(b.contacted_at.date())
+            if group_by == "week"
+            else getattr(b, _BREACH_GROUP[group_by])
+            for b in report.breaches
+        )
+        groups = {g: (broken[g], n) for g, n in contacts.items()}
+    return [
+        KpiRow(kpi.key, kpi.label, kpi.unit, group, float(n), float(d))
+        for group, (n, d) in groups.items()
+    ]
+
+
+def _monday(day: date) -> str:
+    return (day - timedelta(days=day.weekday())).isoformat()

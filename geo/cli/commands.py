@@ -7,7 +7,7 @@ import json
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -22,22 +22,27 @@ from typer.core import TyperGroup
 from geo.accounts.agents import create_agent
 from geo.accounts.users import create_user, tenant_by_slug
 from geo.analytics.logins import create_analyst_login, drop_analyst_login
+from geo.contacts.report import compliance_report
+from geo.contacts.rules import next_contact_day
 from geo.core.db import owner_session, tenant_session
 from geo.core.errors import CampoError
 from geo.core.logs import configure_logging
 from geo.core.models import User
 from geo.core.settings import get_settings
+from geo.core.spanish import number
 from geo.core.tenant_settings import TenantSettings, tenant_settings
 from geo.demo import portfolio as demo
+from geo.demo.calls import seed_calls
 from geo.demo.history import seed_history
 from geo.demo.simulation import simulate_plan
+from geo.maps.plan import UNPLANNED_LABELS
 from geo.portfolio.imports import ImportReport, RowError, import_cases
 from geo.portfolio.payments import import_payments
 from geo.provisioning.tenants import create_tenant, update_tenant_settings
 from geo.routing.audit import audit_plan
 from geo.routing.jobs import create_plan, list_plans, run_plan
 from geo.tracking.partitions import ensure_gps_partitions, prune_gps_partitions
-from geo.visits.mail import deliver_due
+from geo.visits.mail import VERDICT_LABELS, deliver_due
 
 console = Console(stderr=True)
 
@@ -87,6 +92,13 @@ def _start() -> None:
 
 
 CsvFile = Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)]
+
+
+def _day(text: str, option: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise typer.BadParameter("use YYYY-MM-DD", param_hint=option) from None
 
 
 def _tenant_id(slug: str) -> int:
@@ -208,20 +220,21 @@ def agent_create(
 
 def _print_report(report: ImportReport) -> None:
     typer.echo(
-        f"stored {report.stored} cases ({report.geocoded} geocoded from the address, "
-        f"{report.without_location} without location); {len(report.errors)} rows rejected"
+        f"{number(report.stored)} casos guardados ({number(report.geocoded)} ubicados por la "
+        f"dirección, {number(report.without_location)} sin ubicación); "
+        f"{number(len(report.errors))} filas rechazadas"
     )
     _print_errors(report.errors)
 
 
 def _print_errors(errors: list[RowError]) -> None:
     if errors:
-        table = Table("line", "column", "reason", title="rejected rows")
+        table = Table("línea", "columna", "motivo", title="filas rechazadas")
         for error in errors[:200]:
             table.add_row(str(error.line), error.column, error.reason)
         console.print(table)
         if len(errors) > 200:
-            console.print(f"... and {len(errors) - 200} more")
+            console.print(f"... y {len(errors) - 200} más")
 
 
 @contextmanager
@@ -303,9 +316,37 @@ def demo_history(
         day = date.fromisoformat(until) if until else datetime.now(zone).date()
         done = seed_history(session, tenant_id=tenant_id, weeks=weeks, until=day, seed=seed)
     typer.echo(
-        f"{done.visits} visits, {done.promises} promises, {done.payments} payments, "
-        f"{done.closed} cases closed, {done.zones} area zones"
+        f"{number(done.visits)} visitas, {number(done.promises)} promesas, "
+        f"{number(done.payments)} pagos, {number(done.closed)} casos cerrados, "
+        f"{done.zones} zonas"
     )
+
+
+@demo_app.command("calls")
+def demo_calls(
+    day: Annotated[str, typer.Option("--date", help="YYYY-MM-DD")],
+    calls: Annotated[int, typer.Option(min=0, max=10_000)] = 40,
+) -> None:
+    """The call centre's morning: calls imported into the contact ledger, to debtors not
+    contacted yet that week, so that day's plan leaves them out (Ley 2300 de 2023)."""
+    when = _day(day, "--date")
+    tenant_id = _tenant_id(demo.DEMO_SLUG)
+    with tenant_session(tenant_id) as session:
+        report = seed_calls(session, tenant_id=tenant_id, day=when, calls=calls)
+    typer.echo(f"{report.stored} llamadas registradas en el historial de contactos")
+
+
+@demo_app.command("days")
+def demo_days() -> None:
+    """The last day before today and the first after it on which the demo tenant may visit
+    debtors (Sundays and holidays skipped), as two YYYY-MM-DD."""
+    tenant_id = _tenant_id(demo.DEMO_SLUG)
+    with tenant_session(tenant_id) as session:
+        settings = tenant_settings(session, tenant_id)
+    today = datetime.now(settings.zone).date()
+    before = next_contact_day(today - timedelta(days=1), settings=settings, step=-1)
+    after = next_contact_day(today + timedelta(days=1), settings=settings, step=1)
+    typer.echo(f"{before.isoformat()} {after.isoformat()}")
 
 
 @demo_app.command("seed")
@@ -335,21 +376,19 @@ def demo_simulate(
     seed: int = 7,
 ) -> None:
     """Play the day's latest plan as if the agents had worked it: GPS, check-ins, outcomes."""
-    try:
-        when = date.fromisoformat(day)
-    except ValueError:
-        raise typer.BadParameter("use YYYY-MM-DD", param_hint="--date") from None
+    when = _day(day, "--date")
     tenant_id = _tenant_id(demo.DEMO_SLUG)
     with tenant_session(tenant_id) as session:
         done = [p for p in list_plans(session, tenant_id=tenant_id, day=when) if p.status == "done"]
     if not done:
-        console.print(f"[red]no finished plan for {when}:[/red] run campo plan first")
+        console.print(f"[red]no hay un plan terminado para {when}:[/red] corra campo plan")
         raise typer.Exit(code=1)
-    with console.status(f"simulating plan {done[0].id}"):
+    with console.status(f"simulando el plan {done[0].id}"):
         report = simulate_plan(tenant_id=tenant_id, plan_id=done[0].id, seed=seed)
     typer.echo(
-        f"{report.fixes} GPS fixes, check-ins {report.checkins}, "
-        f"{report.outcomes} outcomes recorded"
+        f"{number(report.fixes)} posiciones GPS, marcaciones "
+        + ", ".join(f"{VERDICT_LABELS[v]} {n}" for v, n in sorted(report.checkins.items()))
+        + f"; {report.outcomes} resultados registrados"
     )
 
 
@@ -388,10 +427,7 @@ def plan_day(
     budget: Annotated[float, typer.Option(min=1, max=600, help="Solver seconds.")] = 30,
 ) -> None:
     """Plan a day's routes for every active agent, with a progress bar."""
-    try:
-        when = date.fromisoformat(day)
-    except ValueError:
-        raise typer.BadParameter("use YYYY-MM-DD", param_hint="--date") from None
+    when = _day(day, "--date")
     tenant_id = _tenant_id(tenant)
     with tenant_session(tenant_id) as session:
         plan = create_plan(session, tenant_id=tenant_id, day=when, budget_s=budget, queue=False)
@@ -403,33 +439,66 @@ def plan_day(
 
         done = run_plan(tenant_id, plan.id, progress=report)
     if done.status != "done":
-        console.print(f"[red]plan {done.id} failed:[/red] {done.message}")
+        console.print(f"[red]el plan {done.id} falló:[/red] {done.message}")
         raise typer.Exit(code=1)
     stats = done.stats
     typer.echo(
-        f"plan {done.id}: {stats['planned']} visits in {stats['routes']} routes, "
-        f"{stats['unplanned']} unplanned; "
+        f"plan {done.id}: {stats['planned']} visitas en {stats['routes']} rutas, "
+        f"{stats['unplanned']} sin planear; "
         + ", ".join(
-            f"{step} {stats[f'{step}_s']} s"
-            for step in ("inputs", "network", "snap", "matrix", "routing", "store")
+            f"{label} {number(stats[f'{step}_s'], 1)} s"
+            for step, label in (
+                ("inputs", "datos"),
+                ("network", "red vial"),
+                ("snap", "ajuste a la vía"),
+                ("matrix", "matriz"),
+                ("routing", "rutas"),
+                ("store", "guardado"),
+            )
         )
     )
     _print_audit(tenant_id, done.id)
+
+
+@app.command("compliance")
+def compliance(
+    tenant: Tenant,
+    date_from: Annotated[str, typer.Option("--from", help="First local day, YYYY-MM-DD.")],
+    date_to: Annotated[str, typer.Option("--to", help="Last local day, included.")],
+) -> None:
+    """Every contact of the period checked against Ley 2300 de 2023: breaches by rule,
+    source and agent (exit status 4 when there is any)."""
+    start, end = _day(date_from, "--from"), _day(date_to, "--to")
+    tenant_id = _tenant_id(tenant)
+    with tenant_session(tenant_id) as session:
+        report = compliance_report(session, tenant_id=tenant_id, date_from=start, date_to=end)
+    summary = report.summary()
+    typer.echo(
+        f"Ley 2300 de 2023, {start} a {end}: {number(report.contacts)} contactos, "
+        f"{number(len(report.breaches))} incumplimientos"
+    )
+    for title, key in (("regla", "by_rule"), ("origen", "by_source"), ("gestor", "by_agent")):
+        for name, count in summary[key].items():
+            typer.echo(f"  {title} {name or '(sin gestor)'}: {number(count)}")
+    if report.breaches:
+        raise typer.Exit(code=4)
 
 
 def _print_audit(tenant_id: int, plan_id: int) -> None:
     with tenant_session(tenant_id) as session:
         audit = audit_plan(session, tenant_id=tenant_id, plan_id=plan_id)
     for reason, count in audit.unplanned_by_reason.items():
-        typer.echo(f"  unplanned, {reason}: {count}")
-    typer.echo(f"  route overlap: {audit.route_overlap:.1%} of the area the routes cover")
+        typer.echo(f"  sin planear, {reason} ({UNPLANNED_LABELS.get(reason, reason)}): {count}")
+    overlap = number(audit.route_overlap * 100, 1)
+    typer.echo(f"  solapamiento de rutas: {overlap} % del área que cubren")
     for problem in audit.problems:
-        where = f"agent {problem.agent_id}" + (
-            f", case {problem.case_id}" if problem.case_id else ""
+        where = f"gestor {problem.agent_id}" + (
+            f", caso {problem.case_id}" if problem.case_id else ""
         )
         console.print(f"[red]{problem.rule}[/red] ({where}): {problem.message}")
     typer.echo(
-        f"audit of plan {plan_id}: {'sound' if audit.ok else f'{len(audit.problems)} problems'}"
+        f"revisión del plan {plan_id}: "
+        + ("correcto" if audit.ok else f"{len(audit.problems)} problemas")
     )
     if not audit.ok:
         raise typer.Exit(code=3)
@@ -448,8 +517,8 @@ def check_plan(
 def mail_send() -> None:
     """Send the e-mails that are due, once."""
     report = deliver_due()
-    retried = " (they will be retried)" if report.failed else ""
-    typer.echo(f"{report.sent} sent, {report.failed} failed{retried}")
+    retried = " (se reintentarán)" if report.failed else ""
+    typer.echo(f"{report.sent} enviados, {report.failed} fallidos{retried}")
 
 
 @app.command()

@@ -39,6 +39,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from geo.core.contact_law import CHANNELS
+
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -85,9 +87,12 @@ BUCKET_SQL = (
 BUCKETS = ("0-30", "31-60", "61-90", "91-180", "180+")
 
 
+def _quoted(values: tuple[str, ...]) -> str:
+    return ", ".join(f"'{v}'" for v in values)
+
+
 def _one_of(column: str, values: tuple[str, ...]) -> str:
-    quoted = ", ".join(f"'{v}'" for v in values)
-    return f"{column} IN ({quoted})"
+    return f"{column} IN ({_quoted(values)})"
 
 
 def point_4326() -> Geometry:
@@ -170,10 +175,19 @@ class Debtor(Base):
     full_name: Mapped[str] = mapped_column(Text)
     phone: Mapped[str | None] = mapped_column(Text)
     email: Mapped[str | None] = mapped_column(Text)
+    authorised_channels: Mapped[list[str] | None] = mapped_column(ARRAY(Text))
+    """Channels the debtor authorised for collection contacts; NULL: none on record."""
+    agreed_hours: Mapped[dict[str, Any] | None] = mapped_column(JSONB(none_as_null=True))
+    """Contact hours the debtor asked for (a :class:`~geo.core.contact_law.WeeklyHours`),
+    replacing the legal ones for this debtor; NULL: the legal hours."""
 
     __table_args__ = (
         ForeignKeyConstraint(["tenant_id"], ["tenants.id"], ondelete="CASCADE"),
         UniqueConstraint("tenant_id", "document_type", "document_number"),
+        CheckConstraint(
+            f"authorised_channels <@ ARRAY[{_quoted(CHANNELS)}]::text[]",
+            name="channels",
+        ),
         CheckConstraint(_one_of("document_type", ("CC", "CE", "NIT", "PP", "TI")), name="doc_type"),
     )
 
@@ -672,6 +686,39 @@ class Payment(Base):
         UniqueConstraint("tenant_id", "case_id", "paid_on", "amount_cop", "reference"),
         CheckConstraint("amount_cop > 0", name="amount_positive"),
         Index("ix_payments_tenant_id_paid_on", "tenant_id", "paid_on"),
+    )
+
+
+class Contact(Base):
+    """A contact attempt with a debtor through another channel than campo's visits (a call,
+    an SMS, ...), imported from the tenant's other systems. Visits are contacts too: the
+    ``contact_ledger`` view joins both. ``external_id`` makes an import repeatable."""
+
+    __tablename__ = "contacts"
+
+    tenant_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    debtor_id: Mapped[int] = mapped_column(BigInteger)
+    case_id: Mapped[int | None] = mapped_column(BigInteger)
+    channel: Mapped[str] = mapped_column(Text)
+    contacted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    agent_id: Mapped[int | None] = mapped_column(BigInteger)
+    source: Mapped[str] = mapped_column(Text)
+    result: Mapped[str | None] = mapped_column(Text)
+    external_id: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id"], ["tenants.id"], ondelete="CASCADE"),
+        ForeignKeyConstraint(["tenant_id", "debtor_id"], ["debtors.tenant_id", "debtors.id"]),
+        ForeignKeyConstraint(["tenant_id", "case_id"], ["cases.tenant_id", "cases.id"]),
+        ForeignKeyConstraint(["tenant_id", "agent_id"], ["agents.tenant_id", "agents.id"]),
+        CheckConstraint(_one_of("channel", CHANNELS), name="channel"),
+        UniqueConstraint("tenant_id", "source", "external_id"),
+        Index(
+            "ix_contacts_tenant_id_debtor_id_contacted_at", "tenant_id", "debtor_id", "contacted_at"
+        ),
+        Index("ix_contacts_tenant_id_contacted_at", "tenant_id", "contacted_at"),
     )
 
 

@@ -1,10 +1,14 @@
-"""Numbers as people in Colombia read them (es-CO): ``$ 4.643.110``, ``12,3 km``.
+"""Numbers and times as people in Colombia read them (es-CO): ``$ 4.643.110``, ``12,3 km``,
+``14:05`` in the tenant's zone.
 
-Dots group thousands and a comma marks decimals. Three formats do not justify a locale
-library; Python's own formatting with the separators swapped is exact for them.
+Dots group thousands and a comma marks decimals; times are 24-hour. A handful of formats do
+not justify a locale library; Python's own formatting with the separators swapped is exact.
 """
 
 from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 
 def number(value: float, places: int = 0) -> str:
@@ -22,3 +26,15 @@ def money(cop: float) -> str:
 def km(metres: float) -> str:
     """``12.345`` m -> ``12,3 km``."""
     return f"{number(metres / 1000, 1)} km"
+
+
+def clock(at: datetime | str, zone: ZoneInfo) -> str:
+    """An instant (or its ISO 8601 text, with offset) as the local ``HH:MM`` in ``zone``."""
+    moment = datetime.fromisoformat(at) if isinstance(at, str) else at
+    return moment.astimezone(zone).strftime("%H:%M")
+
+
+def local_moment(at: datetime | str, zone: ZoneInfo) -> str:
+    """An instant as the local ``YYYY-MM-DD HH:MM`` in ``zone``."""
+    moment = datetime.fromisoformat(at) if isinstance(at, str) else at
+    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M")

@@ -11,9 +11,10 @@ from __future__ import annotations
 from datetime import time
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import holidays
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -30,6 +31,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from geo.core.bounds import LocalTime
+from geo.core.contact_law import LEGAL_HOURS, WeeklyHours
 from geo.core.errors import InvalidInput, NotFound
 from geo.core.models import BUCKETS, Tenant
 
@@ -187,7 +189,9 @@ class TenantSettings(BaseModel):
         le=5000,
     )
     visit_hours: tuple[int, int] = _setting(
-        (7, 20), "Local hours [from, until) in which visits are planned and windows suggested."
+        (7, 19),
+        "Local hours [from, until) in which visits are planned and windows suggested, within "
+        "contact_hours.",
     )
     followup_broken_promise_bonus: int = _setting(
         30, "Priority added to a case whose promise to pay was broken.", ge=0, le=100
@@ -206,6 +210,29 @@ class TenantSettings(BaseModel):
     suggested_window_lookback_days: int = _setting(
         90, "History used to suggest windows.", ge=7, le=730
     )
+    # --- the collections law (Ley 2300 de 2023): the defaults are the law
+    contact_hours: WeeklyHours = _setting(
+        LEGAL_HOURS,
+        "Local hours per weekday (mon..sun) in which a debtor may be contacted; a day left out "
+        "allows none. The law: Mon-Fri 07:00-19:00, Sat 08:00-15:00.",
+    )
+    contact_holidays: str | None = _setting(
+        "CO",
+        "Country whose public holidays allow no contact (the holidays package's calendar); "
+        "none: holidays are ordinary days.",
+    )
+    contacts_per_day: int = _setting(
+        1, "Contacts with a debtor per local day, across all channels.", ge=1, le=10
+    )
+    channels_per_week: int = _setting(
+        1, "Channels through which a debtor may be contacted in one ISO week.", ge=1, le=6
+    )
+    contact_unauthorised: bool = _setting(
+        False, "Visit debtors with no authorised channels on record (the law asks for them)."
+    )
+    contact_breach: Literal["rejected", "review"] = _setting(
+        "rejected", "Verdict of a check-in that would break the law's rules."
+    )
     # --- analytics
     promise_grace_days: int = _setting(
         3, "Days after its date a promise may still be kept by a payment.", ge=0, le=60
@@ -218,6 +245,13 @@ class TenantSettings(BaseModel):
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @field_validator("contact_holidays")
+    @classmethod
+    def _known_calendar(cls, value: str | None) -> str | None:
+        if value is not None and value not in holidays.list_supported_countries():
+            raise ValueError(f"no holiday calendar for country {value!r}")
         return value
 
     @field_validator("metric_srid")

@@ -3,7 +3,8 @@ something to show on the first day.
 
 This is demo data and says so: visits are written directly (not through the check-in path,
 which ``campo demo simulate`` exercises for one day), from a stated model. Each agent works
-the cases nearest its base, eight a day, Monday to Saturday, inside its shift. Whether
+the cases nearest its base, eight a day, inside its shift and the hours Ley 2300 de 2023
+allows (Monday to Saturday, no holidays), debtors who authorised visits only. Whether
 someone opens the door depends on the hour and the part of town. In the north (above
 latitude 4.68, offices and flats) evenings after 15:00 are best. In the south
 (households) mornings before 10:00 are. Saturdays are better everywhere. The contact-hours
@@ -23,6 +24,7 @@ from scipy.spatial import cKDTree
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from geo.core.contact_law import day_hours
 from geo.core.tenant_settings import tenant_settings
 from geo.portfolio.zones import hexagon_areas
 
@@ -51,7 +53,8 @@ def seed_history(
 ) -> HistoryReport:
     """Write ``weeks`` of completed visits ending the day before ``until`` (owner session)."""
     rng = random.Random(seed)
-    zone = tenant_settings(session, tenant_id).zone
+    settings = tenant_settings(session, tenant_id)
+    zone = settings.zone
     agents = session.execute(
         text(
             "SELECT id, ST_X(base_point) AS lon, ST_Y(base_point) AS lat, shift_start, shift_end "
@@ -62,8 +65,10 @@ def seed_history(
     cases = session.execute(
         text(
             "SELECT c.id, ST_X(a.point) AS lon, ST_Y(a.point) AS lat FROM cases c JOIN addresses a "
-            "ON a.tenant_id = c.tenant_id AND a.id = c.address_id WHERE c.tenant_id = :t "
-            "AND c.status = 'open' AND a.point IS NOT NULL ORDER BY c.id"
+            "ON a.tenant_id = c.tenant_id AND a.id = c.address_id JOIN debtors d "
+            "ON d.tenant_id = c.tenant_id AND d.id = c.debtor_id WHERE c.tenant_id = :t "
+            "AND c.status = 'open' AND a.point IS NOT NULL "
+            "AND 'visit' = ANY(d.authorised_channels) AND d.agreed_hours IS NULL ORDER BY c.id"
         ),
         {"t": tenant_id},
     ).all()
@@ -74,12 +79,14 @@ def seed_history(
     rows = []
     for offset in range(weeks * 7, 0, -1):
         day = until - timedelta(days=offset)
-        if day.isoweekday() == 7:
-            continue
+        legal = day_hours(day, weekly=settings.contact_hours, country=settings.contact_holidays)
+        if legal.hours is None:
+            continue  # Sundays and holidays: no collection visits
         for i, agent in enumerate(agents):
             pool = mine[i]
-            start = datetime.combine(day, agent.shift_start, zone)
-            span = (datetime.combine(day, agent.shift_end, zone) - start).total_seconds() - 1800
+            start = datetime.combine(day, max(agent.shift_start, legal.hours[0]), zone)
+            end = datetime.combine(day, min(agent.shift_end, legal.hours[1]), zone)
+            span = (end - start).total_seconds() - 1800
             for case in rng.sample(pool, min(8, len(pool))):
                 at = start + timedelta(seconds=rng.uniform(0, span))
                 local = at.astimezone(zone)

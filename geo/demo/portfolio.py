@@ -159,6 +159,10 @@ _LAST = (
 )
 _COMPLEMENTS = ("", "", "", " Apto 302", " Interior 2", " Torre 3 Apto 504", " Casa 12", " Local 1")
 _MODES = (("motorbike", 0.6, 18), ("walk", 0.25, 12), ("car", 0.15, 15))
+_CONSENTS = ("visita|llamada", "visita|llamada|whatsapp", "visita", "llamada|sms", "")
+_CONSENT_SHARES = (0.55, 0.25, 0.13, 0.04, 0.03)
+"""What debtors authorised: most a visit and a call; a few only remote channels, or nothing on
+record (the planner leaves those out, with the reason)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,7 +188,17 @@ class DemoPortfolio:
     def cases_csv(self) -> str:
         """The cases in campo's import format, exactly what ``campo import cases`` reads."""
         out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=[*REQUIRED_COLUMNS, "phone", "lat", "lon"])
+        writer = csv.DictWriter(
+            out,
+            fieldnames=[
+                *REQUIRED_COLUMNS,
+                "phone",
+                "lat",
+                "lon",
+                "authorised_channels",
+                "agreed_hours",
+            ],
+        )
         writer.writeheader()
         writer.writerows(self.cases)
         return out.getvalue()
@@ -244,6 +258,12 @@ def generate(*, seed: int = 7, n_cases: int = 2000, n_agents: int = 20) -> DemoP
                 "lon": f"{lon:.6f}" if with_coordinates else "",
             }
         )
+    # Drawn apart, so the rest of the portfolio stays what it was before the law's columns.
+    consent = np.random.default_rng(seed + 1)
+    for case in cases:
+        case["authorised_channels"] = str(consent.choice(_CONSENTS, p=_CONSENT_SHARES))
+        agreed = consent.random() < 0.02
+        case["agreed_hours"] = "lun-vie 14:00-16:30; sáb 09:00-12:00" if agreed else ""
     mode_shares = np.array([m[1] for m in _MODES])
     agents = []
     for j in range(n_agents):

@@ -61,8 +61,12 @@ def _answers(outcome: str, day: datetime, rng: random.Random) -> dict[str, Any]:
     contact = outcome in {"contact", "promise_to_pay", "paid", "refused"}
     answers: dict[str, Any] = {"contact_made": "si" if contact else "no"}
     if contact:
-        answers["who_answered"] = rng.choice(["titular", "familiar", "tercero"])
-        if outcome != "paid":
+        # A promise or a payment is only ever agreed with the debtor (Ley 2300 de 2023).
+        money = outcome in {"promise_to_pay", "paid"}
+        answers["who_answered"] = (
+            "titular" if money else rng.choice(["titular", "familiar", "tercero"])
+        )
+        if outcome != "paid" and answers["who_answered"] == "titular":
             answers["non_payment_reason"] = rng.choice(["desempleo", "enfermedad", "olvido"])
     if outcome == "promise_to_pay":
         answers["promise_amount"] = rng.randrange(100_000, 2_000_000, 50_000)
@@ -94,7 +98,7 @@ def simulate_plan(*, tenant_id: int, plan_id: int, seed: int = 7) -> SimulationR
         ).all()
         stops = session.execute(
             text(
-                "SELECT s.agent_id, s.case_id, s.eta, s.etd, ST_X(a.point) AS lon, "
+                "SELECT s.agent_id, s.case_id, s.eta, s.starts_at, s.etd, ST_X(a.point) AS lon, "
                 "ST_Y(a.point) AS lat FROM plan_stops s JOIN cases c ON c.tenant_id = s.tenant_id "
                 "AND c.id = s.case_id JOIN addresses a ON a.tenant_id = c.tenant_id "
                 "AND a.id = c.address_id WHERE s.tenant_id = :t AND s.plan_id = :p "
@@ -167,7 +171,7 @@ def _visit(
     drain: float,
     rng: random.Random,
 ) -> tuple[str, int]:
-    at = stop.eta + timedelta(seconds=45)
+    at = stop.starts_at + timedelta(seconds=45)  # the visit starts when its window opens
     luck = rng.random()
     metres, accuracy = (10.0, 8.0) if luck < 0.9 else (40.0, 70.0) if luck < 0.96 else (400.0, 9.0)
     lon, lat = _offset(stop.lon, stop.lat, metres, rng)

@@ -38,6 +38,7 @@ import procrastinate.manager
 from sqlalchemy import text
 
 from geo.alerts.rules import evaluate_alerts
+from geo.contacts.ledger import closed_day
 from geo.core.db import libpq_url, owner_session, tenant_session
 from geo.core.settings import get_settings
 from geo.core.tenant_settings import tenant_settings
@@ -101,6 +102,8 @@ def plan_tomorrow(timestamp: int) -> int:
             plans = list_plans(session, tenant_id=tenant_id, day=tomorrow)
             if any(p.status != "failed" for p in plans):
                 continue
+            if closed_day(session, tenant_id=tenant_id, day=tomorrow) is not None:
+                continue  # a Sunday or a holiday: no collection visits
             create_plan(session, tenant_id=tenant_id, day=tomorrow, budget_s=SCHEDULED_BUDGET_S)
             queued += 1
     return queued

@@ -8,6 +8,8 @@ import folium
 from branca.element import Element
 from sqlalchemy.orm import Session
 
+from geo.core.spanish import local_moment
+from geo.core.tenant_settings import tenant_settings
 from geo.maps.base import (
     BATTERY_LEGEND,
     CDN_ASSETS,
@@ -30,6 +32,7 @@ def live_map(
     charging, speed, last seen; stale agents in grey. The page reloads every ``refresh_s``."""
     collection = live_positions(session, tenant_id=tenant_id)
     features = collection["features"]
+    zone = tenant_settings(session, tenant_id).zone
     m = base_map(
         [[f["geometry"]["coordinates"][1], f["geometry"]["coordinates"][0]] for f in features],
         assets,
@@ -67,7 +70,7 @@ def live_map(
                     if p["speed_mps"] is None
                     else f"{p['speed_mps'] * 3.6:.0f} km/h",
                     "Precisión": None if p["accuracy_m"] is None else f"{p['accuracy_m']:.0f} m",
-                    "Última señal": p["last_seen"][:16].replace("T", " "),
+                    "Última señal": local_moment(p["last_seen"], zone),
                     "Sin señal": "sí" if p["stale"] else "no",
                 }
             ),

@@ -10,9 +10,20 @@ import shapely
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from geo.core.spanish import km, money
+from geo.contacts.rules import RULE_LABELS
+from geo.core.spanish import clock, km, money
+from geo.core.tenant_settings import tenant_settings
 from geo.maps.base import CDN_ASSETS, PALETTE, STALE_GREY, base_map, legend, popup, safe, tooltip
 from geo.routing.jobs import plan_geojson
+
+UNPLANNED_LABELS = {
+    "no_agent_with_skills": "ningún gestor tiene la habilidad que pide",
+    "far_from_street": "lejos de una vía del modo del gestor",
+    "unreachable": "inalcanzable por las vías",
+    "capacity_or_shift": "no cupo en la capacidad o el turno",
+    **{code: label.lower() for code, label in RULE_LABELS.items()},
+}
+"""Why a case was left out, as the dispatcher reads it."""
 
 
 def _distance(route: dict[str, Any]) -> str:
@@ -31,6 +42,7 @@ def plan_map(
     bucket, window, ETA), agents' bases, and the cases left out."""
     collection = plan_geojson(session, tenant_id=tenant_id, plan_id=plan_id)
     features = collection["features"]
+    zone = tenant_settings(session, tenant_id).zone
     bases = session.execute(
         text(
             "SELECT g.id, g.code, ST_X(g.base_point) AS lon, ST_Y(g.base_point) AS lat, "
@@ -90,8 +102,8 @@ def plan_map(
                         "Saldo": money(p["outstanding_cop"]),
                         "Mora": p["bucket"],
                         "Ventana": p.get("window"),
-                        "Llegada": p["eta"][11:16],
-                        "Salida": p["etd"][11:16],
+                        "Llegada": clock(p["eta"], zone),
+                        "Salida": clock(p["etd"], zone),
                         "Orden": p["seq"],
                     }
                 ),
@@ -106,7 +118,7 @@ def plan_map(
                 fill_opacity=0.6,
                 weight=1,
                 class_name="campo-unplanned",
-                tooltip=tooltip(f"Sin planear: {p['reason']}"),
+                tooltip=tooltip(f"Sin planear: {UNPLANNED_LABELS.get(p['reason'], p['reason'])}"),
             ).add_to(layers["unplanned"])
     for agent_id, pts in stops_by_agent.items():
         if len(pts) >= 3:

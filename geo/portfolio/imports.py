@@ -14,10 +14,11 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from geoalchemy2 import WKTElement
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from geo.core.contact_law import parse_agreed_hours, parse_channels
 from geo.core.models import Address, Case, Debtor
 from geo.portfolio.nomenclature import geocode
 from geo.portfolio.priority import initial_priority
@@ -48,6 +49,15 @@ class RowError:
 
 
 @dataclass(slots=True)
+class RepeatableReport:
+    """An import whose rows may come again (payments, contacts): a repeat is not stored twice."""
+
+    stored: int = 0
+    already_stored: int = 0
+    errors: list[RowError] = field(default_factory=list)
+
+
+@dataclass(slots=True)
 class ImportReport:
     stored: int = 0
     errors: list[RowError] = field(default_factory=list)
@@ -71,6 +81,10 @@ class CaseRow:
     city: str
     lonlat: tuple[float, float] | None
     quality: str
+    authorised_channels: list[str] | None = None
+    """Channels the debtor authorised (``authorised_channels``: ``visita, llamada``)."""
+    agreed_hours: dict[str, Any] | None = None
+    """Hours agreed with the debtor (``agreed_hours``: ``lun-vie 18:00-20:00``)."""
 
 
 class _RowInvalid(Exception):
@@ -124,6 +138,16 @@ def _parse_row(line: int, raw: dict[str, str]) -> CaseRow:
     email = _text(raw, "email", required=False)
     if email is not None and "@" not in email:
         raise _RowInvalid("email", "is not an e-mail address")
+    channels, agreed = _text(raw, "authorised_channels", required=False), None
+    try:
+        authorised = None if channels is None else parse_channels(channels)
+    except ValueError as exc:
+        raise _RowInvalid("authorised_channels", str(exc)) from None
+    hours = _text(raw, "agreed_hours", required=False)
+    try:
+        agreed = None if hours is None else parse_agreed_hours(hours).model_dump(mode="json")
+    except ValueError as exc:
+        raise _RowInvalid("agreed_hours", str(exc)) from None
     return CaseRow(
         line=line,
         external_ref=_text(raw, "external_ref") or "",
@@ -139,6 +163,8 @@ def _parse_row(line: int, raw: dict[str, str]) -> CaseRow:
         city=city,
         lonlat=lonlat,
         quality=quality,
+        authorised_channels=authorised,
+        agreed_hours=agreed,
     )
 
 
@@ -228,11 +254,20 @@ def _write(session: Session, tenant_id: int, rows: list[CaseRow]) -> None:
             "full_name": r.full_name,
             "phone": r.phone,
             "email": r.email,
+            "authorised_channels": r.authorised_channels,
+            "agreed_hours": r.agreed_hours,
         }
     values = insert(Debtor).values(list(debtors.values()))
     upsert = values.on_conflict_do_update(
         constraint="uq_debtors_tenant_id_document_type_document_number",
-        set_={"full_name": values.excluded.full_name, "phone": values.excluded.phone},
+        set_={  # what a file leaves empty stays as it was
+            "full_name": values.excluded.full_name,
+            "phone": values.excluded.phone,
+            "authorised_channels": func.coalesce(
+                values.excluded.authorised_channels, Debtor.authorised_channels
+            ),
+            "agreed_hours": func.coalesce(values.excluded.agreed_hours, Debtor.agreed_hours),
+        },
     ).returning(Debtor.id, Debtor.document_type, Debtor.document_number)
     debtor_ids = {(t, n): i for i, t, n in session.execute(upsert)}
     address_ids = session.scalars(

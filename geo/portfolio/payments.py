@@ -8,7 +8,7 @@ its case, day, amount and reference.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
@@ -17,17 +17,13 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from geo.core.bounds import FIRST_DAY
-from geo.portfolio.imports import RowError, as_bytes
+from geo.portfolio.imports import RepeatableReport, RowError, as_bytes
 from geo.portfolio.tabular import parse_cop, read_table
 
 REQUIRED_COLUMNS = ("case_ref", "paid_on", "amount_cop")
 
 
-@dataclass(slots=True)
-class PaymentReport:
-    stored: int = 0
-    already_stored: int = 0
-    errors: list[RowError] = field(default_factory=list)
+PaymentReport = RepeatableReport
 
 
 @dataclass(frozen=True, slots=True)

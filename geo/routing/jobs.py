@@ -21,6 +21,7 @@ from typing import Any, Literal
 from sqlalchemy import text, update
 from sqlalchemy.orm import Session
 
+from geo.contacts.ledger import closed_day
 from geo.core.bounds import check_day
 from geo.core.db import tenant_session
 from geo.core.errors import CampoError, Conflict, InvalidInput, NotFound
@@ -89,6 +90,11 @@ def create_plan(
     if not 0 < budget_s <= MAX_BUDGET_S:
         raise InvalidInput(f"budget_s must be in (0, {MAX_BUDGET_S:.0f}]", "budget_s")
     check_day(day, "date")
+    closed = closed_day(session, tenant_id=tenant_id, day=day)
+    if closed is not None:
+        raise InvalidInput(
+            f"Ley 2300 de 2023: {closed}; no se planean visitas de cobranza ese día", "date"
+        )
     options = {
         "replan": replan,
         "absent": sorted(set(absent)),

@@ -26,6 +26,8 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from geo.analytics.contact_hours import windows_for_day
+from geo.contacts.ledger import STANDING, local_day, week_start
+from geo.contacts.rules import Breach, standing_of, visit_window
 from geo.core.errors import InvalidInput
 from geo.core.settings import get_settings
 from geo.core.tenant_settings import SegmentSkill, TenantSettings, tenant_settings
@@ -71,6 +73,11 @@ class PlanInputs:
     replan: Replan | None = None
     suggested: dict[int | None, tuple[int, int]] = field(default_factory=dict)
     """Suggested visiting hours per zone (None: tenant-wide), from contact history."""
+    allowed: dict[int, tuple[int, int]] = field(default_factory=dict)
+    """Per case, the hours the law allows its debtor to be visited that day (seconds after
+    local midnight; a case missing here: any time)."""
+    held: dict[int, str] = field(default_factory=dict)
+    """Cases the law rules out that day, with the rule's code; not in ``cases``."""
 
     def points(self) -> list[tuple[float, float]]:
         """Matrix order: agents' bases, then where they start, then the cases."""
@@ -97,8 +104,10 @@ _CASES = text(
                AS priority,
            CASE WHEN last.outcome = 'no_one_home'
                 THEN extract(hour FROM last.checkin_at AT TIME ZONE :zone) END AS missed_hour,
-           broken.case_id IS NOT NULL AS broken_promise
+           broken.case_id IS NOT NULL AS broken_promise, c.debtor_id,
+           d.authorised_channels, d.agreed_hours, {standing}
     FROM cases c
+    JOIN debtors d ON d.tenant_id = c.tenant_id AND d.id = c.debtor_id
     JOIN addresses a ON a.tenant_id = c.tenant_id AND a.id = c.address_id
     LEFT JOIN LATERAL (
         SELECT v.outcome, v.checkin_at FROM visits v
@@ -122,7 +131,12 @@ _CASES = text(
           AND today.case_id = c.id AND today.status <> 'rejected'
           AND (today.checkin_at AT TIME ZONE :zone)::date = :day))
     ORDER BY c.id
-    """
+    """.replace(
+        "{standing}",
+        STANDING.format(
+            debtor="c.debtor_id", day_from=":day_from", until=":day_until", week_from=":week_from"
+        ),
+    )
 )
 # Agents, with where and when each starts: at base at the start of the shift, or when planning
 # again during the day, at its fresh live position now, with what it has left of its capacity.
@@ -158,14 +172,36 @@ def plan_inputs(
         "broken_bonus": settings.followup_broken_promise_bonus,
         "absent_bonus": settings.followup_no_one_home_bonus,
     }
-    cases = session.execute(_CASES, {**common, **bonuses}).all()
+    day_from, day_until = local_day(day, settings.zone)
+    ledger = {
+        "day_from": day_from,
+        "day_until": day_until,
+        "week_from": week_start(day, settings.zone),
+    }
+    rows = session.execute(_CASES, {**common, **bonuses, **ledger}).all()
+    # One contact a debtor a day: of a debtor's cases, the most urgent is visited.
+    first: dict[int, int] = {}
+    for case in sorted(rows, key=lambda c: (-c.priority, c.id)):
+        first.setdefault(case.debtor_id, case.id)
+    cases, held, allowed = [], {}, {}
+    for case in rows:
+        window = visit_window(day, standing=standing_of(case), settings=settings)
+        if isinstance(window, Breach):
+            held[case.id] = window.code
+        elif first[case.debtor_id] != case.id:
+            held[case.id] = "second_contact_today"
+        else:
+            cases.append(case)
+            allowed[case.id] = window
     now = replan.now if replan else datetime.now(settings.zone)
     absent = sorted(replan.absent) if replan else []
     agents = session.execute(
         _AGENTS, {**common, "now": now, "fresh": LIVE_FRESH_MIN, "absent": absent}
     ).all()
     suggested = windows_for_day(session, tenant_id=tenant_id, day=day)
-    return PlanInputs(list(cases), list(agents), settings.zone, settings, replan, suggested)
+    return PlanInputs(
+        cases, list(agents), settings.zone, settings, replan, suggested, allowed=allowed, held=held
+    )
 
 
 @dataclass(frozen=True)
@@ -253,9 +289,34 @@ def _suggestion(case: Any, usable: dict[int | None, tuple[int, int]]) -> tuple[i
     return usable.get(case.zone_id, usable.get(None))
 
 
-def stop_window(case: Any, usable: dict[int | None, tuple[int, int]]) -> tuple[int, int]:
-    """A case's window in the plan, given the usable suggestions (zone, else tenant-wide)."""
-    return case_window(case, _suggestion(case, usable))
+def stop_window(
+    case: Any, usable: dict[int | None, tuple[int, int]], inputs: PlanInputs
+) -> tuple[int, int]:
+    """A case's window in the plan, given the usable suggestions (zone, else tenant-wide),
+    inside the hours the law allows that day so that the whole visit fits (a suggestion
+    outside them gives way to them; a case's own window outside them leaves it empty)."""
+    suggestion = _suggestion(case, usable)
+    window = case_window(case, suggestion)
+    allowed = inputs.allowed.get(case.id)
+    if allowed is None:
+        return window
+    latest = allowed[1] - int(inputs.settings.visit_service_min * 60)
+    inside = (max(window[0], allowed[0]), min(window[1], latest))
+    if inside[0] >= inside[1] and suggestion is not None and window == suggestion:
+        return allowed[0], latest
+    return inside
+
+
+def law_held(inputs: PlanInputs) -> dict[int, str]:
+    """Cases the law keeps out of the plan, with the rule's code: those ruled out for the day
+    and those whose own window falls outside the hours allowed."""
+    usable = usable_suggestions(inputs)
+    outside = {
+        c.id: "outside_contact_hours"
+        for c in inputs.cases
+        if (w := stop_window(c, usable, inputs))[0] >= w[1]
+    }
+    return inputs.held | outside
 
 
 def build_problem(inputs: PlanInputs, matrices: dict[str, Matrix]) -> RoutingProblem:
@@ -264,16 +325,18 @@ def build_problem(inputs: PlanInputs, matrices: dict[str, Matrix]) -> RoutingPro
     agents = len(inputs.agents)
     suggested = usable_suggestions(inputs)
     rules = inputs.settings.segment_skills
+    held = law_held(inputs)
     stops = [
         Stop(
             key=c.id,
             location=2 * agents + i,
             service=service,
             prize=1800 + 36 * int(c.priority),
-            window=stop_window(c, suggested),
+            window=stop_window(c, suggested, inputs),
             skills=segment_skills(c, rules),
         )
         for i, c in enumerate(inputs.cases)
+        if c.id not in held
     ]
     now = _seconds(inputs.replan.now.astimezone(inputs.zone)) if inputs.replan else 0
     vehicles = [
@@ -488,14 +551,17 @@ def store_plan(
                     "etd": midnight + timedelta(seconds=visit.end),
                 },
             )
-    for key in result.unplanned:
-        reason = _reason(problem, stops[key], matrices, inputs.settings.max_snap_m)
+    unplanned = {
+        key: _reason(problem, stops[key], matrices, inputs.settings.max_snap_m)
+        for key in result.unplanned
+    } | law_held(inputs)
+    if unplanned:
         session.execute(
             text(
                 "INSERT INTO plan_unplanned (tenant_id, plan_id, case_id, reason) "
                 "VALUES (:t, :p, :c, :r)"
             ),
-            {"t": tenant_id, "p": plan_id, "c": key, "r": reason},
+            [{"t": tenant_id, "p": plan_id, "c": k, "r": r} for k, r in unplanned.items()],
         )
     # Planning is assigning: each planned case now belongs to the agent who will visit it.
     session.execute(
@@ -509,10 +575,11 @@ def store_plan(
     )
     timings["store_s"] = time.perf_counter() - started
     return {
-        "cases": len(problem.stops),
+        "cases": len(problem.stops) + len(law_held(inputs)),
         "agents": len(problem.vehicles),
         "planned": sum(len(r.visits) for r in result.routes),
-        "unplanned": len(result.unplanned),
+        "unplanned": len(unplanned),
+        "held_by_law": len(law_held(inputs)),
         "routes": len(result.routes),
         "solver": "pyvrp",
         "suggested_windows": suggested_count(inputs),

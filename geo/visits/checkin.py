@@ -16,14 +16,17 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from geo.contacts.ledger import STANDING, local_day, week_start
+from geo.contacts.rules import breaches, standing_of
 from geo.core.errors import CampoError, Conflict, InvalidInput, NotFound
 from geo.core.models import Visit
 from geo.core.tenant_settings import TenantSettings, tenant_settings
@@ -40,6 +43,7 @@ from geo.tracking.telemetry import (
 )
 from geo.visits.checkin_rules import (
     FIX_NAMES,
+    Reason,
     Trail,
     TrailFix,
     approach_start,
@@ -77,14 +81,24 @@ _TARGETS = text(
            CASE WHEN a.geofence IS NOT NULL
                 THEN ST_Distance({fix}::geography, a.geofence::geography)
                 ELSE ST_Distance({fix}::geography, a.point::geography) END AS distance_m,
-           g.shift_start, g.shift_end
+           g.shift_start, g.shift_end, c.debtor_id, d.authorised_channels, d.agreed_hours,
+           EXISTS (SELECT FROM visits o WHERE o.tenant_id = :t AND o.case_id = q.case_id
+                   AND o.status = 'open') AS open_visit,
+           {standing}
     FROM json_to_recordset(CAST(:items AS json))
-         AS q(k int, client uuid, case_id bigint, lon float8, lat float8)
+         AS q(k int, client uuid, case_id bigint, lon float8, lat float8, at timestamptz,
+              day_from timestamptz, week_from timestamptz)
     CROSS JOIN (SELECT shift_start, shift_end FROM agents WHERE tenant_id = :t AND id = :a) g
     LEFT JOIN visits v ON v.tenant_id = :t AND v.agent_id = :a AND v.client_id = q.client
     LEFT JOIN cases c ON c.tenant_id = :t AND c.id = q.case_id
+    LEFT JOIN debtors d ON d.tenant_id = c.tenant_id AND d.id = c.debtor_id
     LEFT JOIN addresses a ON a.tenant_id = c.tenant_id AND a.id = c.address_id
-    """.replace("{fix}", _FIX)
+    """.replace("{fix}", _FIX).replace(
+        "{standing}",
+        STANDING.format(
+            debtor="c.debtor_id", day_from="q.day_from", until="q.at", week_from="q.week_from"
+        ),
+    )
 )
 
 _OUTSIDE = """CASE WHEN a.geofence IS NOT NULL
@@ -165,6 +179,9 @@ _VISITS = text(
     RETURNING client_id, id
     """.replace("{fix}", _FIX)
 )
+
+
+_OPEN_VISIT = "ya hay una visita abierta a este caso: registre su resultado antes de marcar otra"
 
 
 @dataclass(slots=True)
@@ -276,16 +293,19 @@ def _targets(
     answers: list[Answer | None],
 ) -> list[_Going]:
     """Statement 1: answers resends and refusals; returns the check-ins that go on."""
-    payload = [
-        {
-            "k": it.k,
-            "client": str(it.client),
-            "case_id": it.case_id,
-            "lon": it.fix.lon if it.fix else None,
-            "lat": it.fix.lat if it.fix else None,
-        }
-        for it in parsed
-    ]
+    payload = []
+    for it in parsed:
+        item: dict[str, Any] = {"k": it.k, "client": str(it.client), "case_id": it.case_id}
+        if it.fix is not None and it.at is not None:
+            day = it.at.astimezone(settings.zone).date()
+            item.update(
+                lon=it.fix.lon,
+                lat=it.fix.lat,
+                at=it.at.isoformat(),
+                day_from=local_day(day, settings.zone)[0].isoformat(),
+                week_from=week_start(day, settings.zone).isoformat(),
+            )
+        payload.append(item)
     rows = {
         row.k: row
         for row in session.execute(
@@ -313,6 +333,8 @@ def _targets(
             answers[it.k] = Conflict("este caso no está asignado a usted", "case_id")
         elif row.status != "open":
             answers[it.k] = Conflict("este caso ya está cerrado", "case_id")
+        elif row.open_visit:
+            answers[it.k] = Conflict(_OPEN_VISIT, "case_id")
         elif not row.located:
             answers[it.k] = Conflict(
                 "la dirección del caso no tiene ubicación: no se puede verificar", "case_id"
@@ -340,7 +362,8 @@ def _verify_and_record(
     store_fixes(session, tenant_id=tenant_id, agent_id=agent_id, fixes=list(fixes.values()))
     trails = _trails(session, tenant_id, agent_id, going, settings)
     rows, results = [], {}
-    for it in going:
+    earlier: Counter[tuple[int, date]] = Counter()  # this batch's contacts, by debtor and day
+    for it in sorted(going, key=lambda g: g.at):
         trail, repeats = trails[it.k]
         reasons, dwell = checkin_reasons(
             fix=it.fix,
@@ -350,7 +373,22 @@ def _verify_and_record(
             repeats=repeats,
             settings=settings,
         )
+        local = it.at.astimezone(settings.zone)
+        standing = standing_of(it.target)
+        before = earlier[(it.target.debtor_id, local.date())]
+        if before:
+            standing = replace(
+                standing,
+                contacts_today=standing.contacts_today + before,
+                week_channels={*standing.week_channels, "visit"},
+            )
+        reasons += [
+            Reason(b.code, b.message, settings.contact_breach)
+            for b in breaches(at=local, channel="visit", standing=standing, settings=settings)
+        ]
         verdict = verdict_of(reasons)
+        if verdict != "rejected":
+            earlier[(it.target.debtor_id, local.date())] += 1
         radius = None if it.target.polygon else float(it.target.radius)
         reason_list = [{"code": r.code, "message": r.message} for r in reasons]
         rows.append(
@@ -408,13 +446,7 @@ def _verify_and_record(
         )
         for k, client in refused:
             answers[k] = (
-                _result(found[client])
-                if client in found
-                else Conflict(
-                    "ya hay una visita abierta a este caso: registre su resultado antes de "
-                    "marcar otra",
-                    "case_id",
-                )
+                _result(found[client]) if client in found else Conflict(_OPEN_VISIT, "case_id")
             )
 
 

@@ -41,6 +41,14 @@ DEFAULT_DEFINITION: dict[str, Any] = {
             "label": "¿Quién atendió?",
             "required": True,
             "relevant": "${contact_made} = 'si'",
+            # Ley 2300 de 2023: the debt is never disclosed to anyone but the debtor.
+            "constraint": (
+                ". = 'titular' or (${outcome} != 'promise_to_pay' and ${outcome} != 'paid')"
+            ),
+            "constraint_message": (
+                "Con un familiar o un tercero no se habla de la deuda: promesas y pagos, "
+                "solo con el titular"
+            ),
             "choices": [
                 {"name": "titular", "label": "El titular"},
                 {"name": "familiar", "label": "Un familiar"},
@@ -51,7 +59,7 @@ DEFAULT_DEFINITION: dict[str, Any] = {
             "name": "non_payment_reason",
             "type": "select_one",
             "label": "Motivo del no pago",
-            "relevant": "${contact_made} = 'si' and ${outcome} != 'paid'",
+            "relevant": "${who_answered} = 'titular' and ${outcome} != 'paid'",
             "choices": [
                 {"name": "desempleo", "label": "Desempleo"},
                 {"name": "enfermedad", "label": "Enfermedad"},

@@ -31,6 +31,7 @@ def aguascalientes(world: World, tmp_path: Path) -> World:
             "street_network": str(EXTRACT),
             "visit_service_min": 15,
             "timezone": "America/Mexico_City",
+            "contact_holidays": "MX",
         }
         session.execute(
             text("UPDATE tenants SET settings = settings || CAST(:s AS jsonb)"),
@@ -43,8 +44,14 @@ def aguascalientes(world: World, tmp_path: Path) -> World:
                 "skills = ARRAY['legal']"
             )
         )
-        debtor = session.execute(text("SELECT min(id) FROM debtors")).scalar_one()
         for k in range(40):
+            debtor = session.execute(
+                text(
+                    "INSERT INTO debtors (tenant_id, document_type, document_number, full_name, "
+                    "authorised_channels) VALUES (:t, 'PP', :n, :n, '{visit}') RETURNING id"
+                ),
+                {"t": world.tenant_id, "n": f"MX{k:03d}"},
+            ).scalar_one()
             lon, lat = -102.2739 + rng.uniform(-0.005, 0.005), 21.8704 + rng.uniform(-0.005, 0.005)
             address = session.execute(
                 text(

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
@@ -18,6 +19,7 @@ from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 
+from geo.core.spanish import clock
 from tests.conftest import PASSWORD, World
 from tests.gps import app_fix, on_shift
 from tests.server import Server
@@ -117,6 +119,12 @@ def test_plan_map(
     labels = browser.find_element(By.CSS_SELECTOR, ".leaflet-control-layers").text
     for layer in ("Territorios", "Rutas", "Visitas", "Bases", "Sin planear"):
         assert layer in labels
+    # Popups read in the tenant's zone (Aguascalientes), 24-hour: each stop's arrival.
+    stops = client.get(f"/v1/plans/{plan['id']}/geojson", headers=world.auth("dispatcher")).json()
+    zone = ZoneInfo("America/Mexico_City")
+    page = browser.page_source
+    for stop in (f for f in stops["features"] if f["properties"]["kind"] == "stop"):
+        assert f"Llegada</th><td>{clock(stop['properties']['eta'], zone)}</td>" in page
 
 
 def test_map_pages_need_staff(server: Server, world: World) -> None:

@@ -3,6 +3,7 @@ stored with street geometry, and feasible when checked here, apart from the solv
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -145,7 +146,19 @@ def test_replanning_from_where_the_agent_is(client: TestClient, aguascalientes: 
     with tenant_session(world.tenant_id) as session:
         session.execute(
             text("UPDATE tenants SET settings = settings || CAST(:s AS jsonb)"),
-            {"s": f'{{"timezone": "{zone_name}"}}'},
+            {
+                "s": json.dumps(
+                    {
+                        "timezone": zone_name,
+                        # Replanning works on any day here, Sundays too: the tenant's policy.
+                        "contact_hours": {
+                            day: ["00:00", "23:59"]
+                            for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+                        },
+                        "contact_holidays": None,
+                    }
+                )
+            },
         )
         session.execute(text("UPDATE agents SET shift_start = '00:00', shift_end = '23:59'"))
         session.execute(

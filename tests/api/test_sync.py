@@ -105,7 +105,7 @@ def test_fixes_outside_the_shift_are_not_kept_unless_the_tenant_says_so(
 
 
 def test_late_fixes_land_in_their_own_month(client: TestClient, world: World) -> None:
-    late = [app_fix(on_shift(days_ago=d)) for d in (1, 12, 25)]
+    late = [app_fix(on_shift(days_ago=d)) for d in (1, 12, 22)]  # 22 working days: ~4 weeks
     answer = client.post("/v1/me/sync", json={"fixes": late}, headers=world.auth("agent"))
     assert [r["status"] for r in answer.json()["fixes"]] == ["stored"] * 3
     with tenant_session(world.tenant_id) as session:

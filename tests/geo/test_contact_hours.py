@@ -53,7 +53,8 @@ def test_windows_find_the_evening_and_respect_evidence() -> None:
     found = {
         (s.zone_id, s.dow): s for s in suggest_windows([*evening, *sparse, *flat], overall, rules)
     }
-    assert (found[1, 3].start_hour, found[1, 3].end_hour, found[1, 3].basis) == (17, 20, "zone")
+    # 17:00-20:00 would be best, but the law ends the weekday at 19:00.
+    assert (found[1, 3].start_hour, found[1, 3].end_hour, found[1, 3].basis) == (16, 19, "zone")
     assert found[1, 3].ci_low > found[1, 3].day_rate
     assert (found[2, 3].start_hour, found[2, 3].basis) == (9, "overall")  # borrowed
     assert (3, 3) not in found  # evidence says hours do not matter there
@@ -117,9 +118,10 @@ def test_the_planner_uses_history_for_cases_without_hours() -> None:
         by_ref = {c.id: c for c in inputs.cases}
         refs = dict(session.execute(text("SELECT external_ref, id FROM cases")).tuples().all())
         # C4 has no hours of its own and its last visit reached someone: the suggestion.
-        assert stop_window(by_ref[refs["C4"]], usable) == (14 * 3600, 17 * 3600)
-        # C1's last visit (19:05) found no one home: the follow-up's morning comes first.
-        assert stop_window(by_ref[refs["C1"]], usable) == (0, 12 * 3600)
+        assert stop_window(by_ref[refs["C4"]], usable, inputs) == (14 * 3600, 17 * 3600)
+        # C1's last visit (19:05) found no one home: the follow-up's morning comes first, from
+        # the 7:00 the law allows.
+        assert stop_window(by_ref[refs["C1"]], usable, inputs) == (7 * 3600, 12 * 3600)
         changes = {"suggested_windows": False}
         update_tenant_settings(session, tenant_id=portfolio.tenant_id, changes=changes)
         assert windows_for_day(session, tenant_id=portfolio.tenant_id, day=day) == {}

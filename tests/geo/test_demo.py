@@ -96,7 +96,8 @@ def test_history_follows_its_stated_contact_model() -> None:
     with owner_session() as session:
         tenant_id = tenant_by_slug(session, demo.DEMO_SLUG).id
         report = seed_history(session, tenant_id=tenant_id, weeks=6, until=date(2026, 11, 20))
-    assert report.visits == 6 * 6 * 8 * 8  # Monday to Saturday, eight a day, eight agents
+    # Monday to Saturday but the three holidays (12 Oct, 2 and 16 Nov), eight a day, 8 agents.
+    assert report.visits == (6 * 6 - 3) * 8 * 8
     with tenant_session(tenant_id) as session:
         rates = {
             (r[0], r[1], r[2]): r[3]
@@ -115,3 +116,45 @@ def test_history_follows_its_stated_contact_model() -> None:
         expected = contact_probability(hour, NORTH_OF + 0.01 if north else NORTH_OF - 0.01, 3)
         assert abs(float(rate) - expected) < 0.08, (north, evening, morning, rate, expected)
     assert promises == report.promises > 0
+
+
+def test_the_demo_s_weeks_and_worked_day_break_no_rule_of_the_law() -> None:
+    from datetime import date
+
+    from geo.accounts.users import tenant_by_slug
+    from geo.contacts.report import compliance_report
+    from geo.core.db import owner_session, tenant_session
+    from geo.demo.calls import seed_calls
+    from geo.demo.history import seed_history
+    from geo.demo.simulation import simulate_plan
+    from geo.routing.jobs import create_plan, run_plan
+
+    day = date(2026, 11, 21)  # a Saturday: visits 8:00-15:00 only
+    demo.seed(portfolio=demo.generate(n_cases=300, n_agents=4))
+    with owner_session() as session:
+        tenant_id = tenant_by_slug(session, demo.DEMO_SLUG).id
+        seed_history(session, tenant_id=tenant_id, weeks=2, until=day)
+    with tenant_session(tenant_id) as session:
+        calls = seed_calls(session, tenant_id=tenant_id, day=day, calls=10)
+        plan = create_plan(session, tenant_id=tenant_id, day=day, budget_s=2, queue=False)
+    assert (calls.stored, calls.errors) == (10, [])
+    done = run_plan(tenant_id, plan.id)
+    assert done.status == "done", done.message
+    worked = simulate_plan(tenant_id=tenant_id, plan_id=plan.id)
+    assert worked.outcomes > 0
+    with tenant_session(tenant_id) as session:
+        reasons = dict(
+            session.execute(
+                text("SELECT reason, count(*) FROM plan_unplanned WHERE plan_id = :p GROUP BY 1"),
+                {"p": plan.id},
+            )
+            .tuples()
+            .all()
+        )
+        report = compliance_report(
+            session, tenant_id=tenant_id, date_from=date(2026, 11, 2), date_to=day
+        )
+    assert reasons["second_contact_today"] >= 10  # the debtors called that morning
+    assert reasons["no_authorisation_on_record"] > 0
+    assert report.contacts > 400  # two weeks of history, the calls and the worked day
+    assert report.breaches == []

@@ -14,7 +14,6 @@ from sqlalchemy.orm import Session
 from geo.core.db import tenant_session
 from geo.routing.matrix import Matrix, Snapped
 from geo.routing.planner import NOON, build_problem, followup_window, plan_inputs
-from geo.routing.solver import UNREACHABLE
 from geo.routing.streets import grid_network
 from tests.conftest import World
 
@@ -70,8 +69,10 @@ def test_broken_promises_and_no_one_home_come_back(world: World) -> None:
     square = np.zeros((n, n))
     matrix = Matrix(square, square, _at_nodes(n))
     stops = {s.key: s for s in build_problem(after, {"motorbike": matrix}).stops}
-    assert stops[second].window == (NOON, UNREACHABLE)  # morning missed: try the afternoon
-    assert stops[first].window == (0, UNREACHABLE)
+    # Inside the law's 7:00-19:00 of a Tuesday, so that a 20-minute visit ends by 19:00.
+    last_start = 19 * 3600 - 20 * 60
+    assert stops[second].window == (NOON, last_start)  # morning missed: try the afternoon
+    assert stops[first].window == (7 * 3600, last_start)
     assert followup_window(15) == (0, NOON)
 
 

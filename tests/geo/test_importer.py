@@ -115,7 +115,7 @@ def test_cli_import_reports_rows_and_exit_code(
     path.write_text(HEADER + GOOD_1 + BAD[0][0], encoding="utf-8")
     result = CliRunner().invoke(app, ["import", "cases", "--tenant", "importa", str(path)])
     assert result.exit_code == 2, result.output
-    assert "stored 1 cases" in result.output
+    assert "1 casos guardados" in result.output
     assert "document_type" in result.output
 
 

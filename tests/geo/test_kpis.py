@@ -40,6 +40,9 @@ def test_whole_period(tenant_id: int) -> None:
     assert got["retention", None] == (1, 2)
     # C2 10 days, C3 2 days.
     assert got["resolution_time", None] == pytest.approx((12, 2))
+    # The five visits of the period that were contacts (not the rejected one, nor the 19th's)
+    # kept the legal hours (none on the 12th, Día de la Raza), one a day per debtor.
+    assert got["compliance_breaches", None] == (0, 5)
     values = {r.kpi: r.value for r in rows}
     assert values["recovery_rate"] == pytest.approx(0.21)
     assert values["response_time"] == pytest.approx(24.0833, abs=1e-4)
@@ -52,6 +55,7 @@ def test_whole_period(tenant_id: int) -> None:
         "agreement_rate",
         "retention",
         "resolution_time",
+        "compliance_breaches",
     ]
 
 

@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.orm import Session
 
@@ -22,6 +22,19 @@ TOKEN_COOKIE = "campo_token"  # noqa: S105 - a cookie name, not a secret
 """Map pages open in a browser tab, which sends a cookie but no Authorization header. The
 cookie is honoured on GET only: reads change nothing, so a forged cross-site request cannot
 use it to act."""
+
+
+def keep_session(response: Response, token: str, ttl: int, settings: Settings) -> None:
+    """The token as the session cookie: HttpOnly (no script reads it), SameSite=Strict (no
+    other site's page sends it), Secure in production, for the token's lifetime."""
+    response.set_cookie(
+        TOKEN_COOKIE,
+        token,
+        max_age=ttl,
+        httponly=True,
+        samesite="strict",
+        secure=settings.environment == "production",
+    )
 
 
 @dataclass(frozen=True, slots=True)

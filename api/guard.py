@@ -39,14 +39,15 @@ CSP = (
     "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
     "img-src 'self' data: https://tile.openstreetmap.org https://*.tile.openstreetmap.org; "
     "connect-src 'self'; worker-src 'self' blob:; object-src 'none'; base-uri 'none'; "
-    "frame-ancestors 'none'; "
+    "frame-ancestors 'self'; "
     "form-action 'self'"
 )
-"""Folium writes its map scripts inline; everything else, data included, comes from campo."""
+"""Folium writes its map scripts inline; everything else, data included, comes from campo.
+Pages may be framed by campo's own (the console shows its maps in frames), by no one else."""
 _HEADERS = [
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"no-referrer"),
-    (b"x-frame-options", b"DENY"),
+    (b"x-frame-options", b"SAMEORIGIN"),
 ]
 
 

@@ -18,6 +18,7 @@ from api.routers import (
     analytics,
     auth,
     cases,
+    console,
     contacts,
     devices,
     maps,
@@ -78,6 +79,7 @@ def create_app() -> FastAPI:
         tenant,
         alerts,
         contacts,
+        console,
     ):
         app.include_router(module.router)
     app.include_router(contacts.debtors_router)

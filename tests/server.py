@@ -35,6 +35,8 @@ class Server:
                 str(self.port),
                 "--log-level",
                 "warning",
+                "--timeout-graceful-shutdown",
+                "3",  # open event streams (the console's feed) end with the server
             ],
             cwd=ROOT,
             env=os.environ.copy(),

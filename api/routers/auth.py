@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request, Response
 
-from api.deps import TOKEN_COOKIE, AnonymousSessionDep, CallerDep, SettingsDep
+from api.deps import AnonymousSessionDep, CallerDep, SettingsDep, keep_session
 from api.schemas import Me, Token
 from api.security import issue_token
 from geo.accounts.users import authenticate
@@ -39,14 +39,7 @@ def token(
         throttle=request.app.state.logins,
     )
     access, ttl = issue_token(principal, settings)
-    response.set_cookie(
-        TOKEN_COOKIE,
-        access,
-        max_age=ttl,
-        httponly=True,
-        samesite="strict",
-        secure=settings.environment == "production",
-    )
+    keep_session(response, access, ttl, settings)
     return Token(access_token=access, expires_in=ttl)
 
 

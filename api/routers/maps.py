@@ -25,6 +25,7 @@ ASSETS = {
     "leaflet": "/static/vendor/leaflet-1.9.4",
     "jquery": "/static/vendor/jquery-3.7.1",
     "heat": "/static/vendor/leaflet.heat-0.2.0",
+    "realtime": "/static/vendor/leaflet-realtime-2.2.0",
 }
 
 

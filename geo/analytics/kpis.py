@@ -1,10 +1,12 @@
-"""The seven collection KPIs, each a ratio of two sums over the ``analytics`` views.
+"""The seven collection KPIs, each a ratio of two sums over the ``analytics`` views, and the
+breaches of Ley 2300 de 2023 per contact.
 
 Every KPI is computed for a period of local days (both ends included) and optionally grouped
 by agent, zone, bucket or ISO week. A KPI is ``numerator / denominator``; both are returned so a
 reader can re-aggregate and see how much evidence a value rests on. The definitions, in words,
 are in ``docs/analytics.md``; this module is their only implementation, and one SQL statement
-computes all seven.
+computes all seven. The breaches come from the compliance report (:mod:`geo.contacts.report`),
+whose rules are the same Python the planner and the check-in use.
 """
 
 from __future__ import annotations

@@ -555,4 +555,5 @@ def serve(
         workers=workers or os.cpu_count() or 1,
         proxy_headers=True,
         access_log=False,
+        timeout_graceful_shutdown=5,  # open event streams (the console's feed) do not end
     )

@@ -355,16 +355,27 @@ class Visit(Base):
     questionnaire_id: Mapped[int | None] = mapped_column(BigInteger)
     outcome_client_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    review_decision: Mapped[str | None] = mapped_column(Text)
+    """A supervisor's decision on a check-in the rules sent to review: approved or rejected."""
+    reviewed_by: Mapped[int | None] = mapped_column(BigInteger)
+    reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    review_comment: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (
         ForeignKeyConstraint(["tenant_id"], ["tenants.id"], ondelete="CASCADE"),
         ForeignKeyConstraint(["tenant_id", "case_id"], ["cases.tenant_id", "cases.id"]),
         ForeignKeyConstraint(["tenant_id", "agent_id"], ["agents.tenant_id", "agents.id"]),
+        ForeignKeyConstraint(["tenant_id", "reviewed_by"], ["users.tenant_id", "users.id"]),
         ForeignKeyConstraint(
             ["tenant_id", "questionnaire_id"], ["questionnaires.tenant_id", "questionnaires.id"]
         ),
         UniqueConstraint("tenant_id", "agent_id", "client_id"),
         CheckConstraint(_one_of("status", VISIT_STATUSES), name="status"),
+        CheckConstraint(
+            "review_decision IS NULL OR (review_decision IN ('approved', 'rejected') "
+            "AND verdict = 'review' AND reviewed_by IS NOT NULL AND reviewed_at IS NOT NULL)",
+            name="review",
+        ),
         CheckConstraint(
             "status <> 'completed' OR (outcome IS NOT NULL AND checkout_at IS NOT NULL)",
             name="completed_has_outcome",
@@ -719,6 +730,30 @@ class Contact(Base):
             "ix_contacts_tenant_id_debtor_id_contacted_at", "tenant_id", "debtor_id", "contacted_at"
         ),
         Index("ix_contacts_tenant_id_contacted_at", "tenant_id", "contacted_at"),
+    )
+
+
+class AuditEntry(Base):
+    """A change made by someone, from the console or the API: who, when, what, before and
+    after; the record a supervisor's decision leaves."""
+
+    __tablename__ = "audit_log"
+
+    tenant_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    user_id: Mapped[int] = mapped_column(BigInteger)
+    action: Mapped[str] = mapped_column(Text)
+    subject: Mapped[str] = mapped_column(Text)
+    """What changed, as ``kind:id`` (``visit:12``)."""
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSONB(none_as_null=True))
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSONB(none_as_null=True))
+
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id"], ["tenants.id"], ondelete="CASCADE"),
+        ForeignKeyConstraint(["tenant_id", "user_id"], ["users.tenant_id", "users.id"]),
+        Index("ix_audit_log_tenant_id_subject_at", "tenant_id", "subject", "at"),
+        Index("ix_audit_log_tenant_id_user_id_at", "tenant_id", "user_id", "at"),
     )
 
 

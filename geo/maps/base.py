@@ -14,12 +14,14 @@ from collections.abc import Mapping
 from typing import Any
 
 import folium
-from branca.element import Element, Figure
+from branca.element import Element, Figure, MacroElement
+from jinja2 import Template
 
 CDN_ASSETS = {
     "leaflet": "https://cdn.jsdelivr.net/npm/leaflet@1.9.4/dist",
     "jquery": "https://cdn.jsdelivr.net/npm/jquery@3.7.1/dist",
     "heat": "https://cdn.jsdelivr.net/npm/leaflet.heat@0.2.0/dist",
+    "realtime": "https://cdn.jsdelivr.net/npm/leaflet-realtime@2.2.0/dist",
 }
 """Where Leaflet and jQuery (folium builds its popups with it) come from, for notebooks."""
 TILES = "OpenStreetMap"
@@ -68,8 +70,19 @@ def battery_colour(pct: float | None) -> str:
     return "#2e7d32" if pct >= 50 else "#f9a825" if pct >= 20 else "#c62828"
 
 
+class MetricScale(MacroElement):
+    """A scale bar in metres and kilometres only (folium's also shows feet and miles)."""
+
+    _template = Template(
+        "{% macro script(this, kwargs) %}"
+        "L.control.scale({imperial: false}).addTo({{ this._parent.get_name() }});"
+        "{% endmacro %}"
+    )
+
+
 def base_map(bounds: list[list[float]], assets: Mapping[str, str]) -> folium.Map:
-    m = folium.Map(tiles=TILES, control_scale=True, prefer_canvas=False)
+    m = folium.Map(tiles=TILES, control_scale=False, prefer_canvas=False)
+    MetricScale().add_to(m)
     m.default_js = [
         ("jquery", f"{assets['jquery']}/jquery.min.js"),
         ("leaflet", f"{assets['leaflet']}/leaflet.js"),

@@ -6,6 +6,8 @@ from collections.abc import Mapping
 
 import folium
 from branca.element import Element
+from folium.plugins import Realtime
+from folium.utilities import JsCode
 from sqlalchemy.orm import Session
 
 from geo.core.spanish import local_moment
@@ -82,4 +84,58 @@ def live_map(
     )
     page(m).header.add_child(Element(f'<meta http-equiv="refresh" content="{refresh_s}">'))
     folium.LayerControl(collapsed=False).add_to(m)
+    return m
+
+
+_STYLE = """function campoStyle(f) {
+    var p = f.properties, b = p.battery_pct;
+    var colour = p.stale || b === null ? "STALE_GREY"
+        : b >= 50 ? "#2e7d32" : b >= 20 ? "#f9a825" : "#c62828";
+    return {radius: 9, color: "#333", weight: 1, fillColor: colour, fillOpacity: 0.95,
+            className: "campo-agent" + (p.stale ? " campo-stale" : "")};
+}
+function campoLabel(f) {
+    var p = f.properties, b = p.battery_pct === null ? "?" : Math.round(p.battery_pct) + " %";
+    var span = document.createElement("span");
+    span.textContent = p.code + " · " + b + (p.charging ? " ⚡" : "");
+    return span.outerHTML;
+}"""
+
+
+def realtime_map(
+    session: Session,
+    *,
+    tenant_id: int,
+    source_url: str,
+    assets: Mapping[str, str] = CDN_ASSETS,
+    interval_s: int = 15,
+) -> folium.Map:
+    """The agents' positions updated in place every ``interval_s`` from ``source_url`` (the
+    GeoJSON of :func:`~geo.tracking.live.live_positions`): no reload, the zoom is kept."""
+    features = live_positions(session, tenant_id=tenant_id)["features"]
+    m = base_map(
+        [[f["geometry"]["coordinates"][1], f["geometry"]["coordinates"][0]] for f in features],
+        assets,
+    )
+    page(m).header.add_child(
+        Element(f"<script>{_STYLE.replace('STALE_GREY', STALE_GREY)}</script>")
+    )
+    live = Realtime(
+        source_url,
+        interval=interval_s * 1000,
+        get_feature_id=JsCode("function(f) { return f.properties.agent_id; }"),
+        point_to_layer=JsCode(
+            "function(f, latlng) {"
+            " return L.circleMarker(latlng, campoStyle(f)).bindTooltip(campoLabel(f)); }"
+        ),
+        update_feature=JsCode(
+            "function(f, old) { if (!old) { return; }"
+            " var c = f.geometry.coordinates; old.setLatLng([c[1], c[0]]);"
+            " old.setStyle(campoStyle(f)); old.setTooltipContent(campoLabel(f)); return old; }"
+        ),
+        remove_missing=True,
+    )
+    live.default_js = [("Leaflet_Realtime_js", f"{assets['realtime']}/leaflet-realtime.js")]
+    live.add_to(m)
+    legend(m, "Batería", [*BATTERY_LEGEND, (STALE_GREY, "sin señal reciente")])
     return m

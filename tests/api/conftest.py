@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import socket
 from collections.abc import Iterator
 from email import message_from_bytes, policy
@@ -13,11 +14,14 @@ from typing import Any
 import numpy as np
 import pytest
 from aiosmtpd.controller import Controller
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
 from sqlalchemy import text
 
 from geo.core.db import tenant_session
 from geo.core.settings import Settings
 from tests.conftest import World
+from tests.server import Server
 
 EXTRACT = Path(__file__).resolve().parents[1] / "data" / "aguascalientes.osm.pbf"
 
@@ -113,3 +117,36 @@ def smtp() -> Iterator[tuple[Inbox, Controller, Settings]]:
     )
     if getattr(controller, "_thread", None) is not None:
         controller.stop()
+
+
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
+"""Screenshots the browser tests leave behind."""
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[Server]:
+    running = Server()
+    running.start()
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[webdriver.Chrome]:
+    binary, driver = shutil.which("chromium"), shutil.which("chromedriver")
+    if binary is None or driver is None:
+        pytest.fail("Chromium is missing: scripts/setup installs chromium and chromium-driver")
+    options = webdriver.ChromeOptions()
+    options.binary_location = binary
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--window-size=1280,900",
+        "--disable-dev-shm-usage",
+    ):
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    chrome = webdriver.Chrome(options=options, service=Service(executable_path=driver))
+    yield chrome
+    chrome.quit()

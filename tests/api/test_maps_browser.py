@@ -5,57 +5,23 @@ Leaflet; only background tiles may fail. A screenshot of each map is left in
 
 from __future__ import annotations
 
-import shutil
 import time
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
 from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 
 from geo.core.spanish import clock
+from tests.api.conftest import ARTIFACTS
 from tests.conftest import PASSWORD, World
 from tests.gps import app_fix, on_shift
 from tests.server import Server
 
 pytestmark = pytest.mark.usefixtures("worker")  # plans are computed by a job worker
-
-ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[Server]:
-    running = Server()
-    running.start()
-    yield running
-    running.stop()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[webdriver.Chrome]:
-    binary, driver = shutil.which("chromium"), shutil.which("chromedriver")
-    if binary is None or driver is None:
-        pytest.fail("Chromium is missing: scripts/setup installs chromium and chromium-driver")
-    options = webdriver.ChromeOptions()
-    options.binary_location = binary
-    for flag in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--window-size=1280,900",
-        "--disable-dev-shm-usage",
-    ):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    chrome = webdriver.Chrome(options=options, service=Service(executable_path=driver))
-    yield chrome
-    chrome.quit()
 
 
 def _open(browser: webdriver.Chrome, server: Server, world: World, path: str, shot: str) -> Any:

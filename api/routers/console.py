@@ -1,0 +1,382 @@
+"""The dispatcher's console, in Spanish: sign-in, today's board with its live map and feed, and
+the review of doubtful check-ins. Pages render ``geo`` results with Jinja2 templates; htmx
+(vendored) refreshes parts of them, and the feed arrives by server-sent events fed by
+PostgreSQL ``LISTEN``/``NOTIFY``."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+import anyio.to_thread
+from fastapi import APIRouter, Form, Request
+from fastapi import Path as PathParam
+from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
+from fastapi.templating import Jinja2Templates
+
+from api.console_session import (
+    CSRF_FIELD,
+    SIGN_IN_COOKIE,
+    STAFF,
+    WATCHERS,
+    Visitor,
+    VisitorDep,
+    new_sign_in_token,
+    same,
+)
+from api.deps import TOKEN_COOKIE, AnonymousSessionDep, SettingsDep, keep_session
+from api.routers.maps import ASSETS
+from api.schemas import MAX_ID
+from api.security import issue_token
+from geo.accounts.users import authenticate
+from geo.alerts.rules import list_alerts
+from geo.core.db import tenant_session
+from geo.core.errors import CampoError, NotFound, TooManyAttempts
+from geo.core.spanish import money
+from geo.core.tenant_settings import tenant_settings
+from geo.dispatch.board import agents_today, feed
+from geo.dispatch.notices import visit_notices
+from geo.dispatch.review import decide, review_queue, waiting
+from geo.maps.live import realtime_map
+from geo.maps.review import review_map
+from geo.visits.mail import OUTCOME_LABELS, VERDICT_LABELS
+
+router = APIRouter(tags=["console"], default_response_class=HTMLResponse, include_in_schema=False)
+templates = Jinja2Templates(directory=Path(__file__).resolve().parents[1] / "templates")
+ROLE_LABELS = {
+    "admin": "Administración",
+    "dispatcher": "Despacho",
+    "analyst": "Analítica",
+    "agent": "Gestor",
+}
+DECISION_LABELS = {"approved": "aprobada", "rejected": "rechazada en revisión"}
+VisitId = Annotated[int, PathParam(ge=1, le=MAX_ID)]
+
+
+def _hora(value: datetime, zone: ZoneInfo | None = None) -> str:
+    return (value.astimezone(zone) if zone else value).strftime("%H:%M")
+
+
+def _cuando(value: datetime) -> str:
+    """A local moment: its time if it is today, else its date and time."""
+    today = datetime.now(value.tzinfo).date()
+    return value.strftime("%H:%M" if value.date() == today else "%Y-%m-%d %H:%M")
+
+
+templates.env.filters.update(
+    hora=_hora,
+    cuando=_cuando,
+    fecha_hora=lambda value: value.strftime("%Y-%m-%d %H:%M"),
+    pesos=money,
+)
+
+
+def _render(
+    request: Request, name: str, visitor: Visitor, status: int = 200, **context: Any
+) -> HTMLResponse:
+    zone = ZoneInfo("America/Bogota")
+    if visitor.caller is not None:
+        zone = tenant_settings(visitor.caller.session, visitor.caller.tenant_id).zone
+    return templates.TemplateResponse(
+        request,
+        name,
+        {
+            "visitor": visitor,
+            "role_label": ROLE_LABELS.get(visitor.role or "", ""),
+            "today": datetime.now(zone).date().isoformat(),
+            "zone": zone,
+            "verdicts": VERDICT_LABELS,
+            "decisions": DECISION_LABELS,
+            "outcomes": OUTCOME_LABELS,
+            **context,
+        },
+        status_code=status,
+    )
+
+
+def _gate(visitor: Visitor, roles: tuple[str, ...]) -> Response | None:
+    """Where to send someone who may not see a page: to sign in, or to their own home."""
+    if visitor.caller is None:
+        return RedirectResponse("/entrar", status_code=303)
+    if visitor.role not in roles:
+        return RedirectResponse("/", status_code=303)
+    return None
+
+
+@router.get("/")
+def home(visitor: VisitorDep) -> Response:
+    """Staff to today's board, agents to their own page, anyone else to sign in."""
+    if visitor.caller is None:
+        return RedirectResponse("/entrar", status_code=303)
+    return RedirectResponse("/agente" if visitor.role == "agent" else "/tablero", status_code=303)
+
+
+@router.get("/entrar")
+def sign_in_page(request: Request, visitor: VisitorDep) -> Response:
+    if visitor.caller is not None:
+        return RedirectResponse("/", status_code=303)
+    return _sign_in(request, visitor, new_sign_in_token())
+
+
+def _sign_in(
+    request: Request,
+    visitor: Visitor,
+    token: str,
+    *,
+    error: str | None = None,
+    status: int = 200,
+    organizacion: str = "",
+    correo: str = "",
+) -> HTMLResponse:
+    page = _render(
+        request,
+        "entrar.html",
+        visitor,
+        status,
+        csrf=token,
+        error=error,
+        organizacion=organizacion,
+        correo=correo,
+    )
+    page.set_cookie(SIGN_IN_COOKIE, token, max_age=3600, httponly=True, samesite="strict")
+    return page
+
+
+@router.post("/entrar")
+def sign_in(
+    request: Request,
+    session: AnonymousSessionDep,
+    settings: SettingsDep,
+    visitor: VisitorDep,
+    organizacion: Annotated[str, Form(max_length=100)] = "",
+    correo: Annotated[str, Form(max_length=320)] = "",
+    clave: Annotated[str, Form(max_length=1000)] = "",
+    csrf: Annotated[str, Form(alias=CSRF_FIELD, max_length=200)] = "",
+) -> Response:
+    """Check the password as the API does (same throttle), then keep the token in the
+    session cookie; a wrong one says so without telling which part was wrong."""
+    if not same(request.cookies.get(SIGN_IN_COOKIE), csrf):
+        return _sign_in(
+            request,
+            visitor,
+            new_sign_in_token(),
+            error="El formulario venció: vuelva a intentarlo.",
+            status=403,
+        )
+    try:
+        principal = authenticate(
+            session,
+            tenant_slug=organizacion.strip().lower(),
+            email=correo.strip(),
+            password=clave,
+            client=request.client.host if request.client else "unknown",
+            throttle=request.app.state.logins,
+        )
+    except TooManyAttempts:
+        error, status = "Demasiados intentos: espere unos minutos.", 429
+    except CampoError:
+        error, status = "Organización, correo o contraseña incorrectos.", 401
+    else:
+        access, ttl = issue_token(principal, settings)
+        answer = RedirectResponse("/", status_code=303)
+        keep_session(answer, access, ttl, settings)
+        answer.delete_cookie(SIGN_IN_COOKIE)
+        return answer
+    return _sign_in(
+        request,
+        visitor,
+        new_sign_in_token(),
+        error=error,
+        status=status,
+        organizacion=organizacion,
+        correo=correo,
+    )
+
+
+@router.post("/salir")
+def sign_out(
+    visitor: VisitorDep, csrf: Annotated[str, Form(alias=CSRF_FIELD, max_length=200)] = ""
+) -> Response:
+    if visitor.caller is not None:
+        visitor.check(csrf)
+    answer = RedirectResponse("/entrar", status_code=303)
+    answer.delete_cookie(TOKEN_COOKIE)
+    return answer
+
+
+@router.get("/agente")
+def agent_home(request: Request, visitor: VisitorDep) -> Response:
+    return _gate(visitor, ("agent",)) or _render(request, "agente.html", visitor)
+
+
+@router.get("/tablero")
+def board(request: Request, visitor: VisitorDep) -> Response:
+    """Today: every agent, the live map, the open alerts and the feed of visits."""
+    if refused := _gate(visitor, WATCHERS):
+        return refused
+    assert visitor.caller is not None
+    caller = visitor.caller
+    zone = tenant_settings(caller.session, caller.tenant_id).zone
+    return _render(
+        request,
+        "tablero.html",
+        visitor,
+        active="tablero",
+        today_label=datetime.now(zone).strftime("%Y-%m-%d"),
+        agents=agents_today(caller.session, tenant_id=caller.tenant_id),
+        feed=feed(caller.session, tenant_id=caller.tenant_id),
+        alerts=list_alerts(caller.session, tenant_id=caller.tenant_id, open_only=True),
+    )
+
+
+@router.get("/tablero/gestores")
+def board_agents(request: Request, visitor: VisitorDep) -> Response:
+    if refused := _gate(visitor, WATCHERS):
+        return refused
+    assert visitor.caller is not None
+    agents = agents_today(visitor.caller.session, tenant_id=visitor.caller.tenant_id)
+    return _render(request, "_gestores.html", visitor, agents=agents)
+
+
+@router.get("/tablero/mapa")
+def board_map(visitor: VisitorDep) -> Response:
+    if refused := _gate(visitor, WATCHERS):
+        return refused
+    assert visitor.caller is not None
+    m = realtime_map(
+        visitor.caller.session,
+        tenant_id=visitor.caller.tenant_id,
+        source_url="/v1/agents/live",
+        assets=ASSETS,
+    )
+    return HTMLResponse(m.get_root().render())
+
+
+KEEPALIVE_S = 15.0
+
+
+@router.get("/tablero/eventos")
+async def board_events(request: Request, visitor: VisitorDep, settings: SettingsDep) -> Response:
+    """Server-sent events: each visit of this tenant written or decided, as a table row,
+    the moment PostgreSQL announces it (``NOTIFY campo_feed``); a comment every 15 s keeps
+    proxies from closing the stream."""
+    if refused := _gate(visitor, WATCHERS):
+        return refused
+    assert visitor.caller is not None
+    tenant_id = visitor.caller.tenant_id
+
+    def rows(visit_ids: list[int]) -> list[str]:
+        with tenant_session(tenant_id) as session:
+            zone = tenant_settings(session, tenant_id).zone
+            items = feed(session, tenant_id=tenant_id, visit_ids=visit_ids)
+        template = templates.get_template("_feed_item.html")
+        context = {
+            "zone": zone,
+            "verdicts": VERDICT_LABELS,
+            "decisions": DECISION_LABELS,
+            "outcomes": OUTCOME_LABELS,
+        }
+        return [template.render(item=item, **context) for item in items]
+
+    async def stream() -> AsyncIterator[str]:
+        yield ": conectado\n\n"
+        async for ids in visit_notices(settings.app_url, tenant_id=tenant_id, quiet_s=KEEPALIVE_S):
+            if await request.is_disconnected():
+                return
+            if not ids:
+                yield ": sigue\n\n"
+                continue
+            for html in reversed(await anyio.to_thread.run_sync(rows, ids)):
+                data = "\n".join(f"data: {line}" for line in html.splitlines())
+                yield f"event: visita\n{data}\n\n"
+
+    return StreamingResponse(
+        stream(), media_type="text/event-stream", headers={"Cache-Control": "no-store"}
+    )
+
+
+@router.get("/revision")
+def reviews(request: Request, visitor: VisitorDep) -> Response:
+    """Check-ins waiting for a supervisor's decision, oldest first."""
+    if refused := _gate(visitor, STAFF):
+        return refused
+    assert visitor.caller is not None
+    items = review_queue(visitor.caller.session, tenant_id=visitor.caller.tenant_id)
+    return _render(request, "revision.html", visitor, active="revision", items=items)
+
+
+@router.get("/revision/{visit_id}")
+def review(request: Request, visitor: VisitorDep, visit_id: VisitId) -> Response:
+    if refused := _gate(visitor, STAFF):
+        return refused
+    return _review_page(request, visitor, visit_id)
+
+
+def _review_page(
+    request: Request,
+    visitor: Visitor,
+    visit_id: int,
+    *,
+    error: str | None = None,
+    status: int = 200,
+) -> Response:
+    assert visitor.caller is not None
+    try:
+        item = waiting(
+            visitor.caller.session, tenant_id=visitor.caller.tenant_id, visit_id=visit_id
+        )
+    except NotFound:
+        return RedirectResponse("/revision", status_code=303)
+    return _render(
+        request, "revision_detalle.html", visitor, status, active="revision", item=item, error=error
+    )
+
+
+@router.get("/revision/{visit_id}/mapa")
+def review_evidence(visitor: VisitorDep, visit_id: VisitId) -> Response:
+    if refused := _gate(visitor, STAFF):
+        return refused
+    assert visitor.caller is not None
+    m = review_map(
+        visitor.caller.session, tenant_id=visitor.caller.tenant_id, visit_id=visit_id, assets=ASSETS
+    )
+    return HTMLResponse(m.get_root().render())
+
+
+@router.post("/revision/{visit_id}")
+def review_decision(
+    request: Request,
+    visitor: VisitorDep,
+    visit_id: VisitId,
+    decision: Annotated[str, Form(max_length=20)] = "",
+    comentario: Annotated[str, Form(max_length=2000)] = "",
+    csrf: Annotated[str, Form(alias=CSRF_FIELD, max_length=200)] = "",
+) -> Response:
+    """Approve or reject, with a comment; the decision is kept on the visit and audited."""
+    if refused := _gate(visitor, STAFF):
+        return refused
+    assert visitor.caller is not None
+    visitor.check(csrf)
+    caller = visitor.caller
+    try:
+        decide(
+            caller.session,
+            tenant_id=caller.tenant_id,
+            user_id=caller.principal.user_id,
+            visit_id=visit_id,
+            decision=decision,
+            comment=comentario,
+            now=datetime.now(UTC),
+        )
+    except CampoError as exc:
+        if isinstance(exc, NotFound):
+            return RedirectResponse("/revision", status_code=303)
+        message = {
+            "comment": "Escriba un comentario que explique la decisión.",
+            "decision": "Elija aprobar o rechazar.",
+        }.get(exc.field or "", exc.message)
+        return _review_page(request, visitor, visit_id, error=message, status=422)
+    return RedirectResponse("/revision", status_code=303)

@@ -30,12 +30,17 @@ _LEDGER = text(
     """
     SELECT l.debtor_id, l.case_id, l.channel, l.contacted_at, l.source, l.result, l.visit_id,
            g.code AS agent_code, d.document_type, d.document_number, d.full_name,
-           d.authorised_channels, d.agreed_hours, c.external_ref, c.bucket, az.zone_name
+           d.authorised_channels, d.agreed_hours, c.external_ref, c.bucket, zn.zone_name
     FROM contact_ledger l
     JOIN debtors d ON d.tenant_id = l.tenant_id AND d.id = l.debtor_id
     LEFT JOIN agents g ON g.tenant_id = l.tenant_id AND g.id = l.agent_id
     LEFT JOIN cases c ON c.tenant_id = l.tenant_id AND c.id = l.case_id
-    LEFT JOIN analytics.address_zones az ON az.address_id = c.address_id
+    LEFT JOIN addresses a ON a.tenant_id = c.tenant_id AND a.id = c.address_id
+    LEFT JOIN LATERAL (  -- the area zone the address lies in, as analytics.address_zones
+        SELECT z.name AS zone_name FROM zones z
+        WHERE z.tenant_id = a.tenant_id AND z.kind = 'area' AND ST_Covers(z.geom, a.point)
+        ORDER BY z.id LIMIT 1
+    ) zn ON true
     WHERE l.tenant_id = :t AND l.contacted_at >= :start AND l.contacted_at < :end
     ORDER BY l.debtor_id, l.contacted_at, l.source, l.channel
     """

@@ -43,8 +43,10 @@ from api.security import issue_token
 from bench.common import fresh_database, job_worker, percentile, server
 from bench.gps import _fixes_of, _seed_agents
 from geo.accounts.users import Principal, tenant_by_slug
-from geo.core.db import libpq_url, owner_session
+from geo.contacts.rules import next_contact_day
+from geo.core.db import libpq_url, owner_session, tenant_session
 from geo.core.settings import get_settings
+from geo.core.tenant_settings import tenant_settings
 from geo.demo.portfolio import DEMO_SLUG, seed
 
 BARE = (
@@ -329,11 +331,13 @@ def _while_planning(url: str, token: str, cases: list[tuple[int, float, float]])
         "Authorization": "Bearer "
         + issue_token(Principal(demo, dispatcher, "dispatcher", None), get_settings())[0]
     }
+    with tenant_session(demo) as session:  # a day the law allows visits (not a Sunday)
+        day = next_contact_day(date.today(), settings=tenant_settings(session, demo), step=1)
     half = len(cases) // 2
     with job_worker(), httpx2.Client(base_url=url, timeout=60) as http:
         rest = [_check_in(http, token, job) for job in cases[:half]]
         made = http.post(
-            "/v1/plans", json={"date": str(date.today()), "budget_s": 60}, headers=staff
+            "/v1/plans", json={"date": day.isoformat(), "budget_s": 60}, headers=staff
         ).json()
         busy: list[float] = []
         status = made["status"]

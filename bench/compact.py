@@ -19,6 +19,7 @@ from sqlalchemy import text
 
 from bench.common import fresh_database
 from geo.accounts.users import tenant_by_slug
+from geo.contacts.rules import next_contact_day
 from geo.core.db import owner_session, tenant_session
 from geo.core.tenant_settings import tenant_settings
 from geo.demo.history import seed_history
@@ -47,9 +48,10 @@ def main() -> None:
     seed()
     with owner_session() as session:
         tenant_id = tenant_by_slug(session, DEMO_SLUG).id
-        today = datetime.now(tenant_settings(session, tenant_id).zone).date()
+        settings = tenant_settings(session, tenant_id)
+        today = datetime.now(settings.zone).date()
         seed_history(session, tenant_id=tenant_id, until=today)
-    day = today + timedelta(days=1)
+    day = next_contact_day(today + timedelta(days=1), settings=settings, step=1)
     rows = []
     for compact in (False, True):
         with tenant_session(tenant_id) as session:

@@ -19,7 +19,9 @@ from sqlalchemy import text
 
 from bench.common import fresh_database, job_worker
 from geo.accounts.users import tenant_by_slug
+from geo.contacts.rules import next_contact_day
 from geo.core.db import owner_session, tenant_session
+from geo.core.tenant_settings import tenant_settings
 from geo.demo.portfolio import DEMO_SLUG, seed
 from geo.routing.jobs import create_plan, get_plan
 
@@ -51,7 +53,11 @@ def main() -> None:
             plan = create_plan(
                 session,
                 tenant_id=tenant_id,
-                day=date.today() + timedelta(days=1),
+                day=next_contact_day(
+                    date.today() + timedelta(days=1),
+                    settings=tenant_settings(session, tenant_id),
+                    step=1,
+                ),
                 budget_s=args.budget,
             )
         began = time.perf_counter()

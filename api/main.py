@@ -19,6 +19,8 @@ from api.routers import (
     auth,
     cases,
     console,
+    console_cases,
+    console_plans,
     contacts,
     devices,
     maps,
@@ -80,6 +82,8 @@ def create_app() -> FastAPI:
         alerts,
         contacts,
         console,
+        console_cases,
+        console_plans,
     ):
         app.include_router(module.router)
     app.include_router(contacts.debtors_router)

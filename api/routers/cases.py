@@ -12,6 +12,7 @@ from api.deps import Reader, Staff
 from api.schemas import MAX_ID, CaseOut, CasePage, CasePatch
 from geo.core.errors import InvalidInput
 from geo.portfolio.cases import CaseFilter, cases_geojson, get_case, list_cases, update_case
+from geo.routing.publishing import release_reassigned
 
 router = APIRouter(prefix="/v1/cases", tags=["cases"])
 CaseId = Annotated[int, Path(ge=1, le=MAX_ID)]
@@ -46,6 +47,11 @@ def cases(
     unassigned: bool = False,
     product: str | None = None,
     bbox: Annotated[str | None, Query(description="west,south,east,north (degrees)")] = None,
+    q: Annotated[
+        str | None,
+        Query(max_length=100, description="Part of the debtor's name, document or reference"),
+    ] = None,
+    zone_id: Annotated[int | None, Query(ge=1, le=MAX_ID, description="An area zone")] = None,
     after: Annotated[
         int | None, Query(ge=0, le=MAX_ID, description="Last id of the page before.")
     ] = None,
@@ -59,6 +65,8 @@ def cases(
         unassigned=unassigned,
         product=product,
         bbox=bbox,
+        text=q,
+        zone_id=zone_id,
     )
     rows = list_cases(
         caller.session, tenant_id=caller.tenant_id, where=where, after_id=after, limit=limit
@@ -79,6 +87,11 @@ def cases_map(
     agent_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     unassigned: bool = False,
     bbox: Annotated[str | None, Query(description="west,south,east,north (degrees)")] = None,
+    q: Annotated[
+        str | None,
+        Query(max_length=100, description="Part of the debtor's name, document or reference"),
+    ] = None,
+    zone_id: Annotated[int | None, Query(ge=1, le=MAX_ID, description="An area zone")] = None,
     limit: Annotated[int, Query(ge=1, le=50_000)] = 10_000,
 ) -> dict[str, Any]:
     where = _filter(
@@ -88,6 +101,8 @@ def cases_map(
         assigned_agent_id=agent_id,
         unassigned=unassigned,
         bbox=bbox,
+        text=q,
+        zone_id=zone_id,
     )
     return cases_geojson(caller.session, tenant_id=caller.tenant_id, where=where, limit=limit)
 
@@ -103,7 +118,11 @@ def case(caller: Reader, case_id: CaseId) -> CaseOut:
 
 @router.patch("/{case_id:int}", response_model=CaseOut)
 def change_case(caller: Staff, case_id: CaseId, patch: CasePatch) -> CaseOut:
-    """Change priority, status or assignment (``assigned_agent_id: null`` unassigns)."""
+    """Change priority, status or assignment (``assigned_agent_id: null`` unassigns). A case
+    given to another agent leaves the published plan's route of its former agent (listed
+    unplanned as ``reassigned``)."""
     changes = patch.model_dump(include=patch.model_fields_set)
     view = update_case(caller.session, tenant_id=caller.tenant_id, case_id=case_id, **changes)
+    if "assigned_agent_id" in changes:
+        release_reassigned(caller.session, tenant_id=caller.tenant_id, case_ids=[case_id])
     return CaseOut.of(view)

@@ -7,16 +7,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import Annotated, Any
-from zoneinfo import ZoneInfo
+from typing import Annotated
 
 import anyio.to_thread
 from fastapi import APIRouter, Form, Request
-from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
-from fastapi.templating import Jinja2Templates
 
+from api.console_pages import DECISION_LABELS, VisitId, acting, gate, render, templates
 from api.console_session import (
     CSRF_FIELD,
     SIGN_IN_COOKIE,
@@ -29,13 +26,11 @@ from api.console_session import (
 )
 from api.deps import TOKEN_COOKIE, AnonymousSessionDep, SettingsDep, keep_session
 from api.routers.maps import ASSETS
-from api.schemas import MAX_ID
 from api.security import issue_token
 from geo.accounts.users import authenticate
 from geo.alerts.rules import list_alerts
 from geo.core.db import tenant_session
 from geo.core.errors import CampoError, NotFound, TooManyAttempts
-from geo.core.spanish import money
 from geo.core.tenant_settings import tenant_settings
 from geo.dispatch.board import agents_today, feed
 from geo.dispatch.notices import visit_notices
@@ -45,65 +40,6 @@ from geo.maps.review import review_map
 from geo.visits.mail import OUTCOME_LABELS, VERDICT_LABELS
 
 router = APIRouter(tags=["console"], default_response_class=HTMLResponse, include_in_schema=False)
-templates = Jinja2Templates(directory=Path(__file__).resolve().parents[1] / "templates")
-ROLE_LABELS = {
-    "admin": "Administración",
-    "dispatcher": "Despacho",
-    "analyst": "Analítica",
-    "agent": "Gestor",
-}
-DECISION_LABELS = {"approved": "aprobada", "rejected": "rechazada en revisión"}
-VisitId = Annotated[int, PathParam(ge=1, le=MAX_ID)]
-
-
-def _hora(value: datetime, zone: ZoneInfo | None = None) -> str:
-    return (value.astimezone(zone) if zone else value).strftime("%H:%M")
-
-
-def _cuando(value: datetime) -> str:
-    """A local moment: its time if it is today, else its date and time."""
-    today = datetime.now(value.tzinfo).date()
-    return value.strftime("%H:%M" if value.date() == today else "%Y-%m-%d %H:%M")
-
-
-templates.env.filters.update(
-    hora=_hora,
-    cuando=_cuando,
-    fecha_hora=lambda value: value.strftime("%Y-%m-%d %H:%M"),
-    pesos=money,
-)
-
-
-def _render(
-    request: Request, name: str, visitor: Visitor, status: int = 200, **context: Any
-) -> HTMLResponse:
-    zone = ZoneInfo("America/Bogota")
-    if visitor.caller is not None:
-        zone = tenant_settings(visitor.caller.session, visitor.caller.tenant_id).zone
-    return templates.TemplateResponse(
-        request,
-        name,
-        {
-            "visitor": visitor,
-            "role_label": ROLE_LABELS.get(visitor.role or "", ""),
-            "today": datetime.now(zone).date().isoformat(),
-            "zone": zone,
-            "verdicts": VERDICT_LABELS,
-            "decisions": DECISION_LABELS,
-            "outcomes": OUTCOME_LABELS,
-            **context,
-        },
-        status_code=status,
-    )
-
-
-def _gate(visitor: Visitor, roles: tuple[str, ...]) -> Response | None:
-    """Where to send someone who may not see a page: to sign in, or to their own home."""
-    if visitor.caller is None:
-        return RedirectResponse("/entrar", status_code=303)
-    if visitor.role not in roles:
-        return RedirectResponse("/", status_code=303)
-    return None
 
 
 @router.get("/")
@@ -131,7 +67,7 @@ def _sign_in(
     organizacion: str = "",
     correo: str = "",
 ) -> HTMLResponse:
-    page = _render(
+    page = render(
         request,
         "entrar.html",
         visitor,
@@ -209,18 +145,17 @@ def sign_out(
 
 @router.get("/agente")
 def agent_home(request: Request, visitor: VisitorDep) -> Response:
-    return _gate(visitor, ("agent",)) or _render(request, "agente.html", visitor)
+    return gate(visitor, ("agent",)) or render(request, "agente.html", visitor)
 
 
 @router.get("/tablero")
 def board(request: Request, visitor: VisitorDep) -> Response:
     """Today: every agent, the live map, the open alerts and the feed of visits."""
-    if refused := _gate(visitor, WATCHERS):
-        return refused
-    assert visitor.caller is not None
-    caller = visitor.caller
+    caller = acting(visitor, WATCHERS)
+    if isinstance(caller, Response):
+        return caller
     zone = tenant_settings(caller.session, caller.tenant_id).zone
-    return _render(
+    return render(
         request,
         "tablero.html",
         visitor,
@@ -234,16 +169,16 @@ def board(request: Request, visitor: VisitorDep) -> Response:
 
 @router.get("/tablero/gestores")
 def board_agents(request: Request, visitor: VisitorDep) -> Response:
-    if refused := _gate(visitor, WATCHERS):
+    if refused := gate(visitor, WATCHERS):
         return refused
     assert visitor.caller is not None
     agents = agents_today(visitor.caller.session, tenant_id=visitor.caller.tenant_id)
-    return _render(request, "_gestores.html", visitor, agents=agents)
+    return render(request, "_gestores.html", visitor, agents=agents)
 
 
 @router.get("/tablero/mapa")
 def board_map(visitor: VisitorDep) -> Response:
-    if refused := _gate(visitor, WATCHERS):
+    if refused := gate(visitor, WATCHERS):
         return refused
     assert visitor.caller is not None
     m = realtime_map(
@@ -263,7 +198,7 @@ async def board_events(request: Request, visitor: VisitorDep, settings: Settings
     """Server-sent events: each visit of this tenant written or decided, as a table row,
     the moment PostgreSQL announces it (``NOTIFY campo_feed``); a comment every 15 s keeps
     proxies from closing the stream."""
-    if refused := _gate(visitor, WATCHERS):
+    if refused := gate(visitor, WATCHERS):
         return refused
     assert visitor.caller is not None
     tenant_id = visitor.caller.tenant_id
@@ -301,16 +236,16 @@ async def board_events(request: Request, visitor: VisitorDep, settings: Settings
 @router.get("/revision")
 def reviews(request: Request, visitor: VisitorDep) -> Response:
     """Check-ins waiting for a supervisor's decision, oldest first."""
-    if refused := _gate(visitor, STAFF):
+    if refused := gate(visitor, STAFF):
         return refused
     assert visitor.caller is not None
     items = review_queue(visitor.caller.session, tenant_id=visitor.caller.tenant_id)
-    return _render(request, "revision.html", visitor, active="revision", items=items)
+    return render(request, "revision.html", visitor, active="revision", items=items)
 
 
 @router.get("/revision/{visit_id}")
 def review(request: Request, visitor: VisitorDep, visit_id: VisitId) -> Response:
-    if refused := _gate(visitor, STAFF):
+    if refused := gate(visitor, STAFF):
         return refused
     return _review_page(request, visitor, visit_id)
 
@@ -330,14 +265,14 @@ def _review_page(
         )
     except NotFound:
         return RedirectResponse("/revision", status_code=303)
-    return _render(
+    return render(
         request, "revision_detalle.html", visitor, status, active="revision", item=item, error=error
     )
 
 
 @router.get("/revision/{visit_id}/mapa")
 def review_evidence(visitor: VisitorDep, visit_id: VisitId) -> Response:
-    if refused := _gate(visitor, STAFF):
+    if refused := gate(visitor, STAFF):
         return refused
     assert visitor.caller is not None
     m = review_map(
@@ -356,11 +291,9 @@ def review_decision(
     csrf: Annotated[str, Form(alias=CSRF_FIELD, max_length=200)] = "",
 ) -> Response:
     """Approve or reject, with a comment; the decision is kept on the visit and audited."""
-    if refused := _gate(visitor, STAFF):
-        return refused
-    assert visitor.caller is not None
-    visitor.check(csrf)
-    caller = visitor.caller
+    caller = acting(visitor, STAFF, csrf)
+    if isinstance(caller, Response):
+        return caller
     try:
         decide(
             caller.session,

@@ -18,6 +18,7 @@ from geo.routing.jobs import (
     list_plans,
     plan_geojson,
 )
+from geo.routing.publishing import publish_plan
 from geo.routing.territories import case_territories, territories_geojson
 
 router = APIRouter(prefix="/v1/plans", tags=["plans"])
@@ -46,6 +47,18 @@ def cancel(caller: Staff, plan_id: PlanId) -> PlanView:
     queued one is never computed; a running one stops at its next step and stores nothing.
     A finished plan is a 409."""
     return cancel_plan(caller.session, tenant_id=caller.tenant_id, plan_id=plan_id)
+
+
+@router.post("/{plan_id}/publish", response_model=PlanView)
+def publish(caller: Staff, plan_id: PlanId) -> PlanView:
+    """Make a finished plan the day's plan in force; the one published before is withdrawn
+    and kept. A plan not finished is a 409."""
+    return publish_plan(
+        caller.session,
+        tenant_id=caller.tenant_id,
+        plan_id=plan_id,
+        user_id=caller.principal.user_id,
+    )
 
 
 @router.get("", response_model=list[PlanView])

@@ -563,12 +563,24 @@ class Plan(Base):
     stats: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    """When a dispatcher made it the day's plan in force; at most one per day is."""
+    published_by: Mapped[int | None] = mapped_column(BigInteger)
 
     __table_args__ = (
         ForeignKeyConstraint(["tenant_id"], ["tenants.id"], ondelete="CASCADE"),
+        ForeignKeyConstraint(["tenant_id", "published_by"], ["users.tenant_id", "users.id"]),
         CheckConstraint(_one_of("status", PLAN_STATUSES), name="status"),
         CheckConstraint("progress BETWEEN 0 AND 1", name="progress_range"),
+        CheckConstraint("published_at IS NULL OR status = 'done'", name="published_done"),
         Index("ix_plans_tenant_id_day", "tenant_id", "day"),
+        Index(
+            "ix_plans_one_published",
+            "tenant_id",
+            "day",
+            unique=True,
+            postgresql_where=text("published_at IS NOT NULL"),
+        ),
     )
 
 

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, cast, func, literal_column, select, update
+from sqlalchemy import Select, cast, func, literal_column, select, text, update
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
 from geo.core.errors import InvalidInput, NotFound
-from geo.core.models import BUCKETS, CASE_STATUSES, Address, Agent, Case, Debtor
+from geo.core.models import BUCKETS, CASE_STATUSES, Address, Agent, Case, Debtor, Zone
 
 _UNSET: Any = object()
 
@@ -55,6 +56,10 @@ class CaseFilter:
     product: str | None = None
     bbox: tuple[float, float, float, float] | None = None
     """west, south, east, north in degrees (GeoJSON order)."""
+    text: str | None = None
+    """Part of the debtor's name or document number, or of the case's reference."""
+    zone_id: int | None = None
+    """An area zone the address lies in."""
 
 
 def _cases(tenant_id: int) -> Select[Any]:
@@ -107,6 +112,27 @@ def _filtered(query: Select[Any], where: CaseFilter) -> Select[Any]:
         query = query.where(Case.assigned_agent_id.is_(None))
     if where.product is not None:
         query = query.where(Case.product == where.product)
+    if where.text:
+        if len(where.text) > 100:
+            raise InvalidInput("text is at most 100 characters", field="text")
+        pattern = (
+            "%" + where.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        )
+        query = query.where(
+            Debtor.full_name.ilike(pattern)
+            | Debtor.document_number.ilike(pattern)
+            | Case.external_ref.ilike(pattern)
+        )
+    if where.zone_id is not None:
+        query = query.where(
+            select(Zone.id)
+            .where(
+                Zone.tenant_id == Case.tenant_id,
+                Zone.id == where.zone_id,
+                func.ST_Covers(Zone.geom, Address.point),
+            )
+            .exists()
+        )
     if where.bbox is not None:
         west, south, east, north = where.bbox
         if not (west < east and south < north):
@@ -241,3 +267,45 @@ def cases_geojson(
     empty: Any = literal_column("'[]'::jsonb")  # a bound "[]" would be the JSON *string* "[]"
     features = session.scalar(select(func.coalesce(func.jsonb_agg(feature), empty)))
     return {"type": "FeatureCollection", "features": features}
+
+
+def assign_cases(
+    session: Session,
+    *,
+    tenant_id: int,
+    case_ids: Sequence[int],
+    agent_id: int | None,
+    user_id: int,
+) -> int:
+    """Assign (or, with ``None``, unassign) many open cases at once, as a dispatcher does
+    from the console, each change audited; returns how many changed. Ids of another tenant or
+    of closed cases change nothing."""
+    if agent_id is not None and not session.scalar(
+        select(Agent.active).where(Agent.tenant_id == tenant_id, Agent.id == agent_id)
+    ):
+        raise InvalidInput("no active agent with this id", field="assigned_agent_id")
+    changed = session.execute(
+        text(
+            """
+            WITH before AS (
+                SELECT id, assigned_agent_id FROM cases
+                WHERE tenant_id = :t AND id = ANY(:ids) AND status = 'open'
+                  AND assigned_agent_id IS DISTINCT FROM :a
+                FOR UPDATE
+            ), moved AS (
+                UPDATE cases c SET assigned_agent_id = :a,
+                       assigned_at = CASE WHEN :a IS NULL THEN NULL ELSE now() END,
+                       updated_at = now()
+                FROM before b WHERE c.tenant_id = :t AND c.id = b.id
+                RETURNING c.id, b.assigned_agent_id AS was
+            )
+            INSERT INTO audit_log (tenant_id, user_id, action, subject, before, after)
+            SELECT :t, :u, 'assign', 'case:' || id,
+                   jsonb_build_object('assigned_agent_id', was),
+                   jsonb_build_object('assigned_agent_id', CAST(:a AS bigint))
+            FROM moved
+            """
+        ),
+        {"t": tenant_id, "ids": list(case_ids), "a": agent_id, "u": user_id},
+    )
+    return int(changed.rowcount)  # type: ignore[attr-defined]

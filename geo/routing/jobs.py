@@ -66,11 +66,13 @@ class PlanView:
     stats: dict[str, Any]
     created_at: datetime
     finished_at: datetime | None
+    published_at: datetime | None = None
+    """When it became the day's plan in force (:mod:`geo.routing.publishing`); None: not."""
 
 
 _SELECT = (
     "SELECT id, day, status, progress, message, budget_s, options, stats, created_at, "
-    "finished_at FROM plans WHERE tenant_id = :t"
+    "finished_at, published_at FROM plans WHERE tenant_id = :t"
 )
 
 

@@ -9,15 +9,22 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
+import gpxpy
 import httpx2
+import pytest
 from fastapi.testclient import TestClient
 from selenium import webdriver
 from selenium.webdriver.common.by import By
 from sqlalchemy import text
 
+from geo.contacts.rules import next_contact_day
 from geo.core.db import tenant_session
+from geo.core.tenant_settings import parse_settings
+from geo.routing.jobs import create_plan, run_plan
 from tests.api.conftest import ARTIFACTS
 from tests.conftest import PASSWORD, World
 from tests.gps import on_shift
@@ -211,3 +218,129 @@ def test_a_wrong_password_says_so_without_saying_which_part(server: Server, worl
         assert wrong.status_code == 401
         assert "Organización, correo o contraseña incorrectos" in wrong.text
         assert http.get("/tablero").headers["location"] == "/entrar"
+
+
+def test_a_dispatcher_filters_cases_and_assigns_the_selection(
+    browser: webdriver.Chrome, server: Server, world: World, other_world: World
+) -> None:
+    _sign_in(browser, server, world, "dispatcher")
+    _wait_for(browser, "#gestores")
+    browser.get(f"{server.url}/casos")
+    _wait_for(browser, "#casos")
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#casos tbody input[type=checkbox]")) == 3
+    browser.find_element(By.ID, "q").send_keys("pérez")  # Luis Pérez, any case, accents kept
+    browser.find_element(By.CSS_SELECTOR, "form[action='/casos'] button").click()
+    _wait_for(browser, "#casos")
+    boxes = browser.find_elements(By.CSS_SELECTOR, "#casos tbody input[type=checkbox]")
+    assert len(boxes) == 1
+    assert "ALFA-2" in browser.find_element(By.ID, "casos").text
+    _wait_for(browser, "iframe.map")
+    _shot(browser, "console-cases.png")
+    boxes[0].click()
+    browser.find_element(By.CSS_SELECTOR, "button[value=asignar]").click()
+    _wait_for(browser, "p[role=status]")
+    assert "1 caso(s) actualizados" in browser.find_element(By.TAG_NAME, "main").text
+    assert "G1" in browser.find_element(By.ID, "casos").text  # the filter kept, now assigned
+    with tenant_session(world.tenant_id) as session:
+        assigned = session.execute(
+            text("SELECT assigned_agent_id FROM cases WHERE external_ref = 'ALFA-2'")
+        ).scalar_one()
+        audited = session.execute(
+            text("SELECT count(*) FROM audit_log WHERE action = 'assign'")
+        ).scalar_one()
+    assert (assigned, audited) == (world.agent_id, 1)
+    assert _errors(browser) == [], _errors(browser)
+    # Another tenant's case ids in the form change nothing there.
+    with tenant_session(other_world.tenant_id) as session:
+        theirs = list(session.scalars(text("SELECT id FROM cases ORDER BY id")))
+    with _session(server, world) as http:
+        page = http.get("/casos")
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page.text)
+        assert csrf is not None
+        answer = http.post(
+            "/casos/asignar",
+            data={
+                "caso": [str(i) for i in theirs],
+                "gestor": str(world.agent_id),
+                "accion": "asignar",
+                "csrf": csrf.group(1),
+            },
+        )
+        assert answer.status_code == 303
+        assert answer.headers["location"].endswith("hecho=0")
+        forged = http.post("/casos/asignar", data={"caso": [str(theirs[0])], "accion": "quitar"})
+        assert forged.status_code == 403
+    with tenant_session(other_world.tenant_id) as session:
+        untouched = session.execute(
+            text("SELECT count(*) FROM cases WHERE assigned_agent_id IS NOT NULL")
+        ).scalar_one()
+    assert untouched == 1  # beta's own first case, as its world was built
+
+
+@pytest.mark.usefixtures("worker")  # the plan asked for from the page is computed by a worker
+def test_a_dispatcher_plans_a_day_publishes_it_and_opens_a_route_sheet(
+    browser: webdriver.Chrome, server: Server, client: TestClient, world: World
+) -> None:
+    today = datetime.now(ZoneInfo("America/Bogota")).date()
+    day = next_contact_day(today + timedelta(days=1), settings=parse_settings({}), step=1)
+    _sign_in(browser, server, world, "dispatcher")
+    _wait_for(browser, "#gestores")
+    browser.get(f"{server.url}/planes?fecha={day.isoformat()}")
+    browser.find_element(By.ID, "planificar").click()
+    deadline = time.monotonic() + 90
+    while "terminado" not in browser.find_element(By.ID, "planes").text:  # htmx polls
+        assert time.monotonic() < deadline, browser.find_element(By.ID, "planes").text
+        time.sleep(0.5)
+    browser.find_element(By.CSS_SELECTOR, "form[action$='/publicar'] button").click()
+    _wait_for(browser, "#planes strong.accepted")
+    assert "en vigor" in browser.find_element(By.ID, "planes").text
+    _shot(browser, "console-plans.png")
+    browser.find_element(By.CSS_SELECTOR, "a[href*='/hoja/']").click()
+    sheet = _wait_for(browser, "#hoja")
+    stops = sheet.find_elements(By.CSS_SELECTOR, "tbody tr")
+    assert stops, "the route sheet lists the agent's stops"
+    assert "google.com/maps/dir/" in stops[0].find_element(
+        By.LINK_TEXT, "Google Maps"
+    ).get_attribute("href")
+    _shot(browser, "console-route-sheet.png")
+    assert _errors(browser) == [], _errors(browser)
+    plan_id = int(re.search(r"/planes/(\d+)/hoja/", browser.current_url).group(1))  # type: ignore[union-attr]
+    with _session(server, world) as http:
+        gpx = gpxpy.parse(http.get(f"/planes/{plan_id}/gpx/{world.agent_id}").text)
+    assert len(gpx.waypoints) == len(stops)
+    assert gpx.tracks[0].segments[0].points
+    # Reassigning a published stop's case takes it off its former agent's route.
+    with tenant_session(world.tenant_id) as session:
+        first = session.execute(
+            text("SELECT case_id FROM plan_stops WHERE plan_id = :p ORDER BY seq LIMIT 1"),
+            {"p": plan_id},
+        ).scalar_one()
+    moved = client.patch(
+        f"/v1/cases/{first}", json={"assigned_agent_id": None}, headers=world.auth("dispatcher")
+    )
+    assert moved.status_code == 200, moved.text
+    with tenant_session(world.tenant_id) as session:
+        still = session.execute(
+            text("SELECT count(*) FROM plan_stops WHERE plan_id = :p AND case_id = :c"),
+            {"p": plan_id, "c": first},
+        ).scalar_one()
+        reason = session.execute(
+            text("SELECT reason FROM plan_unplanned WHERE plan_id = :p AND case_id = :c"),
+            {"p": plan_id, "c": first},
+        ).scalar_one()
+    assert (still, reason) == (0, "reassigned")
+    # Publishing another plan of the day withdraws this one, which stays.
+    with tenant_session(world.tenant_id) as session:
+        other = create_plan(session, tenant_id=world.tenant_id, day=day, budget_s=1, queue=False)
+    assert run_plan(world.tenant_id, other.id).status == "done"
+    published = client.post(f"/v1/plans/{other.id}/publish", headers=world.auth("dispatcher"))
+    assert published.status_code == 200, published.text
+    with tenant_session(world.tenant_id) as session:
+        rows = dict(
+            session.execute(
+                text("SELECT id, published_at IS NOT NULL FROM plans WHERE day = :d"), {"d": day}
+            )
+            .tuples()
+            .all()
+        )
+    assert rows == {plan_id: False, other.id: True}

@@ -1,0 +1,92 @@
+"""What every console page shares: the Jinja2 templates with their es-CO filters, rendering
+with the visitor and the tenant's zone, and who may see a page."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+from fastapi import Path as PathParam
+from fastapi import Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from api.console_session import Visitor
+from api.deps import Caller
+from api.schemas import MAX_ID
+from geo.core.spanish import money
+from geo.core.tenant_settings import tenant_settings
+from geo.visits.mail import OUTCOME_LABELS, VERDICT_LABELS
+
+templates = Jinja2Templates(directory=Path(__file__).resolve().parent / "templates")
+ROLE_LABELS = {
+    "admin": "Administración",
+    "dispatcher": "Despacho",
+    "analyst": "Analítica",
+    "agent": "Gestor",
+}
+DECISION_LABELS = {"approved": "aprobada", "rejected": "rechazada en revisión"}
+VisitId = Annotated[int, PathParam(ge=1, le=MAX_ID)]
+
+
+def _hora(value: datetime, zone: ZoneInfo | None = None) -> str:
+    return (value.astimezone(zone) if zone else value).strftime("%H:%M")
+
+
+def _cuando(value: datetime) -> str:
+    """A local moment: its time if it is today, else its date and time."""
+    today = datetime.now(value.tzinfo).date()
+    return value.strftime("%H:%M" if value.date() == today else "%Y-%m-%d %H:%M")
+
+
+templates.env.filters.update(
+    hora=_hora,
+    cuando=_cuando,
+    fecha_hora=lambda value: value.strftime("%Y-%m-%d %H:%M"),
+    pesos=money,
+)
+
+
+def render(
+    request: Request, name: str, visitor: Visitor, status: int = 200, **context: Any
+) -> HTMLResponse:
+    zone = ZoneInfo("America/Bogota")
+    if visitor.caller is not None:
+        zone = tenant_settings(visitor.caller.session, visitor.caller.tenant_id).zone
+    return templates.TemplateResponse(
+        request,
+        name,
+        {
+            "visitor": visitor,
+            "role_label": ROLE_LABELS.get(visitor.role or "", ""),
+            "today": datetime.now(zone).date().isoformat(),
+            "zone": zone,
+            "verdicts": VERDICT_LABELS,
+            "decisions": DECISION_LABELS,
+            "outcomes": OUTCOME_LABELS,
+            **context,
+        },
+        status_code=status,
+    )
+
+
+def gate(visitor: Visitor, roles: tuple[str, ...]) -> Response | None:
+    """Where to send someone who may not see a page: to sign in, or to their own home."""
+    if visitor.caller is None:
+        return RedirectResponse("/entrar", status_code=303)
+    if visitor.role not in roles:
+        return RedirectResponse("/", status_code=303)
+    return None
+
+
+def acting(visitor: Visitor, roles: tuple[str, ...], csrf: str | None = None) -> Caller | Response:
+    """The caller of a page or form of ``roles``, the form's CSRF token checked; or where to
+    send a visitor who may not be here."""
+    if refused := gate(visitor, roles):
+        return refused
+    assert visitor.caller is not None
+    if csrf is not None:
+        visitor.check(csrf)
+    return visitor.caller

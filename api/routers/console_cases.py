@@ -1,0 +1,142 @@
+"""The console's cases: the table with filters and keyset pages, the filtered cases on a map,
+and assigning a selection to an agent (audited; published routes kept true)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from api.console_pages import acting, gate, render
+from api.console_session import CSRF_FIELD, STAFF, VisitorDep
+from api.routers.maps import ASSETS
+from api.schemas import MAX_ID
+from geo.accounts.agents import list_agents
+from geo.core.errors import CampoError
+from geo.core.tenant_settings import Bucket
+from geo.maps.cases import cases_map
+from geo.portfolio.cases import CaseFilter, assign_cases, list_cases
+from geo.routing.publishing import (
+    release_reassigned,
+)
+
+router = APIRouter(tags=["console"], default_response_class=HTMLResponse, include_in_schema=False)
+
+
+CASE_STATUS_LABELS = (
+    ("open", "abiertos"),
+    ("", "todos"),
+    ("paid", "pagados"),
+    ("agreement", "con acuerdo"),
+    ("written_off", "castigados"),
+    ("withdrawn", "retirados"),
+)
+PAGE = 50
+
+
+def _case_filter(params: Mapping[str, str]) -> tuple[CaseFilter, dict[str, str]]:
+    """The console's filter fields (Spanish names) as a case filter, and as typed, to show
+    them again and to keep them across pages."""
+    typed = {
+        key: (params.get(key) or "").strip()
+        for key in ("q", "estado", "tramo", "gestor", "producto")
+    }
+    if "estado" not in params:
+        typed["estado"] = "open"
+    gestor = typed["gestor"]
+    where = CaseFilter(
+        status=typed["estado"] or None,
+        bucket=typed["tramo"] or None,
+        assigned_agent_id=int(gestor) if gestor.isdigit() and len(gestor) < 19 else None,
+        unassigned=gestor == "ninguno",
+        product=typed["producto"].lower() or None,
+        text=typed["q"][:100] or None,
+    )
+    return where, typed
+
+
+@router.get("/casos")
+def cases_page(request: Request, visitor: VisitorDep) -> Response:
+    """The cases table, filtered, a page of 50 at a time, with their map; select and assign."""
+    caller = acting(visitor, STAFF)
+    if isinstance(caller, Response):
+        return caller
+    params = request.query_params
+    try:
+        where, typed = _case_filter(params)
+        after = params.get("despues", "")
+        rows = list_cases(
+            caller.session,
+            tenant_id=caller.tenant_id,
+            where=where,
+            after_id=int(after) if after.isdigit() and len(after) < 19 else None,
+            limit=PAGE,
+        )
+        error = None
+    except CampoError as exc:
+        rows, error, typed = [], exc.message, {k: "" for k in ("q", "tramo", "gestor", "producto")}
+        typed["estado"] = "open"
+    agents = list_agents(caller.session, tenant_id=caller.tenant_id, active_only=True)
+    query = urlencode({k: v for k, v in typed.items()})
+    next_after = rows[-1].id if len(rows) == PAGE else None
+    done = params.get("hecho")
+    return render(
+        request,
+        "casos.html",
+        visitor,
+        active="casos",
+        cases=rows,
+        f=typed,
+        statuses=CASE_STATUS_LABELS,
+        buckets=[b.value for b in Bucket],
+        agents=agents,
+        agent_codes={a.id: a.code for a in agents},
+        query=query,
+        back=f"/casos?{query}",
+        next_after=next_after,
+        next_url=f"/casos?{query}&despues={next_after}",
+        done=int(done) if done and done.isdigit() and len(done) < 9 else None,
+        error=error,
+    )
+
+
+@router.get("/casos/mapa")
+def cases_page_map(request: Request, visitor: VisitorDep) -> Response:
+    if refused := gate(visitor, STAFF):
+        return refused
+    assert visitor.caller is not None
+    where, _typed = _case_filter(request.query_params)
+    m = cases_map(
+        visitor.caller.session, tenant_id=visitor.caller.tenant_id, where=where, assets=ASSETS
+    )
+    return HTMLResponse(m.get_root().render())
+
+
+@router.post("/casos/asignar")
+def cases_assign(
+    visitor: VisitorDep,
+    caso: Annotated[list[int], Form(max_length=5000)] = [],  # noqa: B006 - FastAPI's form default
+    gestor: Annotated[int | None, Form(ge=1, le=MAX_ID)] = None,
+    accion: Annotated[str, Form(max_length=20)] = "asignar",
+    volver: Annotated[str, Form(max_length=2000)] = "/casos",
+    csrf: Annotated[str, Form(alias=CSRF_FIELD, max_length=200)] = "",
+) -> Response:
+    """Assign the selected cases to an agent, or unassign them; each change is audited."""
+    caller = acting(visitor, STAFF, csrf)
+    if isinstance(caller, Response):
+        return caller
+    ids = [c for c in caso if 0 < c <= MAX_ID]
+    changed = assign_cases(
+        caller.session,
+        tenant_id=caller.tenant_id,
+        case_ids=ids,
+        agent_id=None if accion == "quitar" else gestor,
+        user_id=caller.principal.user_id,
+    )
+    release_reassigned(caller.session, tenant_id=caller.tenant_id, case_ids=ids)
+    back = volver if volver.startswith("/casos?") or volver == "/casos" else "/casos"
+    joiner = "&" if "?" in back else "?"
+    return RedirectResponse(f"{back}{joiner}hecho={changed}", status_code=303)

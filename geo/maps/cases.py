@@ -1,0 +1,54 @@
+"""The cases map: the filtered cases as one GeoJSON layer (not an object per marker), coloured
+by assignment, with the debtor, reference and balance on click."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import folium
+from folium.features import GeoJsonPopup
+from sqlalchemy.orm import Session
+
+from geo.core.spanish import money
+from geo.maps.base import CDN_ASSETS, STALE_GREY, base_map, legend, safe
+from geo.portfolio.cases import CaseFilter, cases_geojson
+
+ASSIGNED, UNASSIGNED = "#1f77b4", STALE_GREY
+
+
+def cases_map(
+    session: Session,
+    *,
+    tenant_id: int,
+    where: CaseFilter,
+    assets: Mapping[str, str] = CDN_ASSETS,
+    limit: int = 10_000,
+) -> folium.Map:
+    """Up to ``limit`` located cases matching ``where``, drawn from one FeatureCollection."""
+    collection = cases_geojson(session, tenant_id=tenant_id, where=where, limit=limit)
+    features = collection["features"]
+    for feature in features:  # the popup writes values as HTML: names and addresses are data
+        props = feature["properties"]
+        for key in ("external_ref", "debtor", "address", "bucket"):
+            props[key] = safe(props[key]) if props.get(key) is not None else ""
+        props["outstanding_cop"] = money(float(props["outstanding_cop"]))
+    m = base_map(
+        [[f["geometry"]["coordinates"][1], f["geometry"]["coordinates"][0]] for f in features],
+        assets,
+    )
+    if features:
+        folium.GeoJson(
+            collection,
+            name="Casos",
+            marker=folium.CircleMarker(radius=4, weight=1, fill=True, fill_opacity=0.8),
+            style_function=lambda f: {
+                "color": ASSIGNED if f["properties"]["assigned_agent_id"] else UNASSIGNED,
+                "fillColor": ASSIGNED if f["properties"]["assigned_agent_id"] else UNASSIGNED,
+            },
+            popup=GeoJsonPopup(
+                fields=["external_ref", "debtor", "address", "outstanding_cop", "bucket"],
+                aliases=["Caso", "Deudor", "Dirección", "Saldo", "Tramo"],
+            ),
+        ).add_to(m)
+    legend(m, "Casos", [(ASSIGNED, "asignado"), (UNASSIGNED, "sin asignar")])
+    return m

@@ -85,12 +85,15 @@ def test_plan_map(
     labels = browser.find_element(By.CSS_SELECTOR, ".leaflet-control-layers").text
     for layer in ("Territorios", "Rutas", "Visitas", "Bases", "Sin planear"):
         assert layer in labels
-    # Popups read in the tenant's zone (Aguascalientes), 24-hour: each stop's arrival.
+    # A stop's popup reads in the tenant's zone (Aguascalientes), 24-hour.
     stops = client.get(f"/v1/plans/{plan['id']}/geojson", headers=world.auth("dispatcher")).json()
     zone = ZoneInfo("America/Mexico_City")
-    page = browser.page_source
-    for stop in (f for f in stops["features"] if f["properties"]["kind"] == "stop"):
-        assert f"Llegada</th><td>{clock(stop['properties']['eta'], zone)}</td>" in page
+    first = next(f for f in stops["features"] if f["properties"].get("seq") == 1)
+    marker = next(e for e in browser.find_elements(By.CSS_SELECTOR, ".campo-stop") if e.text == "1")
+    browser.execute_script("arguments[0].click();", marker)
+    shown = browser.find_element(By.CSS_SELECTOR, ".leaflet-popup-content").text
+    assert f"Llegada {clock(first['properties']['eta'], zone)}" in shown, shown
+    assert "Saldo $ 1.000.000" in shown, shown
 
 
 def test_map_pages_need_staff(server: Server, world: World) -> None:

@@ -21,6 +21,7 @@ from api.routers import (
     console,
     console_cases,
     console_plans,
+    console_settings,
     contacts,
     devices,
     maps,
@@ -84,6 +85,7 @@ def create_app() -> FastAPI:
         console,
         console_cases,
         console_plans,
+        console_settings,
     ):
         app.include_router(module.router)
     app.include_router(contacts.debtors_router)

@@ -57,3 +57,11 @@ def update_tenant_settings(
     session.flush()
     forget_settings(session)
     return updated
+
+
+def tenant_name(session: Session, *, tenant_id: int) -> str:
+    """The tenant's display name."""
+    name = session.scalar(select(Tenant.name).where(Tenant.id == tenant_id))
+    if name is None:
+        raise NotFound("tenant not found", "tenant_id")
+    return name

@@ -344,3 +344,47 @@ def test_a_dispatcher_plans_a_day_publishes_it_and_opens_a_route_sheet(
             .all()
         )
     assert rows == {plan_id: False, other.id: True}
+
+
+def test_an_admin_changes_a_setting_and_a_bad_value_changes_nothing(
+    browser: webdriver.Chrome, server: Server, world: World
+) -> None:
+    _sign_in(browser, server, world, "admin")
+    _wait_for(browser, "#gestores")
+    browser.get(f"{server.url}/ajustes")
+    radius = _wait_for(browser, "#k-geofence_radius_m")
+    radius.clear()
+    radius.send_keys("120")
+    browser.find_element(By.CSS_SELECTOR, "form[action='/ajustes'] button[type=submit]").click()
+    _wait_for(browser, "p[role=status]")
+    assert "1 ajuste(s) guardados" in browser.find_element(By.TAG_NAME, "main").text
+    _shot(browser, "console-settings.png")
+    accuracy = browser.find_element(By.ID, "k-checkin_max_accuracy_m")
+    accuracy.clear()
+    accuracy.send_keys("-5")  # out of range
+    timezone = browser.find_element(By.ID, "k-timezone")
+    timezone.clear()
+    timezone.send_keys("America/Lima")
+    browser.find_element(By.CSS_SELECTOR, "form[action='/ajustes'] button[type=submit]").click()
+    error = _wait_for(browser, "#error-checkin_max_accuracy_m")
+    assert "no válido" in error.text
+    # The refused form answers 422, which the browser logs; nothing else may be logged.
+    assert [e for e in _errors(browser) if "status of 422" not in e] == []
+    with tenant_session(world.tenant_id) as session:
+        stored = session.execute(
+            text("SELECT settings FROM tenants WHERE id = :t"), {"t": world.tenant_id}
+        ).scalar_one()
+    assert stored.get("geofence_radius_m") == 120
+    assert "timezone" not in stored  # the whole form was refused with the bad value
+    assert "checkin_max_accuracy_m" not in stored
+    with _session(server, world) as http:  # a dispatcher is not an admin
+        assert http.get("/ajustes").headers["location"] == "/"
+        refused = http.post("/ajustes", data={"geofence_radius_m": "1"})
+        assert refused.headers["location"] == "/"
+    with tenant_session(world.tenant_id) as session:
+        assert (
+            session.execute(
+                text("SELECT settings FROM tenants WHERE id = :t"), {"t": world.tenant_id}
+            ).scalar_one()["geofence_radius_m"]
+            == 120
+        )

@@ -16,7 +16,7 @@ from fastapi.templating import Jinja2Templates
 from api.console_session import Visitor
 from api.deps import Caller
 from api.schemas import MAX_ID
-from geo.core.spanish import money
+from geo.core.spanish import money, number
 from geo.core.tenant_settings import tenant_settings
 from geo.visits.mail import OUTCOME_LABELS, VERDICT_LABELS
 
@@ -42,6 +42,7 @@ def _cuando(value: datetime) -> str:
 
 
 templates.env.filters.update(
+    cifra=lambda value: number(float(value)),
     hora=_hora,
     cuando=_cuando,
     fecha_hora=lambda value: value.strftime("%Y-%m-%d %H:%M"),

@@ -21,6 +21,7 @@ from api.routers import (
     console,
     console_cases,
     console_plans,
+    console_reports,
     console_settings,
     contacts,
     devices,
@@ -85,6 +86,7 @@ def create_app() -> FastAPI:
         console,
         console_cases,
         console_plans,
+        console_reports,
         console_settings,
     ):
         app.include_router(module.router)

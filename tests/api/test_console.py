@@ -388,3 +388,25 @@ def test_an_admin_changes_a_setting_and_a_bad_value_changes_nothing(
             ).scalar_one()["geofence_radius_m"]
             == 120
         )
+
+
+def test_an_analyst_reads_the_reports_of_a_period(
+    browser: webdriver.Chrome, server: Server, client: TestClient, world: World
+) -> None:
+    check_in(client, world, fix_at(on_shift(), 10))
+    _sign_in(browser, server, world, "analyst")
+    _wait_for(browser, "#gestores")
+    day = on_shift().date()
+    browser.get(f"{server.url}/informes?desde={day}&hasta={day}&agrupar=agent")
+    kpis = _wait_for(browser, "#kpis")
+    assert "G1" in kpis.text  # grouped by agent
+    assert "Incumplimientos de la Ley 2300" in kpis.text
+    assert "1 contactos, 0 incumplimientos" in browser.find_element(By.ID, "cumplimiento").text
+    assert browser.find_elements(By.CSS_SELECTOR, "#horas tbody tr")
+    _shot(browser, "console-reports.png")
+    nav = browser.find_element(By.TAG_NAME, "nav").text
+    assert "Informes" in nav
+    assert "Casos" not in nav  # staff pages are not offered to an analyst
+    assert _errors(browser) == [], _errors(browser)
+    browser.get(f"{server.url}/informes?desde={day}&hasta=2000-01-01")
+    assert "must not be before" in _wait_for(browser, "p.error").text

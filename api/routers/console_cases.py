@@ -10,15 +10,17 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from api.console_pages import acting, gate, render
+from api.console_pages import ROLE_LABELS, VisitId, acting, gate, render
 from api.console_session import CSRF_FIELD, STAFF, VisitorDep
 from api.routers.maps import ASSETS
 from api.schemas import MAX_ID
 from geo.accounts.agents import list_agents
-from geo.core.errors import CampoError
+from geo.accounts.users import list_users
+from geo.core.errors import CampoError, NotFound
 from geo.core.tenant_settings import Bucket
+from geo.dispatch.history import audit_entries, case_history
 from geo.maps.cases import cases_map
-from geo.portfolio.cases import CaseFilter, assign_cases, list_cases
+from geo.portfolio.cases import CaseFilter, assign_cases, get_case, list_cases
 from geo.routing.publishing import (
     release_reassigned,
 )
@@ -140,3 +142,65 @@ def cases_assign(
     back = volver if volver.startswith("/casos?") or volver == "/casos" else "/casos"
     joiner = "&" if "?" in back else "?"
     return RedirectResponse(f"{back}{joiner}hecho={changed}", status_code=303)
+
+
+ACTION_LABELS = {"assign": "asignación", "review": "revisión", "publish": "publicación"}
+CHANNEL_NAMES = {
+    "call": "llamada",
+    "sms": "SMS",
+    "email": "correo",
+    "whatsapp": "WhatsApp",
+    "letter": "carta",
+    "visit": "visita",
+}
+
+
+@router.get("/casos/{case_id}")
+def case_page(request: Request, visitor: VisitorDep, case_id: VisitId) -> Response:
+    """A case and its history: visits with verdicts and answers, promises, payments, other
+    channels, and every audited change."""
+    caller = acting(visitor, STAFF)
+    if isinstance(caller, Response):
+        return caller
+    try:
+        case = get_case(caller.session, tenant_id=caller.tenant_id, case_id=case_id)
+    except NotFound:
+        return RedirectResponse("/casos", status_code=303)
+    agents = {
+        a.id: f"{a.code} · {a.full_name}"
+        for a in list_agents(caller.session, tenant_id=caller.tenant_id)
+    }
+    return render(
+        request,
+        "caso.html",
+        visitor,
+        active="casos",
+        case=case,
+        agent=agents.get(case.assigned_agent_id or 0),
+        history=case_history(caller.session, tenant_id=caller.tenant_id, case_id=case_id),
+        actions=ACTION_LABELS,
+        channels=CHANNEL_NAMES,
+    )
+
+
+@router.get("/auditoria")
+def audit_page(request: Request, visitor: VisitorDep, usuario: str | None = None) -> Response:
+    """Every audited change, newest first, of everyone or of one person (admins)."""
+    caller = acting(visitor, ("admin",))
+    if isinstance(caller, Response):
+        return caller
+    users = list_users(caller.session, tenant_id=caller.tenant_id)
+    selected = int(usuario) if usuario and usuario.isdigit() and len(usuario) < 19 else None
+    person = next((u.full_name for u in users if u.id == selected), None)
+    return render(
+        request,
+        "auditoria.html",
+        visitor,
+        active="auditoria",
+        users=users,
+        selected=selected,
+        person=person,
+        entries=audit_entries(caller.session, tenant_id=caller.tenant_id, user_id=selected),
+        actions=ACTION_LABELS,
+        roles=ROLE_LABELS,
+    )

@@ -410,3 +410,39 @@ def test_an_analyst_reads_the_reports_of_a_period(
     assert _errors(browser) == [], _errors(browser)
     browser.get(f"{server.url}/informes?desde={day}&hasta=2000-01-01")
     assert "must not be before" in _wait_for(browser, "p.error").text
+
+
+def test_a_case_shows_its_history_and_the_audit_log_who_changed_what(
+    browser: webdriver.Chrome, server: Server, client: TestClient, world: World
+) -> None:
+    visit = check_in(client, world, fix_at(on_shift(), 10)).json()["visit_id"]
+    client.post(
+        f"/v1/visits/{visit}/outcome",
+        json={
+            "id": str(uuid.uuid4()),
+            "outcome": "contact",
+            "questionnaire": {"key": "cobranza", "version": 1},
+            "answers": {"contact_made": "si", "who_answered": "titular", "comments": "<b>x</b>"},
+        },
+        headers=world.auth("agent"),
+    )
+    _sign_in(browser, server, world, "admin")
+    _wait_for(browser, "#gestores")
+    browser.get(f"{server.url}/casos")
+    _wait_for(browser, "#casos")
+    browser.find_element(By.CSS_SELECTOR, f"#caso-{world.case_ids[1]}").click()
+    browser.find_element(By.CSS_SELECTOR, "button[value=asignar]").click()
+    _wait_for(browser, "p[role=status]")
+    browser.find_element(By.LINK_TEXT, "ALFA-1").click()
+    visits = _wait_for(browser, "#visitas")
+    assert "Contacto" in visits.text
+    assert "comments: <b>x</b>" in visits.text  # answers shown as text
+    browser.get(f"{server.url}/casos/{world.case_ids[1]}")
+    changes = _wait_for(browser, "#cambios")
+    assert "asignación" in changes.text
+    assert "admin alfa" in changes.text
+    browser.get(f"{server.url}/auditoria")
+    table = _wait_for(browser, "#auditoria")
+    assert f"case:{world.case_ids[1]}" in table.text
+    _shot(browser, "console-audit.png")
+    assert _errors(browser) == [], _errors(browser)

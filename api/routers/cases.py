@@ -122,7 +122,13 @@ def change_case(caller: Staff, case_id: CaseId, patch: CasePatch) -> CaseOut:
     given to another agent leaves the published plan's route of its former agent (listed
     unplanned as ``reassigned``)."""
     changes = patch.model_dump(include=patch.model_fields_set)
-    view = update_case(caller.session, tenant_id=caller.tenant_id, case_id=case_id, **changes)
+    view = update_case(
+        caller.session,
+        tenant_id=caller.tenant_id,
+        case_id=case_id,
+        user_id=caller.principal.user_id,
+        **changes,
+    )
     if "assigned_agent_id" in changes:
         release_reassigned(caller.session, tenant_id=caller.tenant_id, case_ids=[case_id])
     return CaseOut.of(view)

@@ -144,7 +144,12 @@ def cases_assign(
     return RedirectResponse(f"{back}{joiner}hecho={changed}", status_code=303)
 
 
-ACTION_LABELS = {"assign": "asignación", "review": "revisión", "publish": "publicación"}
+ACTION_LABELS = {
+    "assign": "asignación",
+    "review": "revisión",
+    "publish": "publicación",
+    "update": "cambio",
+}
 CHANNEL_NAMES = {
     "call": "llamada",
     "sms": "SMS",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
@@ -179,9 +180,11 @@ def update_case(
     status: str | None = None,
     assigned_agent_id: int | None = _UNSET,
     visit_window: tuple[time, time] | None = _UNSET,
+    user_id: int | None = None,
 ) -> CaseView:
     """Change priority, status, assignment or the hours the debtor may be visited (``None``
-    unassigns or clears the window; omit to leave as is)."""
+    unassigns or clears the window; omit to leave as is). With ``user_id`` (a person, through
+    the API), what changed is audited with its values before and after."""
     values: dict[str, Any] = {"updated_at": func.now()}
     if priority is not None:
         if not 0 <= priority <= 100:
@@ -205,15 +208,39 @@ def update_case(
             raise InvalidInput("no active agent with this id", field="assigned_agent_id")
         values["assigned_agent_id"] = assigned_agent_id
         values["assigned_at"] = None if assigned_agent_id is None else func.now()
-    changed = session.scalar(
-        update(Case)
-        .where(Case.tenant_id == tenant_id, Case.id == case_id)
-        .values(**values)
-        .returning(Case.id)
+    before = get_case(session, tenant_id=tenant_id, case_id=case_id)
+    session.execute(
+        update(Case).where(Case.tenant_id == tenant_id, Case.id == case_id).values(**values)
     )
-    if changed is None:
-        raise NotFound("case not found")
-    return get_case(session, tenant_id=tenant_id, case_id=case_id)
+    after = get_case(session, tenant_id=tenant_id, case_id=case_id)
+    if user_id is not None:
+        _audit(session, tenant_id, user_id, case_id, before, after)
+    return after
+
+
+_AUDITED = ("priority", "status", "assigned_agent_id", "visit_from", "visit_until")
+
+
+def _audit(
+    session: Session, tenant_id: int, user_id: int, case_id: int, before: CaseView, after: CaseView
+) -> None:
+    was = {k: getattr(before, k) for k in _AUDITED if getattr(before, k) != getattr(after, k)}
+    if not was:
+        return
+    now = {k: getattr(after, k) for k in was}
+    session.execute(
+        text(
+            "INSERT INTO audit_log (tenant_id, user_id, action, subject, before, after) "
+            "VALUES (:t, :u, 'update', :s, CAST(:b AS jsonb), CAST(:a AS jsonb))"
+        ),
+        {
+            "t": tenant_id,
+            "u": user_id,
+            "s": f"case:{case_id}",
+            "b": json.dumps(was, default=str),
+            "a": json.dumps(now, default=str),
+        },
+    )
 
 
 def cases_geojson(

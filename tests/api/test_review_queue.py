@@ -13,6 +13,7 @@ from sqlalchemy import text
 from geo.core.db import tenant_session
 from geo.core.errors import Conflict, InvalidInput, NotFound
 from geo.dispatch.board import agents_today, feed
+from geo.dispatch.history import audit_entries
 from geo.dispatch.review import decide, evidence, review_queue
 from tests.conftest import World
 from tests.gps import on_shift
@@ -119,3 +120,24 @@ def test_the_board_counts_visits_done_of_planned(client: TestClient, world: Worl
     assert agent.done == 1  # today's accepted check-in
     assert agent.planned == 0  # no plan for today
     assert agent.last_seen is not None
+
+
+def test_a_case_changed_through_the_api_is_audited_with_before_and_after(
+    client: TestClient, world: World
+) -> None:
+    case = world.case_ids[1]
+    answer = client.patch(
+        f"/v1/cases/{case}",
+        json={"priority": 90, "visit_window": ["14:00", "18:00"]},
+        headers=world.auth("dispatcher"),
+    )
+    assert answer.status_code == 200, answer.text
+    same = client.patch(f"/v1/cases/{case}", json={"priority": 90}, headers=world.auth("admin"))
+    assert same.status_code == 200
+    with tenant_session(world.tenant_id) as session:
+        entries = audit_entries(session, tenant_id=world.tenant_id, subject=f"case:{case}")
+    (entry,) = entries  # the second change changed nothing: nothing to audit
+    assert (entry.action, entry.user) == ("update", "dispatcher alfa")
+    assert entry.after == {"priority": 90, "visit_from": "14:00:00", "visit_until": "18:00:00"}
+    assert entry.before is not None
+    assert entry.before["visit_from"] is None

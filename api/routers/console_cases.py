@@ -16,7 +16,7 @@ from api.routers.maps import ASSETS
 from api.schemas import MAX_ID
 from geo.accounts.agents import list_agents
 from geo.accounts.users import list_users
-from geo.core.errors import CampoError, NotFound
+from geo.core.errors import CampoError, InvalidInput, NotFound
 from geo.core.tenant_settings import Bucket
 from geo.dispatch.history import audit_entries, case_history
 from geo.maps.cases import cases_map
@@ -131,6 +131,9 @@ def cases_assign(
     if isinstance(caller, Response):
         return caller
     ids = [c for c in caso if 0 < c <= MAX_ID]
+    if accion != "quitar" and gestor is None:
+        # Assigning with no agent chosen must not read as unassigning.
+        raise InvalidInput("elija el gestor al que asignar los casos", "gestor")
     changed = assign_cases(
         caller.session,
         tenant_id=caller.tenant_id,

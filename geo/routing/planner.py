@@ -551,10 +551,11 @@ def store_plan(
                     "etd": midnight + timedelta(seconds=visit.end),
                 },
             )
+    held = law_held(inputs)  # the same cases build_problem left out
     unplanned = {
         key: _reason(problem, stops[key], matrices, inputs.settings.max_snap_m)
         for key in result.unplanned
-    } | law_held(inputs)
+    } | held
     if unplanned:
         session.execute(
             text(
@@ -575,11 +576,11 @@ def store_plan(
     )
     timings["store_s"] = time.perf_counter() - started
     return {
-        "cases": len(problem.stops) + len(law_held(inputs)),
+        "cases": len(problem.stops) + len(held),
         "agents": len(problem.vehicles),
         "planned": sum(len(r.visits) for r in result.routes),
         "unplanned": len(unplanned),
-        "held_by_law": len(law_held(inputs)),
+        "held_by_law": len(held),
         "routes": len(result.routes),
         "solver": "pyvrp",
         "suggested_windows": suggested_count(inputs),

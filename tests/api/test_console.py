@@ -270,6 +270,12 @@ def test_a_dispatcher_filters_cases_and_assigns_the_selection(
         assert answer.headers["location"].endswith("hecho=0")
         forged = http.post("/casos/asignar", data={"caso": [str(theirs[0])], "accion": "quitar"})
         assert forged.status_code == 403
+        no_agent = http.post(  # assigning to nobody is refused, not read as unassigning
+            "/casos/asignar",
+            data={"caso": [str(world.case_ids[1])], "accion": "asignar", "csrf": csrf.group(1)},
+        )
+        assert no_agent.status_code == 422
+        assert no_agent.json()["error"]["fields"][0]["field"] == "gestor"
     with tenant_session(other_world.tenant_id) as session:
         untouched = session.execute(
             text("SELECT count(*) FROM cases WHERE assigned_agent_id IS NOT NULL")

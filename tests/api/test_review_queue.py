@@ -38,6 +38,7 @@ def test_a_decision_is_made_once_audited_and_never_across_tenants(
 ) -> None:
     visit = _doubtful(client, world)
     dispatcher = _user(world, "dispatcher")
+    as_dispatcher = {"tenant_id": world.tenant_id, "user_id": dispatcher, "visit_id": visit}
     with tenant_session(world.tenant_id) as session:
         (item,) = review_queue(session, tenant_id=world.tenant_id)
         assert item.visit_id == visit
@@ -59,41 +60,18 @@ def test_a_decision_is_made_once_audited_and_never_across_tenants(
         )
     with tenant_session(world.tenant_id) as session:
         with pytest.raises(InvalidInput):
-            decide(
-                session,
-                tenant_id=world.tenant_id,
-                user_id=dispatcher,
-                visit_id=visit,
-                decision="approved",
-                comment=" ",
-            )
+            decide(session, **as_dispatcher, decision="approved", comment=" ")
         with pytest.raises(InvalidInput):
-            decide(
-                session,
-                tenant_id=world.tenant_id,
-                user_id=dispatcher,
-                visit_id=visit,
-                decision="maybe",
-                comment="?",
-            )
+            decide(session, **as_dispatcher, decision="maybe", comment="?")
         decide(
             session,
-            tenant_id=world.tenant_id,
-            user_id=dispatcher,
-            visit_id=visit,
+            **as_dispatcher,
             decision="rejected",
             comment="No hay recorrido que lo respalde",
         )
     with tenant_session(world.tenant_id) as session:
         with pytest.raises(Conflict):
-            decide(
-                session,
-                tenant_id=world.tenant_id,
-                user_id=dispatcher,
-                visit_id=visit,
-                decision="approved",
-                comment="otra vez",
-            )
+            decide(session, **as_dispatcher, decision="approved", comment="otra vez")
         assert review_queue(session, tenant_id=world.tenant_id) == []
         logged = session.execute(text("SELECT count(*) FROM audit_log")).scalar_one()
         (decided,) = feed(session, tenant_id=world.tenant_id, visit_ids=[visit])

@@ -392,7 +392,9 @@ class Visit(Base):
         CheckConstraint(_one_of("verdict", VERDICTS), name="verdict"),
         CheckConstraint(f"outcome IS NULL OR {_one_of('outcome', OUTCOMES)}", name="outcome"),
         CheckConstraint("checkout_at IS NULL OR checkout_at >= checkin_at", name="checkout"),
-        Index("ix_visits_tenant_id_case_id", "tenant_id", "case_id"),
+        # A case's visits in time order: the law's ledger and the open-visit check read them by
+        # case, never by the tenant's whole day (whose statistics always lag behind today).
+        Index("ix_visits_tenant_id_case_id_checkin_at", "tenant_id", "case_id", "checkin_at"),
         Index("ix_visits_tenant_id_agent_id_checkin_at", "tenant_id", "agent_id", "checkin_at"),
         Index("ix_visits_checkin_point", "checkin_point", postgresql_using="gist"),
     )

@@ -6,7 +6,7 @@ notebooks can build one explicitly and nothing depends on ambient state.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Annotated
 
@@ -59,6 +59,12 @@ class Settings(BaseSettings):
     """Memory one plan may take in a worker; a plan estimated above it fails before computing
     (a worker runs one plan at a time)."""
 
+    db_parallel_workers: Annotated[int, Field(ge=0, le=64)] = 0
+    """PostgreSQL workers one query of the application role may start. PostGIS prices its
+    spatial functions high, so even a check-in's few hundred rows looked worth a parallel plan,
+    whose worker start-up (about 20 ms here) cost far more than the query; requests are short,
+    so none by default. Analysts' long queries on a larger machine may want a few."""
+
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:
         """A forgotten secret must stop a production server, not sign its tokens."""
@@ -72,12 +78,12 @@ class Settings(BaseSettings):
             raise ValueError("CAMPO_ARGON2_* below OWASP's minimum cost in production")
         return self
 
-    @property
+    @cached_property  # read on every request: parsed once
     def owner_url(self) -> str:
         """URL of the schema owner: migrations and tenant creation, nothing else."""
         return _with_driver(str(self.database_url))
 
-    @property
+    @cached_property
     def app_url(self) -> str:
         """URL of the role the application runs as: subject to row-level security."""
         if self.app_database_url is not None:

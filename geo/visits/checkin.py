@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from geo.contacts.ledger import STANDING, local_day, week_start
 from geo.contacts.rules import breaches, standing_of
+from geo.core.db import plan_once
 from geo.core.errors import CampoError, Conflict, InvalidInput, NotFound
 from geo.core.models import Visit
 from geo.core.tenant_settings import TenantSettings, tenant_settings
@@ -82,8 +83,10 @@ _TARGETS = text(
                 THEN ST_Distance({fix}::geography, a.geofence::geography)
                 ELSE ST_Distance({fix}::geography, a.point::geography) END AS distance_m,
            g.shift_start, g.shift_end, c.debtor_id, d.authorised_channels, d.agreed_hours,
-           EXISTS (SELECT FROM visits o WHERE o.tenant_id = :t AND o.case_id = q.case_id
-                   AND o.status = 'open') AS open_visit,
+           -- LIMIT keeps this a per-case index probe: as an EXISTS the planner may hash every
+           -- open visit of the tenant instead.
+           (SELECT true FROM visits o WHERE o.tenant_id = :t AND o.case_id = q.case_id
+            AND o.status = 'open' LIMIT 1) IS NOT NULL AS open_visit,
            {standing}
     FROM json_to_recordset(CAST(:items AS json))
          AS q(k int, client uuid, case_id bigint, lon float8, lat float8, at timestamptz,
@@ -109,9 +112,10 @@ _OUTSIDE = """CASE WHEN a.geofence IS NOT NULL
 
 # Per check-in, one scan of the agent's fixes in the look-back summarises the trail as the
 # rules read it (:class:`~geo.visits.checkin_rules.Trail`); a backwards one finds the newest
-# fix; the spatial index finds the fixes at exactly its coordinates (the repeats). Whether the
-# approach came near is an EXISTS over ST_DWithin, which stops at the first fix near enough,
-# rather than a distance measured for every fix; full distances are measured only for a dwell.
+# fix; another counts the fixes at exactly its coordinates (the repeats). Whether the approach
+# came near is an EXISTS over ST_DWithin behind a bounding-box test, which stops at the first
+# fix near enough, rather than a distance measured for every fix; full distances are measured
+# only for a dwell.
 _TRAILS = text(
     """
     SELECT q.k, last.recorded_at AS last_at, last.lon AS last_lon, last.lat AS last_lat,
@@ -120,6 +124,7 @@ _TRAILS = text(
                SELECT FROM gps_fixes f
                WHERE f.tenant_id = :t AND f.agent_id = :a
                  AND f.recorded_at >= q.recent_since AND f.recorded_at < q.until
+                 AND f.point && near.box
                  AND CASE WHEN a.geofence IS NOT NULL
                           THEN ST_DWithin(f.point::geography, a.geofence::geography, :approach)
                           ELSE ST_DWithin(f.point::geography, a.point::geography,
@@ -133,6 +138,21 @@ _TRAILS = text(
     JOIN cases c ON c.tenant_id = :t AND c.id = q.case_id
     JOIN addresses a ON a.tenant_id = c.tenant_id AND a.id = c.address_id
     CROSS JOIN LATERAL (SELECT {fix} AS here) fx
+    CROSS JOIN LATERAL (SELECT coalesce(a.geofence, a.point) AS shape,
+                               CASE WHEN a.geofence IS NOT NULL THEN :approach
+                                    ELSE coalesce(a.geofence_radius_m, :radius) + :approach
+                               END / 110000.0 AS dlat) reach
+    -- A box in degrees that holds every point within the approach distance of the fence (a
+    -- degree is at least 110 km of latitude, and of longitude as much times the cosine of the
+    -- latitude): a bounding-box test skips, for a few nanoseconds each, the fixes whose
+    -- distance on the spheroid would cost microseconds and could never be near enough.
+    CROSS JOIN LATERAL (
+        SELECT ST_Expand(reach.shape,
+                         reach.dlat / greatest(cos(radians(least(89.9, reach.dlat + greatest(
+                             abs(ST_YMin(reach.shape)), abs(ST_YMax(reach.shape)))))), 1e-6),
+                         reach.dlat) AS box
+        OFFSET 0  -- computed once per check-in, not inlined into the test of every fix
+    ) near
     CROSS JOIN LATERAL (
         SELECT count(*) FILTER (WHERE f.recorded_at >= q.recent_since
                                 AND f.recorded_at < q.until) AS recent,
@@ -148,10 +168,14 @@ _TRAILS = text(
         WHERE f.tenant_id = :t AND f.agent_id = :a
           AND f.recorded_at >= q.since AND f.recorded_at < q.until
     ) t
-    CROSS JOIN LATERAL (  -- the same point, found through the spatial index, not by a scan
+    CROSS JOIN LATERAL (
+        -- Fixes at exactly the same point, among the agent's day by its primary key. Not through
+        -- the spatial index: under row-level security PostgreSQL uses an index only for
+        -- leakproof operators, and PostGIS's ~= is not one.
         SELECT count(*) AS repeats FROM gps_fixes f
-        WHERE f.point ~= fx.here AND f.tenant_id = :t AND f.agent_id = :a
-          AND f.recorded_at >= q.repeat_since AND f.recorded_at <= q.until AND f.id <> q.fix_id
+        WHERE f.tenant_id = :t AND f.agent_id = :a
+          AND f.recorded_at >= q.repeat_since AND f.recorded_at <= q.until
+          AND f.point ~= fx.here AND f.id <> q.fix_id
     ) r
     LEFT JOIN LATERAL (
         SELECT f.recorded_at, ST_X(f.point) AS lon, ST_Y(f.point) AS lat, f.accuracy_m, f.source
@@ -243,6 +267,7 @@ def check_in_batch(
     one answer per item, in order."""
     now = now or datetime.now(UTC)
     settings = tenant_settings(session, tenant_id)
+    plan_once(session)
     answers: list[Answer | None] = [None] * len(items)
     parsed: list[_Item] = []
     for k, raw in enumerate(items):

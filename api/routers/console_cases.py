@@ -4,23 +4,32 @@ and assigning a selection to an agent (audited; published routes kept true)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
 
 from api.console_pages import ROLE_LABELS, VisitId, acting, gate, render
 from api.console_session import CSRF_FIELD, STAFF, VisitorDep
+from api.deps import Caller
 from api.routers.maps import ASSETS
-from api.schemas import MAX_ID
+from api.schemas import MAX_ID, PolygonIn
 from geo.accounts.agents import list_agents
 from geo.accounts.users import list_users
 from geo.core.errors import CampoError, InvalidInput, NotFound
 from geo.core.tenant_settings import Bucket
 from geo.dispatch.history import audit_entries, case_history
 from geo.maps.cases import cases_map
-from geo.portfolio.cases import CaseFilter, assign_cases, get_case, list_cases
+from geo.portfolio.cases import (
+    CaseFilter,
+    assign_cases,
+    count_cases,
+    filtered_case_ids,
+    get_case,
+    list_cases,
+)
 from geo.routing.publishing import (
     release_reassigned,
 )
@@ -37,15 +46,15 @@ CASE_STATUS_LABELS = (
     ("withdrawn", "retirados"),
 )
 PAGE = 50
+FILTER_FIELDS = ("q", "estado", "tramo", "gestor", "producto", "zona")
+BULK_LIMIT = 5000
+"""The most cases one bulk action from the console changes."""
 
 
 def _case_filter(params: Mapping[str, str]) -> tuple[CaseFilter, dict[str, str]]:
     """The console's filter fields (Spanish names) as a case filter, and as typed, to show
     them again and to keep them across pages."""
-    typed = {
-        key: (params.get(key) or "").strip()
-        for key in ("q", "estado", "tramo", "gestor", "producto")
-    }
+    typed = {key: (params.get(key) or "").strip() for key in FILTER_FIELDS}
     if "estado" not in params:
         typed["estado"] = "open"
     gestor = typed["gestor"]
@@ -56,8 +65,21 @@ def _case_filter(params: Mapping[str, str]) -> tuple[CaseFilter, dict[str, str]]
         unassigned=gestor == "ninguno",
         product=typed["producto"].lower() or None,
         text=typed["q"][:100] or None,
+        area=_area(typed["zona"]),
     )
     return where, typed
+
+
+def _area(drawn: str) -> dict[str, Any] | None:
+    """The area drawn on the map (a GeoJSON polygon), checked as the API checks a geofence."""
+    if not drawn:
+        return None
+    try:
+        return PolygonIn.model_validate_json(drawn).model_dump()
+    except ValidationError:
+        raise InvalidInput(
+            "el área dibujada no es un polígono válido: dibújela de nuevo", "zona"
+        ) from None
 
 
 @router.get("/casos")
@@ -77,10 +99,11 @@ def cases_page(request: Request, visitor: VisitorDep) -> Response:
             after_id=int(after) if after.isdigit() and len(after) < 19 else None,
             limit=PAGE,
         )
+        total = count_cases(caller.session, tenant_id=caller.tenant_id, where=where)
         error = None
     except CampoError as exc:
-        rows, error, typed = [], exc.message, {k: "" for k in ("q", "tramo", "gestor", "producto")}
-        typed["estado"] = "open"
+        rows, total, error = [], 0, exc.message
+        typed = {k: "" for k in FILTER_FIELDS} | {"estado": "open"}
     agents = list_agents(caller.session, tenant_id=caller.tenant_id, active_only=True)
     query = urlencode({k: v for k, v in typed.items()})
     next_after = rows[-1].id if len(rows) == PAGE else None
@@ -91,12 +114,15 @@ def cases_page(request: Request, visitor: VisitorDep) -> Response:
         visitor,
         active="casos",
         cases=rows,
+        total=total,
+        bulk_limit=BULK_LIMIT,
         f=typed,
         statuses=CASE_STATUS_LABELS,
         buckets=[b.value for b in Bucket],
         agents=agents,
         agent_codes={a.id: a.code for a in agents},
         query=query,
+        query_without_area=urlencode({k: v for k, v in typed.items() if k != "zona"}),
         back=f"/casos?{query}",
         next_after=next_after,
         next_url=f"/casos?{query}&despues={next_after}",
@@ -112,9 +138,30 @@ def cases_page_map(request: Request, visitor: VisitorDep) -> Response:
     assert visitor.caller is not None
     where, _typed = _case_filter(request.query_params)
     m = cases_map(
-        visitor.caller.session, tenant_id=visitor.caller.tenant_id, where=where, assets=ASSETS
+        visitor.caller.session,
+        tenant_id=visitor.caller.tenant_id,
+        where=where,
+        assets=ASSETS,
+        draw=True,
     )
     return HTMLResponse(m.get_root().render())
+
+
+def _assign(caller: Caller, ids: list[int], action: str, agent: int | None, field: str) -> int:
+    """Assign the cases to ``agent`` (or unassign them), audited, and take them out of the
+    published plan's routes of anyone else; how many changed."""
+    if action != "quitar" and agent is None:
+        # Assigning with no agent chosen must not read as unassigning.
+        raise InvalidInput("elija el gestor al que asignar los casos", field)
+    changed = assign_cases(
+        caller.session,
+        tenant_id=caller.tenant_id,
+        case_ids=ids,
+        agent_id=None if action == "quitar" else agent,
+        user_id=caller.principal.user_id,
+    )
+    release_reassigned(caller.session, tenant_id=caller.tenant_id, case_ids=ids)
+    return changed
 
 
 @router.post("/casos/asignar")
@@ -131,20 +178,40 @@ def cases_assign(
     if isinstance(caller, Response):
         return caller
     ids = [c for c in caso if 0 < c <= MAX_ID]
-    if accion != "quitar" and gestor is None:
-        # Assigning with no agent chosen must not read as unassigning.
-        raise InvalidInput("elija el gestor al que asignar los casos", "gestor")
-    changed = assign_cases(
-        caller.session,
-        tenant_id=caller.tenant_id,
-        case_ids=ids,
-        agent_id=None if accion == "quitar" else gestor,
-        user_id=caller.principal.user_id,
-    )
-    release_reassigned(caller.session, tenant_id=caller.tenant_id, case_ids=ids)
+    changed = _assign(caller, ids, accion, gestor, "gestor")
     back = volver if volver.startswith("/casos?") or volver == "/casos" else "/casos"
     joiner = "&" if "?" in back else "?"
     return RedirectResponse(f"{back}{joiner}hecho={changed}", status_code=303)
+
+
+Text = Annotated[str, Form(max_length=100)]
+
+
+@router.post("/casos/asignar-filtrados")
+def cases_assign_filtered(
+    visitor: VisitorDep,
+    q: Text = "",
+    estado: Text = "",
+    tramo: Text = "",
+    gestor: Text = "",
+    producto: Text = "",
+    zona: Annotated[str, Form(max_length=60_000)] = "",
+    asignar_a: Annotated[int | None, Form(ge=1, le=MAX_ID)] = None,
+    accion: Text = "asignar",
+    csrf: Annotated[str, Form(alias=CSRF_FIELD, max_length=200)] = "",
+) -> Response:
+    """Assign (or unassign) every case the filter matches, not only this page's: an area
+    drawn on the map, a bucket, an agent's cases. Each change is audited."""
+    caller = acting(visitor, STAFF, csrf)
+    if isinstance(caller, Response):
+        return caller
+    fields = {"q": q, "estado": estado, "tramo": tramo, "gestor": gestor, "producto": producto}
+    where, typed = _case_filter(fields | {"zona": zona})
+    ids = filtered_case_ids(
+        caller.session, tenant_id=caller.tenant_id, where=where, limit=BULK_LIMIT
+    )
+    changed = _assign(caller, ids, accion, asignar_a, "asignar_a")
+    return RedirectResponse(f"/casos?{urlencode(typed)}&hecho={changed}", status_code=303)
 
 
 ACTION_LABELS = {

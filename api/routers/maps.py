@@ -26,6 +26,7 @@ ASSETS = {
     "jquery": "/static/vendor/jquery-3.7.1",
     "heat": "/static/vendor/leaflet.heat-0.2.0",
     "realtime": "/static/vendor/leaflet-realtime-2.2.0",
+    "draw": "/static/vendor/leaflet-draw-1.0.4",
 }
 
 

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from geo.core.spanish import money
 from geo.maps.base import CDN_ASSETS, STALE_GREY, base_map, legend, safe
+from geo.maps.drawing import drawing_tools
 from geo.portfolio.cases import CaseFilter, cases_geojson
 
 ASSIGNED, UNASSIGNED = "#1f77b4", STALE_GREY
@@ -23,8 +24,10 @@ def cases_map(
     where: CaseFilter,
     assets: Mapping[str, str] = CDN_ASSETS,
     limit: int = 10_000,
+    draw: bool = False,
 ) -> folium.Map:
-    """Up to ``limit`` located cases matching ``where``, drawn from one FeatureCollection."""
+    """Up to ``limit`` located cases matching ``where``, drawn from one FeatureCollection;
+    with ``draw``, tools to draw an area (the filter's area, if any, drawn in them)."""
     collection = cases_geojson(session, tenant_id=tenant_id, where=where, limit=limit)
     features = collection["features"]
     for feature in features:  # the popup writes values as HTML: names and addresses are data
@@ -32,10 +35,12 @@ def cases_map(
         for key in ("external_ref", "debtor", "address", "bucket"):
             props[key] = safe(props[key]) if props.get(key) is not None else ""
         props["outstanding_cop"] = money(float(props["outstanding_cop"]))
-    m = base_map(
-        [[f["geometry"]["coordinates"][1], f["geometry"]["coordinates"][0]] for f in features],
-        assets,
-    )
+    points = [[f["geometry"]["coordinates"][1], f["geometry"]["coordinates"][0]] for f in features]
+    if where.area is not None:
+        points += [[lat, lon] for lon, lat in where.area["coordinates"][0]]
+    m = base_map(points, assets)
+    if draw:
+        drawing_tools(m, assets=assets, existing=where.area)
     if features:
         folium.GeoJson(
             collection,

@@ -61,10 +61,12 @@ class CaseFilter:
     """Part of the debtor's name or document number, or of the case's reference."""
     zone_id: int | None = None
     """An area zone the address lies in."""
+    area: dict[str, Any] | None = None
+    """A GeoJSON polygon (lon/lat) the address lies in: an area a dispatcher drew."""
 
 
 def _cases(tenant_id: int) -> Select[Any]:
-    return (
+    return _joined(
         select(
             Case.id,
             Case.external_ref,
@@ -91,8 +93,15 @@ def _cases(tenant_id: int) -> Select[Any]:
             Address.geofence_radius_m,
             Case.visit_from,
             Case.visit_until,
-        )
-        .join(Debtor, (Debtor.tenant_id == Case.tenant_id) & (Debtor.id == Case.debtor_id))
+        ),
+        tenant_id,
+    )
+
+
+def _joined(query: Select[Any], tenant_id: int) -> Select[Any]:
+    """A query over the tenant's cases with their debtor and (if any) address."""
+    return (
+        query.join(Debtor, (Debtor.tenant_id == Case.tenant_id) & (Debtor.id == Case.debtor_id))
         .outerjoin(Address, (Address.tenant_id == Case.tenant_id) & (Address.id == Case.address_id))
         .where(Case.tenant_id == tenant_id)
     )
@@ -134,6 +143,8 @@ def _filtered(query: Select[Any], where: CaseFilter) -> Select[Any]:
             )
             .exists()
         )
+    if where.area is not None:
+        query = query.where(_inside(where.area))
     if where.bbox is not None:
         west, south, east, north = where.bbox
         if not (west < east and south < north):
@@ -141,6 +152,26 @@ def _filtered(query: Select[Any], where: CaseFilter) -> Select[Any]:
         envelope = func.ST_MakeEnvelope(west, south, east, north, 4326)
         query = query.where(Address.point.op("&&")(envelope))
     return query
+
+
+def _inside(area: dict[str, Any]) -> Any:
+    """Addresses covered by a drawn polygon. Its rings are closed if the drawing left them
+    open and its self-crossings are repaired (``ST_MakeValid``), so that whatever a hand drew
+    selects what it encloses instead of failing; the box test first is the cheap part."""
+    if area.get("type") != "Polygon" or not area.get("coordinates"):
+        raise InvalidInput("the area must be a GeoJSON Polygon", field="area")
+    rings = [
+        list(ring) + ([ring[0]] if ring[0] != ring[-1] else []) for ring in area["coordinates"]
+    ]
+    lons = [p[0] for p in rings[0]]
+    lats = [p[1] for p in rings[0]]
+    shape = func.ST_MakeValid(
+        func.ST_SetSRID(
+            func.ST_GeomFromGeoJSON(json.dumps({"type": "Polygon", "coordinates": rings})), 4326
+        )
+    )
+    box = func.ST_MakeEnvelope(min(lons), min(lats), max(lons), max(lats), 4326)
+    return Address.point.op("&&")(box) & func.ST_Covers(shape, Address.point)
 
 
 def list_cases(
@@ -156,6 +187,21 @@ def list_cases(
     if after_id is not None:
         query = query.where(Case.id > after_id)
     return [CaseView(**row._mapping) for row in session.execute(query)]
+
+
+def filtered_case_ids(
+    session: Session, *, tenant_id: int, where: CaseFilter, limit: int = 5000
+) -> list[int]:
+    """The ids of every case the filter matches (not a page), up to ``limit``: what a bulk
+    action from the console acts on."""
+    query = _filtered(_joined(select(Case.id), tenant_id), where)
+    return list(session.scalars(query.order_by(Case.id).limit(limit)))
+
+
+def count_cases(session: Session, *, tenant_id: int, where: CaseFilter) -> int:
+    """How many cases the filter matches."""
+    matching = _filtered(_joined(select(Case.id), tenant_id), where).subquery()
+    return int(session.scalar(select(func.count()).select_from(matching)) or 0)
 
 
 def get_case(

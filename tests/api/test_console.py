@@ -18,7 +18,9 @@ import httpx2
 import pytest
 from fastapi.testclient import TestClient
 from selenium import webdriver
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import Select
 from sqlalchemy import text
 
 from geo.contacts.rules import next_contact_day
@@ -281,6 +283,85 @@ def test_a_dispatcher_filters_cases_and_assigns_the_selection(
             text("SELECT count(*) FROM cases WHERE assigned_agent_id IS NOT NULL")
         ).scalar_one()
     assert untouched == 1  # beta's own first case, as its world was built
+
+
+def _draw_rectangle_around(browser: webdriver.Chrome, lat: float, lon: float) -> None:
+    """In the map of the page, with the rectangle tool, a box of 60 px around a point."""
+    frame = _wait_for(browser, "iframe.map")
+    browser.switch_to.frame(frame)
+    try:
+        map_element = _wait_for(browser, ".folium-map")
+        _wait_for(browser, ".leaflet-draw-draw-rectangle").click()
+        x, y = browser.execute_script(
+            "var m = window[arguments[0]]; var p = m.latLngToContainerPoint([arguments[1], "
+            "arguments[2]]); var s = m.getSize(); return [p.x - s.x / 2, p.y - s.y / 2];",
+            map_element.get_attribute("id"),
+            lat,
+            lon,
+        )
+        ActionChains(browser).move_to_element_with_offset(
+            map_element, int(x) - 30, int(y) - 30
+        ).click_and_hold().move_by_offset(30, 30).move_by_offset(30, 30).release().perform()
+    finally:
+        browser.switch_to.default_content()
+
+
+def test_a_dispatcher_draws_an_area_and_assigns_every_case_in_it(
+    browser: webdriver.Chrome, server: Server, world: World
+) -> None:
+    _sign_in(browser, server, world, "dispatcher")
+    _wait_for(browser, "#gestores")
+    browser.get(f"{server.url}/casos")
+    _wait_for(browser, "#casos")
+    assert "3 caso(s) coinciden" in browser.find_element(By.TAG_NAME, "main").text
+    _draw_rectangle_around(browser, 4.6565, -74.0589)  # ALFA-1's address; the others have none
+    deadline = time.monotonic() + 10
+    zona = browser.find_element(By.CSS_SELECTOR, "form[action='/casos'] input[name=zona]")
+    while not zona.get_attribute("value"):
+        assert time.monotonic() < deadline, "the drawn area never reached the form"
+        time.sleep(0.2)
+    assert "Área dibujada" in browser.find_element(By.CSS_SELECTOR, "[data-drawn-status]").text
+    browser.find_element(By.CSS_SELECTOR, "form[action='/casos'] button").click()
+    _wait_for(browser, "#casos")
+    assert "1 caso(s) coinciden" in browser.find_element(By.TAG_NAME, "main").text
+    assert [e.text for e in browser.find_elements(By.CSS_SELECTOR, "#casos tbody a")] == ["ALFA-1"]
+    _wait_for(browser, "iframe.map")
+    _shot(browser, "console-cases-area.png")
+    browser.find_element(
+        By.CSS_SELECTOR, "form[action='/casos/asignar-filtrados'] button[value=quitar]"
+    ).click()
+    _wait_for(browser, "p[role=status]")
+    assert "1 caso(s) actualizados" in browser.find_element(By.TAG_NAME, "main").text
+    assert "1 caso(s) coinciden" in browser.find_element(By.TAG_NAME, "main").text  # area kept
+    Select(browser.find_element(By.ID, "asignar-todos")).select_by_value(str(world.agent_id))
+    browser.find_element(
+        By.CSS_SELECTOR, "form[action='/casos/asignar-filtrados'] button[value=asignar]"
+    ).click()
+    _wait_for(browser, "p[role=status]")
+    with tenant_session(world.tenant_id) as session:
+        changes = session.execute(
+            text(
+                "SELECT subject, after->>'assigned_agent_id' FROM audit_log "
+                "WHERE action = 'assign' ORDER BY id"
+            )
+        ).all()
+    alfa_1 = f"case:{world.case_ids[0]}"
+    assert changes == [(alfa_1, None), (alfa_1, str(world.agent_id))]
+    assert _errors(browser) == [], _errors(browser)
+    # A drawn area that is not a polygon is a clear 422 naming the field, not a 500.
+    with _session(server, world) as http:
+        bad = http.get("/casos", params={"zona": '{"type": "Polygon", "coordinates": [[1, 2]]}'})
+        assert bad.status_code == 200
+        assert "no es un polígono válido" in bad.text
+        page = http.get("/casos")
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page.text)
+        assert csrf is not None
+        refused = http.post(
+            "/casos/asignar-filtrados",
+            data={"zona": "[]", "accion": "quitar", "csrf": csrf.group(1)},
+        )
+        assert refused.status_code == 422
+        assert refused.json()["error"]["fields"][0]["field"] == "zona"
 
 
 @pytest.mark.usefixtures("worker")  # the plan asked for from the page is computed by a worker

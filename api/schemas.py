@@ -459,6 +459,11 @@ class QuestionnaireOut(BaseModel):
     definition: dict[str, Any]
 
 
+class PinIn(Strict):
+    case_id: Id
+    agent_id: Id
+
+
 class PlanIn(Strict):
     date: Day
     budget_s: Annotated[float, Field(gt=0, le=600, description="Solver time budget")] = 30.0
@@ -468,6 +473,9 @@ class PlanIn(Strict):
         "the agents are; cases visited today stay out",
     )
     absent_agent_ids: Annotated[list[Id], Field(max_length=1000)] = []
+    pins: Annotated[list[PinIn], Field(max_length=500)] = Field(
+        [], description="Cases fixed to an agent; the rest is planned around them"
+    )
 
 
 class PlanProblem(BaseModel):

@@ -219,6 +219,7 @@ ACTION_LABELS = {
     "review": "revisión",
     "publish": "publicación",
     "update": "cambio",
+    "pin": "visita fijada",
 }
 CHANNEL_NAMES = {
     "call": "llamada",

@@ -13,16 +13,20 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.console_pages import VisitId, acting, gate, render
 from api.console_session import CSRF_FIELD, STAFF, Visitor, VisitorDep
+from api.schemas import MAX_ID
+from geo.accounts.agents import list_agents
 from geo.core.errors import CampoError
 from geo.core.spanish import km
 from geo.core.tenant_settings import tenant_settings
-from geo.routing.jobs import create_plan, list_plans
+from geo.routing.jobs import create_plan, get_plan, list_plans
 from geo.routing.publishing import (
     directions_url,
     plan_agents,
     publish_plan,
+    replan_with_pin,
     route_sheet,
     sheet_gpx,
+    waze_url,
 )
 
 router = APIRouter(tags=["console"], default_response_class=HTMLResponse, include_in_schema=False)
@@ -143,6 +147,7 @@ def plan_sheet(
         caller.session, tenant_id=caller.tenant_id, plan_id=plan_id, agent_id=agent_id
     )
     points = [sheet.base] + [(s.lon, s.lat) for s in sheet.stops]
+    plan = get_plan(caller.session, tenant_id=caller.tenant_id, plan_id=plan_id)
     return render(
         request,
         "hoja.html",
@@ -152,7 +157,34 @@ def plan_sheet(
         agent_id=agent_id,
         distance=km(sheet.distance_m),
         legs=[directions_url(a, b) for a, b in pairwise(points)],
+        waze=[waze_url(b) for b in points[1:]],
+        agents=list_agents(caller.session, tenant_id=caller.tenant_id, active_only=True),
+        pinned=sum(1 for a in plan.options.get("pins", {}).values() if a == agent_id),
     )
+
+
+@router.post("/planes/{plan_id}/fijar")
+def plan_pin(
+    visitor: VisitorDep,
+    plan_id: VisitId,
+    caso: Annotated[int, Form(ge=1, le=MAX_ID)],
+    gestor: Annotated[int, Form(ge=1, le=MAX_ID)],
+    csrf: Annotated[str, Form(alias=CSRF_FIELD, max_length=200)] = "",
+) -> Response:
+    """Fix a stop to an agent (another, to move it; its own, to keep it) and plan the day
+    again around every stop fixed so far; the page follows the new plan's progress."""
+    caller = acting(visitor, STAFF, csrf)
+    if isinstance(caller, Response):
+        return caller
+    plan = replan_with_pin(
+        caller.session,
+        tenant_id=caller.tenant_id,
+        plan_id=plan_id,
+        case_id=caso,
+        agent_id=gestor,
+        user_id=caller.principal.user_id,
+    )
+    return RedirectResponse(f"/planes?fecha={plan.day.isoformat()}", status_code=303)
 
 
 @router.get("/planes/{plan_id}/gpx/{agent_id}")

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, Query, Response, status
 
 from api.contract import GeoJSONResponse
 from api.deps import Staff
-from api.schemas import MAX_ID, Day, PlanAudit, PlanIn, PlanProblem
+from api.schemas import MAX_ID, Day, PinIn, PlanAudit, PlanIn, PlanProblem
 from geo.routing.audit import audit_plan
 from geo.routing.jobs import (
     PlanView,
@@ -18,7 +18,7 @@ from geo.routing.jobs import (
     list_plans,
     plan_geojson,
 )
-from geo.routing.publishing import publish_plan
+from geo.routing.publishing import publish_plan, replan_with_pin
 from geo.routing.territories import case_territories, territories_geojson
 
 router = APIRouter(prefix="/v1/plans", tags=["plans"])
@@ -36,6 +36,24 @@ def new_plan(caller: Staff, body: PlanIn, response: Response) -> PlanView:
         budget_s=body.budget_s,
         replan=body.replan,
         absent=body.absent_agent_ids,
+        pins={pin.case_id: pin.agent_id for pin in body.pins},
+    )
+    response.headers["Location"] = f"/v1/plans/{plan.id}"
+    return plan
+
+
+@router.post("/{plan_id}/pins", response_model=PlanView, status_code=status.HTTP_202_ACCEPTED)
+def pin_stop(caller: Staff, plan_id: PlanId, body: PinIn, response: Response) -> PlanView:
+    """Fix a case to an agent (moving a stop, or keeping it) and queue a new plan of the same
+    day in which every case pinned in this plan so far stays put; audited. Publish the new
+    plan when it is done to put it in force."""
+    plan = replan_with_pin(
+        caller.session,
+        tenant_id=caller.tenant_id,
+        plan_id=plan_id,
+        case_id=body.case_id,
+        agent_id=body.agent_id,
+        user_id=caller.principal.user_id,
     )
     response.headers["Location"] = f"/v1/plans/{plan.id}"
     return plan

@@ -9,7 +9,6 @@ shows both what the rules saw and what a person decided.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
@@ -17,6 +16,7 @@ from typing import Any, Literal
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from geo.core.audit import record
 from geo.core.errors import Conflict, InvalidInput, NotFound
 from geo.core.tenant_settings import tenant_settings
 
@@ -182,17 +182,13 @@ def decide(
         if exists is None or exists.verdict != "review":
             raise NotFound("no check-in in review with this id", "visit_id")
         raise Conflict("esta marcación ya fue revisada", "visit_id")
-    session.execute(
-        text(
-            "INSERT INTO audit_log (tenant_id, at, user_id, action, subject, before, after) "
-            "VALUES (:t, :at, :u, 'review', :s, CAST(:b AS jsonb), CAST(:a AS jsonb))"
-        ),
-        {
-            "t": tenant_id,
-            "at": at,
-            "u": user_id,
-            "s": f"visit:{visit_id}",
-            "b": json.dumps({"review_decision": None}),
-            "a": json.dumps({"review_decision": decision, "review_comment": comment}),
-        },
+    record(
+        session,
+        tenant_id=tenant_id,
+        user_id=user_id,
+        action="review",
+        subject=f"visit:{visit_id}",
+        before={"review_decision": None},
+        after={"review_decision": decision, "review_comment": comment},
+        at=at,
     )

@@ -13,6 +13,7 @@ from sqlalchemy import Select, cast, func, literal_column, select, text, update
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
+from geo.core.audit import record
 from geo.core.errors import InvalidInput, NotFound
 from geo.core.models import BUCKETS, CASE_STATUSES, Address, Agent, Case, Debtor, Zone
 
@@ -274,18 +275,14 @@ def _audit(
     if not was:
         return
     now = {k: getattr(after, k) for k in was}
-    session.execute(
-        text(
-            "INSERT INTO audit_log (tenant_id, user_id, action, subject, before, after) "
-            "VALUES (:t, :u, 'update', :s, CAST(:b AS jsonb), CAST(:a AS jsonb))"
-        ),
-        {
-            "t": tenant_id,
-            "u": user_id,
-            "s": f"case:{case_id}",
-            "b": json.dumps(was, default=str),
-            "a": json.dumps(now, default=str),
-        },
+    record(
+        session,
+        tenant_id=tenant_id,
+        user_id=user_id,
+        action="update",
+        subject=f"case:{case_id}",
+        before=was,
+        after=now,
     )
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, Literal
@@ -84,10 +84,12 @@ def create_plan(
     budget_s: float,
     replan: bool = False,
     absent: Sequence[int] = (),
+    pins: Mapping[int, int] | None = None,
     queue: bool = True,
 ) -> PlanView:
     """Create a plan and queue its job. ``replan``: plan the rest of today from now and from
     where agents are, leaving out the ``absent`` agents and the cases already visited today.
+    ``pins``: cases fixed to an agent (case id to agent id), the rest planned around them.
     ``queue=False``: the caller runs it itself (:func:`run_plan`, as the CLI does)."""
     if not 0 < budget_s <= MAX_BUDGET_S:
         raise InvalidInput(f"budget_s must be in (0, {MAX_BUDGET_S:.0f}]", "budget_s")
@@ -101,6 +103,9 @@ def create_plan(
         "replan": replan,
         "absent": sorted(set(absent)),
         "now": datetime.now(UTC).isoformat(),
+        "pins": {
+            str(case): agent for case, agent in sorted(_checked_pins(session, tenant_id, pins))
+        },
     }
     plan_id = session.execute(
         text(
@@ -122,6 +127,35 @@ def create_plan(
             },
         )
     return get_plan(session, tenant_id=tenant_id, plan_id=plan_id)
+
+
+MAX_PINS = 500
+
+
+def _checked_pins(
+    session: Session, tenant_id: int, pins: Mapping[int, int] | None
+) -> list[tuple[int, int]]:
+    """Pins of this tenant's open cases to its active agents; anything else is refused by
+    name rather than planned around silently."""
+    if not pins:
+        return []
+    if len(pins) > MAX_PINS:
+        raise InvalidInput(f"at most {MAX_PINS} pinned cases", "pins")
+    found = session.execute(
+        text(
+            "SELECT q.case_id, c.status, g.active FROM unnest(CAST(:cases AS bigint[]), "
+            "CAST(:agents AS bigint[])) AS q(case_id, agent_id) "
+            "LEFT JOIN cases c ON c.tenant_id = :t AND c.id = q.case_id "
+            "LEFT JOIN agents g ON g.tenant_id = :t AND g.id = q.agent_id"
+        ),
+        {"t": tenant_id, "cases": list(pins), "agents": list(pins.values())},
+    ).all()
+    for case_id, status, active in found:
+        if status != "open":
+            raise InvalidInput(f"case {case_id} is not an open case of this tenant", "pins")
+        if not active:
+            raise InvalidInput(f"the agent for case {case_id} is not an active agent", "pins")
+    return list(pins.items())
 
 
 def get_plan(session: Session, *, tenant_id: int, plan_id: int) -> PlanView:
@@ -203,7 +237,8 @@ def run_plan(tenant_id: int, plan_id: int, progress: Progress | None = None) -> 
             )
         started = time.perf_counter()
         with tenant_session(tenant_id) as session:  # read, commit, then compute
-            inputs = plan_inputs(session, tenant_id, plan.day, replan)
+            pins = {int(c): int(a) for c, a in plan.options.get("pins", {}).items()}
+            inputs = plan_inputs(session, tenant_id, plan.day, replan, pins)
         solved = compute_plan(
             inputs,
             budget_s=plan.budget_s,

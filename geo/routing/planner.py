@@ -78,6 +78,9 @@ class PlanInputs:
     local midnight; a case missing here: any time)."""
     held: dict[int, str] = field(default_factory=dict)
     """Cases the law rules out that day, with the rule's code; not in ``cases``."""
+    pins: dict[int, int] = field(default_factory=dict)
+    """Cases a dispatcher fixed to an agent (case id to agent id): only that agent may visit
+    them, and the plan leaves them out only if that agent cannot reach them in time."""
 
     def points(self) -> list[tuple[float, float]]:
         """Matrix order: agents' bases, then where they start, then the cases."""
@@ -164,7 +167,11 @@ NOON = 12 * 3600
 
 
 def plan_inputs(
-    session: Session, tenant_id: int, day: date, replan: Replan | None = None
+    session: Session,
+    tenant_id: int,
+    day: date,
+    replan: Replan | None = None,
+    pins: dict[int, int] | None = None,
 ) -> PlanInputs:
     settings = tenant_settings(session, tenant_id)
     common = {"t": tenant_id, "day": day, "zone": settings.timezone, "replan": replan is not None}
@@ -200,7 +207,15 @@ def plan_inputs(
     ).all()
     suggested = windows_for_day(session, tenant_id=tenant_id, day=day)
     return PlanInputs(
-        cases, list(agents), settings.zone, settings, replan, suggested, allowed=allowed, held=held
+        cases,
+        list(agents),
+        settings.zone,
+        settings,
+        replan,
+        suggested,
+        allowed=allowed,
+        held=held,
+        pins=dict(pins or {}),
     )
 
 
@@ -319,6 +334,16 @@ def law_held(inputs: PlanInputs) -> dict[int, str]:
     return inputs.held | outside
 
 
+PINNED_PRIZE = 10**6
+"""A pinned case's prize: more than a whole day of driving is worth, so the solver drops it
+only if the agent cannot reach it within its window and shift."""
+
+
+def _pin(agent_id: int | None) -> frozenset[str]:
+    """The skill that only one agent has: how a case is fixed to that agent."""
+    return frozenset() if agent_id is None else frozenset({f"pin:{agent_id}"})
+
+
 def build_problem(inputs: PlanInputs, matrices: dict[str, Matrix]) -> RoutingProblem:
     """The routing problem of a day: agents' bases first, then the cases, in matrix order."""
     service = int(inputs.settings.visit_service_min * 60)
@@ -326,18 +351,21 @@ def build_problem(inputs: PlanInputs, matrices: dict[str, Matrix]) -> RoutingPro
     suggested = usable_suggestions(inputs)
     rules = inputs.settings.segment_skills
     held = law_held(inputs)
+    pins = inputs.pins
     stops = [
         Stop(
             key=c.id,
             location=2 * agents + i,
             service=service,
-            prize=1800 + 36 * int(c.priority),
+            # A pinned case is worth far more than any other: left out only if impossible.
+            prize=PINNED_PRIZE if c.id in pins else 1800 + 36 * int(c.priority),
             window=stop_window(c, suggested, inputs),
-            skills=segment_skills(c, rules),
+            skills=segment_skills(c, rules) | _pin(pins.get(c.id)),
         )
         for i, c in enumerate(inputs.cases)
         if c.id not in held
     ]
+    pinned_agents = set(pins.values())
     now = _seconds(inputs.replan.now.astimezone(inputs.zone)) if inputs.replan else 0
     vehicles = [
         Vehicle(
@@ -346,7 +374,7 @@ def build_problem(inputs: PlanInputs, matrices: dict[str, Matrix]) -> RoutingPro
             end=i,
             shift=(max(_seconds(a.shift_start), now), _seconds(a.shift_end)),
             capacity=max(int(a.capacity), 0),
-            skills=frozenset(a.skills or ()),
+            skills=frozenset(a.skills or ()) | _pin(a.id if a.id in pinned_agents else None),
             mode=a.travel_mode,
         )
         for i, a in enumerate(inputs.agents)
@@ -434,7 +462,8 @@ def compute_plan(
         raise InvalidInput("the tenant has no active agents to plan for", "agents")
     points = inputs.points()
     modes = len({a.travel_mode for a in inputs.agents})
-    needs = plan_memory_mib(len(points), modes)
+    # Each agent with pinned cases routes on its own copy of its mode's matrices.
+    needs = plan_memory_mib(len(points), modes + len(set(inputs.pins.values())))
     if memory_mib is not None and needs > memory_mib:
         raise InvalidInput(
             f"{len(inputs.cases)} cases in {modes} travel modes need about {needs:,.0f} MiB, "

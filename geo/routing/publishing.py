@@ -21,9 +21,10 @@ import gpxpy.gpx
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from geo.core.audit import record
 from geo.core.errors import Conflict, NotFound
 from geo.core.tenant_settings import tenant_settings
-from geo.routing.jobs import PlanView, get_plan
+from geo.routing.jobs import PlanView, create_plan, get_plan
 
 
 def publish_plan(session: Session, *, tenant_id: int, plan_id: int, user_id: int) -> PlanView:
@@ -47,18 +48,14 @@ def publish_plan(session: Session, *, tenant_id: int, plan_id: int, user_id: int
         ),
         {"t": tenant_id, "p": plan_id, "u": user_id},
     )
-    session.execute(
-        text(
-            "INSERT INTO audit_log (tenant_id, user_id, action, subject, before, after) "
-            "VALUES (:t, :u, 'publish', :s, CAST(:b AS jsonb), CAST(:a AS jsonb))"
-        ),
-        {
-            "t": tenant_id,
-            "u": user_id,
-            "s": f"plan_day:{plan.day.isoformat()}",
-            "b": json.dumps({"published_plan_id": before}),
-            "a": json.dumps({"published_plan_id": plan_id}),
-        },
+    record(
+        session,
+        tenant_id=tenant_id,
+        user_id=user_id,
+        action="publish",
+        subject=f"plan_day:{plan.day.isoformat()}",
+        before={"published_plan_id": before},
+        after={"published_plan_id": plan_id},
     )
     return get_plan(session, tenant_id=tenant_id, plan_id=plan_id)
 
@@ -102,6 +99,7 @@ def release_reassigned(session: Session, *, tenant_id: int, case_ids: Sequence[i
 @dataclass(frozen=True, slots=True)
 class SheetStop:
     seq: int
+    case_id: int
     case_ref: str
     debtor: str
     address: str | None
@@ -148,7 +146,7 @@ def route_sheet(session: Session, *, tenant_id: int, plan_id: int, agent_id: int
         raise NotFound("no route of this agent in this plan", "agent_id")
     stops = session.execute(
         text(
-            "SELECT s.seq, c.external_ref, d.full_name, a.raw_text, "
+            "SELECT s.seq, s.case_id, c.external_ref, d.full_name, a.raw_text, "
             "c.outstanding_cop::float8 AS amount, s.eta, s.etd, c.visit_from, c.visit_until, "
             "ST_X(a.point) AS lon, ST_Y(a.point) AS lat FROM plan_stops s "
             "JOIN cases c ON c.tenant_id = s.tenant_id AND c.id = s.case_id "
@@ -168,6 +166,7 @@ def route_sheet(session: Session, *, tenant_id: int, plan_id: int, agent_id: int
         stops=[
             SheetStop(
                 seq=r.seq,
+                case_id=r.case_id,
                 case_ref=r.external_ref,
                 debtor=r.full_name,
                 address=r.raw_text,
@@ -185,6 +184,32 @@ def route_sheet(session: Session, *, tenant_id: int, plan_id: int, agent_id: int
     )
 
 
+def replan_with_pin(
+    session: Session, *, tenant_id: int, plan_id: int, case_id: int, agent_id: int, user_id: int
+) -> PlanView:
+    """Fix a stop of a plan to an agent (moving it, or keeping it where it is) and queue a new
+    plan of the same day with the same search time, in which every case pinned so far stays
+    with its agent and the rest is routed around them. The new plan is published like any
+    other, replacing this one; audited."""
+    plan = get_plan(session, tenant_id=tenant_id, plan_id=plan_id)
+    if plan.status != "done":
+        raise Conflict("solo se puede replanificar a partir de un plan terminado", "plan_id")
+    pins = {int(c): int(a) for c, a in plan.options.get("pins", {}).items()}
+    was = pins.get(case_id)
+    pins[case_id] = agent_id
+    new = create_plan(session, tenant_id=tenant_id, day=plan.day, budget_s=plan.budget_s, pins=pins)
+    record(
+        session,
+        tenant_id=tenant_id,
+        user_id=user_id,
+        action="pin",
+        subject=f"case:{case_id}",
+        before={"plan_id": plan_id, "pinned_agent_id": was},
+        after={"plan_id": new.id, "pinned_agent_id": agent_id},
+    )
+    return new
+
+
 def directions_url(origin: tuple[float, float], destination: tuple[float, float]) -> str:
     """A link the phone opens in its map app for turn-by-turn directions (Google Maps' URL
     scheme, which Android and iOS hand to the installed app)."""
@@ -193,6 +218,11 @@ def directions_url(origin: tuple[float, float], destination: tuple[float, float]
         f"&origin={origin[1]:.6f},{origin[0]:.6f}"
         f"&destination={destination[1]:.6f},{destination[0]:.6f}"
     )
+
+
+def waze_url(destination: tuple[float, float]) -> str:
+    """The same leg for Waze, which routes from wherever the phone is."""
+    return f"https://waze.com/ul?ll={destination[1]:.6f},{destination[0]:.6f}&navigate=yes"
 
 
 def sheet_gpx(sheet: RouteSheet) -> str:

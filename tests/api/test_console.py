@@ -23,6 +23,8 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 from sqlalchemy import text
 
+from geo.accounts.agents import create_agent
+from geo.accounts.users import create_user
 from geo.contacts.rules import next_contact_day
 from geo.core.db import tenant_session
 from geo.core.tenant_settings import parse_settings
@@ -431,6 +433,72 @@ def test_a_dispatcher_plans_a_day_publishes_it_and_opens_a_route_sheet(
             .all()
         )
     assert rows == {plan_id: False, other.id: True}
+
+
+@pytest.mark.usefixtures("worker")
+def test_a_dispatcher_moves_a_stop_to_another_agent_and_the_day_is_planned_around_it(
+    browser: webdriver.Chrome, server: Server, world: World
+) -> None:
+    today = datetime.now(ZoneInfo("America/Bogota")).date()
+    day = next_contact_day(today + timedelta(days=1), settings=parse_settings({}), step=1)
+    with tenant_session(world.tenant_id) as session:
+        user = create_user(
+            session,
+            tenant_id=world.tenant_id,
+            email="beto@alfa.co",
+            full_name="Beto Ruiz",
+            role="agent",
+            password=PASSWORD,
+        )
+        session.flush()
+        second = create_agent(
+            session,
+            tenant_id=world.tenant_id,
+            user_id=user.id,
+            code="G2",
+            lon=-74.06,
+            lat=4.66,
+            travel_mode="motorbike",
+        ).id
+        plan = create_plan(session, tenant_id=world.tenant_id, day=day, budget_s=1, queue=False)
+    assert run_plan(world.tenant_id, plan.id).status == "done"
+    with tenant_session(world.tenant_id) as session:
+        case_id, agent_id = session.execute(
+            text(
+                "SELECT case_id, agent_id FROM plan_stops WHERE plan_id = :p ORDER BY case_id LIMIT 1"
+            ),
+            {"p": plan.id},
+        ).one()
+    other = second if agent_id == world.agent_id else world.agent_id
+    _sign_in(browser, server, world, "dispatcher")
+    _wait_for(browser, "#gestores")
+    browser.get(f"{server.url}/planes/{plan.id}/hoja/{agent_id}")
+    _wait_for(browser, "#hoja")
+    assert "waze.com/ul?ll=" in browser.find_element(By.LINK_TEXT, "Waze").get_attribute("href")
+    Select(browser.find_element(By.ID, f"fijar-{case_id}")).select_by_value(str(other))
+    browser.find_element(By.CSS_SELECTOR, f"form[action='/planes/{plan.id}/fijar'] button").click()
+    deadline = time.monotonic() + 90
+    while (
+        "terminado" not in browser.find_element(By.ID, "planes").text
+        or len(browser.find_elements(By.CSS_SELECTOR, "#planes form[action$='/publicar']")) < 2
+    ):
+        assert time.monotonic() < deadline, browser.find_element(By.ID, "planes").text
+        time.sleep(0.5)
+    with tenant_session(world.tenant_id) as session:
+        again = session.execute(
+            text("SELECT id, options->'pins' FROM plans WHERE id <> :p"), {"p": plan.id}
+        ).one()
+        moved_to = session.execute(
+            text("SELECT agent_id FROM plan_stops WHERE plan_id = :p AND case_id = :c"),
+            {"p": again[0], "c": case_id},
+        ).scalar_one()
+        audited = session.execute(
+            text("SELECT subject, after->>'pinned_agent_id' FROM audit_log WHERE action = 'pin'")
+        ).one()
+    assert again[1] == {str(case_id): other}
+    assert moved_to == other
+    assert audited == (f"case:{case_id}", str(other))
+    assert _errors(browser) == [], _errors(browser)
 
 
 def test_an_admin_changes_a_setting_and_a_bad_value_changes_nothing(

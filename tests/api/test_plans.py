@@ -347,3 +347,52 @@ def test_a_case_far_from_any_street_is_left_out_saying_so(
     assert reasons[far] == "far_from_street"
     assert plan["stats"]["walk_m"] > 0
     assert plan["stats"]["ride_m"] > plan["stats"]["walk_m"]
+
+
+def test_a_pinned_case_stays_with_its_agent_and_pins_are_checked(
+    client: TestClient, aguascalientes: World, other_world: World
+) -> None:
+    world = aguascalientes
+    staff = world.auth("dispatcher")
+    answer = client.post("/v1/plans", json={"date": "2026-11-24", "budget_s": 1}, headers=staff)
+    first = _wait(client, world, answer.json()["id"])
+    with tenant_session(world.tenant_id) as session:
+        case_id = session.execute(
+            text("SELECT case_id FROM plan_stops WHERE plan_id = :p ORDER BY seq DESC LIMIT 1"),
+            {"p": first["id"]},
+        ).scalar_one()
+    queued = client.post(
+        f"/v1/plans/{first['id']}/pins",
+        json={"case_id": case_id, "agent_id": world.agent_id},
+        headers=staff,
+    )
+    assert queued.status_code == 202, queued.text
+    again = _wait(client, world, queued.json()["id"])
+    assert again["options"]["pins"] == {str(case_id): world.agent_id}
+    with tenant_session(world.tenant_id) as session:
+        on_route = session.execute(
+            text("SELECT agent_id FROM plan_stops WHERE plan_id = :p AND case_id = :c"),
+            {"p": again["id"], "c": case_id},
+        ).scalar_one()
+    assert on_route == world.agent_id
+    # Another tenant's case or agent, guessed by id, is refused by name; nothing is queued.
+    with tenant_session(other_world.tenant_id) as session:
+        theirs = session.execute(text("SELECT id FROM cases ORDER BY id LIMIT 1")).scalar_one()
+    for pin in (
+        {"case_id": theirs, "agent_id": world.agent_id},
+        {"case_id": case_id, "agent_id": other_world.agent_id},
+    ):
+        refused = client.post(
+            "/v1/plans", json={"date": "2026-11-24", "budget_s": 1, "pins": [pin]}, headers=staff
+        )
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["error"]["fields"][0]["field"] == "pins"
+    not_done = client.post(
+        "/v1/plans", json={"date": "2026-11-25", "budget_s": 1}, headers=staff
+    ).json()
+    early = client.post(
+        f"/v1/plans/{not_done['id']}/pins",
+        json={"case_id": case_id, "agent_id": world.agent_id},
+        headers=staff,
+    )
+    assert early.status_code in (202, 409)  # 409 unless the worker finished it meanwhile

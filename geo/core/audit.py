@@ -1,0 +1,47 @@
+"""The audit log: who changed what, when, with its values before and after.
+
+The table is append-only (the application role may insert and read, never update or delete),
+so an entry, once written in the same transaction as the change, is the record of it.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+_INSERT = text(
+    "INSERT INTO audit_log (tenant_id, at, user_id, action, subject, before, after) "
+    "VALUES (:t, coalesce(CAST(:at AS timestamptz), now()), :u, :action, :s, "
+    "CAST(:b AS jsonb), CAST(:a AS jsonb))"
+)
+
+
+def record(
+    session: Session,
+    *,
+    tenant_id: int,
+    user_id: int | None,
+    action: str,
+    subject: str,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+    at: datetime | None = None,
+) -> None:
+    """One entry: ``subject`` names what changed (``case:12``, ``plan_day:2026-12-01``),
+    ``action`` how (assign, update, publish, review, pin, ...)."""
+    session.execute(
+        _INSERT,
+        {
+            "t": tenant_id,
+            "at": at,
+            "u": user_id,
+            "action": action,
+            "s": subject,
+            "b": json.dumps(before, default=str),
+            "a": json.dumps(after, default=str),
+        },
+    )

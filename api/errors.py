@@ -5,11 +5,12 @@ Every error answer is ``{"error": {"code", "message", "fields": [{"field", "mess
 
 from __future__ import annotations
 
+from html import escape
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.routing import APIRoute
 from sqlalchemy.exc import DataError, IntegrityError
 from starlette.exceptions import HTTPException
@@ -48,19 +49,50 @@ def _field_path(loc: tuple[Any, ...]) -> str:
     return ".".join(parts)
 
 
-async def _campo_error(_request: Request, exc: Exception) -> JSONResponse:
+def _from_console(request: Request) -> bool:
+    """A form of the console posted by a browser: the error is a page to read, not JSON."""
+    route = request.scope.get("route")
+    return (
+        isinstance(route, APIRoute)
+        and "console" in (route.tags or [])
+        and "text/html" in request.headers.get("accept", "")
+    )
+
+
+def _error_page(status: int, message: str, fields: list[dict[str, str]]) -> Any:
+    """The error as a short page in Spanish with the way back to the form (the browser's own
+    back, which keeps what was typed; campo sends no referrer to know the page by)."""
+    items = "".join(
+        f"<li><strong>{escape(f['field'])}</strong>: {escape(f['message'])}</li>" for f in fields
+    )
+    body = (
+        '<!doctype html><html lang="es-CO"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        '<title>No se pudo completar · campo</title><link rel="icon" href="data:,"></head>'
+        '<body style="font-family: system-ui, sans-serif; max-width: 40rem; margin: 2rem auto;">'
+        f'<h1>No se pudo completar</h1><p role="alert">{escape(message)}</p><ul>{items}</ul>'
+        '<p><a href="/" onclick="history.back(); return false;">Volver</a></p></body></html>'
+    )
+    return HTMLResponse(body, status)
+
+
+async def _campo_error(request: Request, exc: Exception) -> Any:
     assert isinstance(exc, CampoError)
     status = next((s for kind, s in STATUS.items() if isinstance(exc, kind)), 400)
     fields = [{"field": field, "message": message} for field, message in exc.problems]
+    if _from_console(request):
+        return _error_page(status, exc.message, fields)
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     if isinstance(exc, TooManyAttempts):
         headers = {"Retry-After": str(exc.retry_after_s)}
     return JSONResponse(error_body(exc.code, exc.message, fields), status, headers=headers)
 
 
-async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
+async def _validation_error(request: Request, exc: Exception) -> Any:
     assert isinstance(exc, RequestValidationError)
     fields = [{"field": _field_path(e["loc"]), "message": e["msg"]} for e in exc.errors()]
+    if _from_console(request):
+        return _error_page(422, "Revise los datos del formulario.", fields)
     message = "; ".join(f"{f['field']}: {f['message']}" for f in fields[:5])
     return JSONResponse(error_body("invalid", message, fields), 422)
 

@@ -4,6 +4,7 @@ and assigning a selection to an agent (audited; published routes kept true)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import time
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -21,7 +22,7 @@ from geo.accounts.users import list_users
 from geo.core.errors import CampoError, InvalidInput, NotFound
 from geo.core.tenant_settings import Bucket
 from geo.dispatch.history import audit_entries, case_history
-from geo.maps.cases import cases_map
+from geo.maps.cases import case_map, cases_map
 from geo.portfolio.cases import (
     CaseFilter,
     assign_cases,
@@ -29,10 +30,12 @@ from geo.portfolio.cases import (
     filtered_case_ids,
     get_case,
     list_cases,
+    update_case,
 )
 from geo.routing.publishing import (
     release_reassigned,
 )
+from geo.visits.geofences import MAX_RADIUS_M, get_geofence, set_geofence
 
 router = APIRouter(tags=["console"], default_response_class=HTMLResponse, include_in_schema=False)
 
@@ -45,6 +48,13 @@ CASE_STATUS_LABELS = (
     ("written_off", "castigados"),
     ("withdrawn", "retirados"),
 )
+CASE_STATUS = {
+    "open": "abierto",
+    "paid": "pagado",
+    "agreement": "con acuerdo",
+    "written_off": "castigado",
+    "withdrawn": "retirado",
+}
 PAGE = 50
 FILTER_FIELDS = ("q", "estado", "tramo", "gestor", "producto", "zona")
 BULK_LIMIT = 5000
@@ -72,14 +82,14 @@ def _case_filter(params: Mapping[str, str]) -> tuple[CaseFilter, dict[str, str]]
 
 def _area(drawn: str) -> dict[str, Any] | None:
     """The area drawn on the map (a GeoJSON polygon), checked as the API checks a geofence."""
-    if not drawn:
-        return None
+    return _drawn(drawn, "zona", "dibújela de nuevo") if drawn else None
+
+
+def _drawn(drawn: str, field: str, hint: str) -> dict[str, Any]:
     try:
         return PolygonIn.model_validate_json(drawn).model_dump()
     except ValidationError:
-        raise InvalidInput(
-            "el área dibujada no es un polígono válido: dibújela de nuevo", "zona"
-        ) from None
+        raise InvalidInput(f"el área dibujada no es un polígono válido: {hint}", field) from None
 
 
 @router.get("/casos")
@@ -220,6 +230,7 @@ ACTION_LABELS = {
     "publish": "publicación",
     "update": "cambio",
     "pin": "visita fijada",
+    "geofence": "geocerca",
 }
 CHANNEL_NAMES = {
     "call": "llamada",
@@ -254,9 +265,90 @@ def case_page(request: Request, visitor: VisitorDep, case_id: VisitId) -> Respon
         case=case,
         agent=agents.get(case.assigned_agent_id or 0),
         history=case_history(caller.session, tenant_id=caller.tenant_id, case_id=case_id),
+        status=CASE_STATUS.get(case.status, case.status),
+        fence=None
+        if case.address_id is None
+        else get_geofence(caller.session, tenant_id=caller.tenant_id, case_id=case_id),
+        done={"geocerca": "Geocerca guardada.", "horario": "Horario de visita guardado."}.get(
+            request.query_params.get("hecho", "")
+        ),
         actions=ACTION_LABELS,
         channels=CHANNEL_NAMES,
     )
+
+
+@router.get("/casos/{case_id}/mapa")
+def case_page_map(visitor: VisitorDep, case_id: VisitId) -> Response:
+    if refused := gate(visitor, STAFF):
+        return refused
+    assert visitor.caller is not None
+    m = case_map(
+        visitor.caller.session, tenant_id=visitor.caller.tenant_id, case_id=case_id, assets=ASSETS
+    )
+    return HTMLResponse(m.get_root().render())
+
+
+@router.post("/casos/{case_id}/geocerca")
+def case_geofence(
+    visitor: VisitorDep,
+    case_id: VisitId,
+    accion: Annotated[str, Form(max_length=20)] = "circulo",
+    radio: Annotated[float | None, Form(gt=0, le=MAX_RADIUS_M)] = None,
+    poligono: Annotated[str, Form(max_length=60_000)] = "",
+    csrf: Annotated[str, Form(alias=CSRF_FIELD, max_length=200)] = "",
+) -> Response:
+    """The case's geofence: a circle of a radius, the polygon drawn on the map, or back to
+    the tenant's default; audited."""
+    caller = acting(visitor, STAFF, csrf)
+    if isinstance(caller, Response):
+        return caller
+    polygon = None
+    if accion == "poligono":
+        polygon = _drawn(poligono, "poligono", "dibuje la geocerca en el mapa")
+    elif accion == "circulo" and radio is None:
+        raise InvalidInput("escriba el radio de la geocerca en metros", "radio")
+    set_geofence(
+        caller.session,
+        tenant_id=caller.tenant_id,
+        case_id=case_id,
+        radius_m=radio if accion == "circulo" else None,
+        polygon=polygon,
+        user_id=caller.principal.user_id,
+    )
+    return RedirectResponse(f"/casos/{case_id}?hecho=geocerca", status_code=303)
+
+
+@router.post("/casos/{case_id}/horario")
+def case_hours(
+    visitor: VisitorDep,
+    case_id: VisitId,
+    desde: Annotated[str, Form(max_length=8)] = "",
+    hasta: Annotated[str, Form(max_length=8)] = "",
+    accion: Annotated[str, Form(max_length=20)] = "guardar",
+    csrf: Annotated[str, Form(alias=CSRF_FIELD, max_length=200)] = "",
+) -> Response:
+    """The hours the debtor may be visited (the planner's window), or none; audited."""
+    caller = acting(visitor, STAFF, csrf)
+    if isinstance(caller, Response):
+        return caller
+    window = None
+    if accion != "quitar":
+        window = (_clock(desde, "desde"), _clock(hasta, "hasta"))
+    update_case(
+        caller.session,
+        tenant_id=caller.tenant_id,
+        case_id=case_id,
+        visit_window=window,
+        user_id=caller.principal.user_id,
+    )
+    return RedirectResponse(f"/casos/{case_id}?hecho=horario", status_code=303)
+
+
+def _clock(text: str, field: str) -> time:
+    try:
+        return time.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput("escriba la hora como HH:MM", field) from None
 
 
 @router.get("/auditoria")

@@ -109,6 +109,7 @@ def change_geofence(caller: Staff, case_id: RowId, body: GeofenceIn) -> Geofence
         case_id=case_id,
         radius_m=body.radius_m,
         polygon=polygon,
+        user_id=caller.principal.user_id,
     )
     return GeofenceOut.model_validate(view, from_attributes=True)
 

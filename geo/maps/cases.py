@@ -10,9 +10,10 @@ from folium.features import GeoJsonPopup
 from sqlalchemy.orm import Session
 
 from geo.core.spanish import money
-from geo.maps.base import CDN_ASSETS, STALE_GREY, base_map, legend, safe
+from geo.maps.base import CDN_ASSETS, STALE_GREY, area, base_map, legend, safe, tooltip
 from geo.maps.drawing import drawing_tools
-from geo.portfolio.cases import CaseFilter, cases_geojson
+from geo.portfolio.cases import CaseFilter, cases_geojson, get_case
+from geo.visits.geofences import get_geofence
 
 ASSIGNED, UNASSIGNED = "#1f77b4", STALE_GREY
 
@@ -56,4 +57,41 @@ def cases_map(
             ),
         ).add_to(m)
     legend(m, "Casos", [(ASSIGNED, "asignado"), (UNASSIGNED, "sin asignar")])
+    return m
+
+
+def case_map(
+    session: Session,
+    *,
+    tenant_id: int,
+    case_id: int,
+    assets: Mapping[str, str] = CDN_ASSETS,
+) -> folium.Map:
+    """A case's address and its geofence (the circle of its radius, or its polygon, which the
+    drawing tools can edit), for drawing a new fence."""
+    case = get_case(session, tenant_id=tenant_id, case_id=case_id)
+    m = base_map([], assets)
+    if case.address_id is None:
+        return m
+    fence = get_geofence(session, tenant_id=tenant_id, case_id=case_id)
+    if case.lon is not None and case.lat is not None:
+        spot = [case.lat, case.lon]
+        m.location, m.options["zoom"] = spot, 17
+        folium.CircleMarker(
+            spot,
+            radius=5,
+            color=ASSIGNED,
+            fill=True,
+            fill_opacity=1,
+            tooltip=tooltip(case.address or case.external_ref),
+        ).add_to(m)
+        if fence.polygon is None and fence.radius_m is not None:
+            area(
+                spot,
+                radius_m=fence.radius_m,
+                colour="#163b5c",
+                opacity=0.1,
+                class_name="geocerca",
+            ).add_to(m)
+    drawing_tools(m, assets=assets, existing=fence.polygon)
     return m

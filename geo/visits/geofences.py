@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from geo.core.audit import record
 from geo.core.errors import Conflict, InvalidInput, NotFound
 from geo.core.tenant_settings import tenant_settings
 
@@ -58,8 +59,10 @@ def set_geofence(
     case_id: int,
     radius_m: float | None = None,
     polygon: dict[str, Any] | None = None,
+    user_id: int | None = None,
 ) -> GeofenceView:
-    """Give the case's address a circle or a polygon; neither resets it to the tenant default."""
+    """Give the case's address a circle or a polygon; neither resets it to the tenant default.
+    The change is audited with the fence before and after."""
     current = get_geofence(session, tenant_id=tenant_id, case_id=case_id)
     if radius_m is not None and polygon is not None:
         raise InvalidInput("give a radius or a polygon, not both", "polygon")
@@ -96,4 +99,20 @@ def set_geofence(
     )
     if updated.rowcount != 1:  # type: ignore[attr-defined]
         raise Conflict("the address changed meanwhile", "case_id")
-    return get_geofence(session, tenant_id=tenant_id, case_id=case_id)
+    after = get_geofence(session, tenant_id=tenant_id, case_id=case_id)
+    record(
+        session,
+        tenant_id=tenant_id,
+        user_id=user_id,
+        action="geofence",
+        subject=f"case:{case_id}",
+        before=_fence(current),
+        after=_fence(after),
+    )
+    return after
+
+
+def _fence(view: GeofenceView) -> dict[str, Any]:
+    if view.polygon is not None:
+        return {"polygon": view.polygon}
+    return {"radius_m": None if view.tenant_default else view.radius_m}

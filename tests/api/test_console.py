@@ -366,6 +366,66 @@ def test_a_dispatcher_draws_an_area_and_assigns_every_case_in_it(
         assert refused.json()["error"]["fields"][0]["field"] == "zona"
 
 
+def test_a_dispatcher_draws_a_geofence_and_sets_visiting_hours_on_a_case(
+    browser: webdriver.Chrome, server: Server, world: World
+) -> None:
+    case_id = world.case_ids[0]  # ALFA-1, the located one
+    _sign_in(browser, server, world, "dispatcher")
+    _wait_for(browser, "#gestores")
+    browser.get(f"{server.url}/casos/{case_id}")
+    assert "radio de la organización" in _wait_for(browser, "#geocerca-actual").text
+    _draw_rectangle_around(browser, 4.6565, -74.0589)
+    status = browser.find_element(By.CSS_SELECTOR, "[data-drawn-status]")
+    deadline = time.monotonic() + 10
+    while "Área dibujada" not in status.text:
+        assert time.monotonic() < deadline, status.text
+        time.sleep(0.2)
+    browser.find_element(By.CSS_SELECTOR, "button[value=poligono]").click()
+    _wait_for(browser, "p[role=status]")
+    assert "Polígono dibujado" in browser.find_element(By.ID, "geocerca-actual").text
+    _wait_for(browser, "iframe.map")
+    _shot(browser, "console-case.png")
+    for field, value in (("desde", "14:00"), ("hasta", "18:30")):
+        box = browser.find_element(By.ID, field)
+        browser.execute_script("arguments[0].value = arguments[1]", box, value)
+    browser.find_element(By.CSS_SELECTOR, "button[value=guardar]").click()
+    _wait_for(browser, "p[role=status]")
+    with tenant_session(world.tenant_id) as session:
+        fence = session.execute(
+            text(
+                "SELECT ST_GeometryType(a.geofence), ST_Covers(a.geofence, a.point), "
+                "c.visit_from::text, c.visit_until::text FROM cases c "
+                "JOIN addresses a ON a.tenant_id = c.tenant_id AND a.id = c.address_id "
+                "WHERE c.id = :c"
+            ),
+            {"c": case_id},
+        ).one()
+        actions = list(
+            session.scalars(
+                text("SELECT action FROM audit_log WHERE subject = :s ORDER BY id"),
+                {"s": f"case:{case_id}"},
+            )
+        )
+    assert tuple(fence) == ("ST_Polygon", True, "14:00:00", "18:30:00")
+    assert actions == ["geofence", "update"]
+    assert _errors(browser) == [], _errors(browser)
+    # Hours the wrong way round: a page saying why, in Spanish, with the way back; no change.
+    for field, value in (("desde", "19:00"), ("hasta", "08:00")):
+        box = browser.find_element(By.ID, field)
+        browser.execute_script("arguments[0].value = arguments[1]", box, value)
+    browser.find_element(By.CSS_SELECTOR, "button[value=guardar]").click()
+    alert = _wait_for(browser, "p[role=alert]")
+    assert "No se pudo completar" in browser.find_element(By.TAG_NAME, "h1").text
+    assert alert.text
+    browser.find_element(By.LINK_TEXT, "Volver").click()
+    _wait_for(browser, "#geocerca-actual")
+    with tenant_session(world.tenant_id) as session:
+        kept = session.execute(
+            text("SELECT visit_from::text FROM cases WHERE id = :c"), {"c": case_id}
+        ).scalar_one()
+    assert kept == "14:00:00"
+
+
 @pytest.mark.usefixtures("worker")  # the plan asked for from the page is computed by a worker
 def test_a_dispatcher_plans_a_day_publishes_it_and_opens_a_route_sheet(
     browser: webdriver.Chrome, server: Server, client: TestClient, world: World

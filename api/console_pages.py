@@ -3,7 +3,7 @@ with the visitor and the tenant's zone, and who may see a page."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, time
 from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
@@ -16,6 +16,7 @@ from fastapi.templating import Jinja2Templates
 from api.console_session import Visitor
 from api.deps import Caller
 from api.schemas import MAX_ID
+from geo.core.errors import InvalidInput
 from geo.core.spanish import money, number
 from geo.core.tenant_settings import tenant_settings
 from geo.visits.mail import OUTCOME_LABELS, VERDICT_LABELS
@@ -91,3 +92,11 @@ def acting(visitor: Visitor, roles: tuple[str, ...], csrf: str | None = None) ->
     if csrf is not None:
         visitor.check(csrf)
     return visitor.caller
+
+
+def clock(text: str, field: str) -> time:
+    """A time typed in a form (HH:MM), or the field named as wrong."""
+    try:
+        return time.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput("escriba la hora como HH:MM", field) from None

@@ -20,6 +20,7 @@ from api.routers import (
     cases,
     console,
     console_cases,
+    console_people,
     console_plans,
     console_reports,
     console_settings,
@@ -88,6 +89,7 @@ def create_app() -> FastAPI:
         console_plans,
         console_reports,
         console_settings,
+        console_people,
     ):
         app.include_router(module.router)
     app.include_router(contacts.debtors_router)

@@ -314,6 +314,24 @@ class UserIn(Strict):
     password: Annotated[str, Field(min_length=8, max_length=200)]
 
 
+class UserPatch(Strict):
+    full_name: Annotated[str | None, Field(min_length=1, max_length=200)] = None
+    role: Literal["admin", "dispatcher", "agent", "analyst"] | None = None
+    active: bool | None = Field(None, description="false: signed out at once, everywhere")
+
+
+class PasswordOut(BaseModel):
+    password: str = Field(description="The new password, shown this once")
+
+
+class AgentPatch(Strict):
+    travel_mode: Literal["walk", "motorbike", "car"] | None = None
+    shift_start: LocalTime | None = None
+    shift_end: LocalTime | None = None
+    daily_capacity: Annotated[int | None, Field(gt=0, le=500)] = None
+    active: bool | None = Field(None, description="false: not planned, may not sync")
+
+
 class DeviceIn(Strict):
     """campo issues the identifier (and OwnTracks' password): see the answer."""
 

@@ -8,8 +8,8 @@ from fastapi import APIRouter, Path, Query, status
 
 from api.contract import GeoJSONResponse
 from api.deps import Admin, Reader, Staff, Watcher
-from api.schemas import MAX_ID, AgentIn, AgentOut, Day, Instant
-from geo.accounts.agents import create_agent, get_agent, list_agents
+from api.schemas import MAX_ID, AgentIn, AgentOut, AgentPatch, Day, Instant
+from geo.accounts.agents import create_agent, get_agent, list_agents, update_agent
 from geo.core.errors import InvalidInput, PermissionDenied
 from geo.tracking.live import live_positions
 from geo.tracking.trails import TrailOptions, agent_trail, day_range, trail_geojson
@@ -80,6 +80,28 @@ def trail(
 @router.get("/{agent_id:int}", response_model=AgentOut)
 def agent(caller: Staff, agent_id: AgentId) -> AgentOut:
     return AgentOut.of(get_agent(caller.session, tenant_id=caller.tenant_id, agent_id=agent_id))
+
+
+@router.patch("/{agent_id:int}", response_model=AgentOut)
+def change_agent(caller: Admin, agent_id: AgentId, body: AgentPatch) -> AgentOut:
+    """Shift, capacity, travel mode, or off the field (not planned, may not sync); audited.
+    A shift is changed whole: both ends."""
+    if (body.shift_start is None) != (body.shift_end is None):
+        raise InvalidInput("give shift_start and shift_end together", "shift_end")
+    shift = None
+    if body.shift_start is not None and body.shift_end is not None:
+        shift = (body.shift_start, body.shift_end)
+    view = update_agent(
+        caller.session,
+        tenant_id=caller.tenant_id,
+        agent_id=agent_id,
+        actor_id=caller.principal.user_id,
+        travel_mode=body.travel_mode,
+        shift=shift,
+        daily_capacity=body.daily_capacity,
+        active=body.active,
+    )
+    return AgentOut.of(view)
 
 
 @router.post("", response_model=AgentOut, status_code=status.HTTP_201_CREATED)

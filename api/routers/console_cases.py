@@ -4,7 +4,6 @@ and assigning a selection to an agent (audited; published routes kept true)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import time
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -12,7 +11,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
-from api.console_pages import ROLE_LABELS, VisitId, acting, gate, render
+from api.console_pages import ROLE_LABELS, VisitId, acting, clock, gate, render
 from api.console_session import CSRF_FIELD, STAFF, VisitorDep
 from api.deps import Caller
 from api.routers.maps import ASSETS
@@ -265,7 +264,7 @@ def case_page(request: Request, visitor: VisitorDep, case_id: VisitId) -> Respon
         case=case,
         agent=agents.get(case.assigned_agent_id or 0),
         history=case_history(caller.session, tenant_id=caller.tenant_id, case_id=case_id),
-        status=CASE_STATUS.get(case.status, case.status),
+        case_status=CASE_STATUS.get(case.status, case.status),
         fence=None
         if case.address_id is None
         else get_geofence(caller.session, tenant_id=caller.tenant_id, case_id=case_id),
@@ -333,7 +332,7 @@ def case_hours(
         return caller
     window = None
     if accion != "quitar":
-        window = (_clock(desde, "desde"), _clock(hasta, "hasta"))
+        window = (clock(desde, "desde"), clock(hasta, "hasta"))
     update_case(
         caller.session,
         tenant_id=caller.tenant_id,
@@ -342,13 +341,6 @@ def case_hours(
         user_id=caller.principal.user_id,
     )
     return RedirectResponse(f"/casos/{case_id}?hecho=horario", status_code=303)
-
-
-def _clock(text: str, field: str) -> time:
-    try:
-        return time.fromisoformat(text)
-    except ValueError:
-        raise InvalidInput("escriba la hora como HH:MM", field) from None
 
 
 @router.get("/auditoria")

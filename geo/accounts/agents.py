@@ -11,6 +11,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from geo.core.audit import record_update
 from geo.core.errors import Conflict, InvalidInput, NotFound
 from geo.core.models import TRAVEL_MODES, Agent, User
 from geo.core.tenant_settings import tenant_settings
@@ -125,3 +126,49 @@ def get_agent(session: Session, *, tenant_id: int, agent_id: int) -> AgentView:
     if row is None:
         raise NotFound("agent not found")
     return AgentView(**row._mapping)
+
+
+def update_agent(
+    session: Session,
+    *,
+    tenant_id: int,
+    agent_id: int,
+    actor_id: int,
+    travel_mode: str | None = None,
+    shift: tuple[time, time] | None = None,
+    daily_capacity: int | None = None,
+    active: bool | None = None,
+) -> AgentView:
+    """Change how and when an agent works, or take it off the field (a deactivated agent is
+    not planned and may not sync or check in); audited."""
+    agent = session.scalar(select(Agent).where(Agent.tenant_id == tenant_id, Agent.id == agent_id))
+    if agent is None:
+        raise NotFound("agent not found", "agent_id")
+    fields = ("travel_mode", "shift_start", "shift_end", "daily_capacity", "active")
+    before = {k: getattr(agent, k) for k in fields}
+    if travel_mode is not None:
+        if travel_mode not in TRAVEL_MODES:
+            raise InvalidInput(
+                f"travel_mode must be one of {', '.join(TRAVEL_MODES)}", "travel_mode"
+            )
+        agent.travel_mode = travel_mode
+    if shift is not None:
+        if not shift[0] < shift[1]:
+            raise InvalidInput("shift_end must be after shift_start", field="shift_end")
+        agent.shift_start, agent.shift_end = shift
+    if daily_capacity is not None:
+        if not 0 < daily_capacity <= 500:
+            raise InvalidInput("daily_capacity must be between 1 and 500", "daily_capacity")
+        agent.daily_capacity = daily_capacity
+    if active is not None:
+        agent.active = active
+    session.flush()
+    record_update(
+        session,
+        tenant_id=tenant_id,
+        user_id=actor_id,
+        subject=f"agent:{agent_id}",
+        before=before,
+        after={k: getattr(agent, k) for k in fields},
+    )
+    return get_agent(session, tenant_id=tenant_id, agent_id=agent_id)

@@ -7,6 +7,7 @@ still verifies a real hash, so the answer time does not reveal which e-mails hav
 
 from __future__ import annotations
 
+import secrets
 from functools import cache
 
 from argon2 import PasswordHasher
@@ -43,3 +44,8 @@ def password_matches(stored_hash: str | None, password: str) -> bool:
     except (VerificationError, InvalidHashError):
         return False
     return stored_hash is not None
+
+
+def new_password() -> str:
+    """A random first or reset password (16 characters, 96 bits) for an admin to hand over."""
+    return secrets.token_urlsafe(12)

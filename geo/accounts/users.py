@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from geo.accounts.passwords import hash_password, password_matches
+from geo.accounts.passwords import hash_password, new_password, password_matches
 from geo.accounts.throttle import LoginThrottle
+from geo.core.audit import record, record_update
 from geo.core.errors import AuthenticationFailed, Conflict, InvalidInput, NotFound
 from geo.core.models import ROLES, Agent, Tenant, User
 from geo.core.tenant_settings import remember_settings
@@ -37,8 +38,16 @@ def tenant_by_slug(session: Session, slug: str) -> Tenant:
 
 
 def create_user(
-    session: Session, *, tenant_id: int, email: str, full_name: str, role: str, password: str
+    session: Session,
+    *,
+    tenant_id: int,
+    email: str,
+    full_name: str,
+    role: str,
+    password: str,
+    actor_id: int | None = None,
 ) -> User:
+    """A user of the tenant; with ``actor_id`` (a person creating it), audited."""
     if role not in ROLES:
         raise InvalidInput(f"role must be one of {', '.join(ROLES)}", field="role")
     user = User(
@@ -54,6 +63,16 @@ def create_user(
             session.flush()
     except IntegrityError as exc:
         raise Conflict(f"a user with e-mail {user.email!r} already exists", field="email") from exc
+    if actor_id is not None:
+        record(
+            session,
+            tenant_id=tenant_id,
+            user_id=actor_id,
+            action="create",
+            subject=f"user:{user.id}",
+            before=None,
+            after={"email": user.email, "full_name": user.full_name, "role": role},
+        )
     return user
 
 
@@ -107,3 +126,75 @@ def load_principal(session: Session, *, tenant_id: int, user_id: int) -> Princip
         raise AuthenticationFailed("the account no longer exists or is disabled")
     remember_settings(session, tenant_id, row.settings)  # one round trip for both
     return Principal(tenant_id=tenant_id, user_id=user_id, role=row.role, agent_id=row[2])
+
+
+def update_user(
+    session: Session,
+    *,
+    tenant_id: int,
+    user_id: int,
+    actor_id: int,
+    full_name: str | None = None,
+    role: str | None = None,
+    active: bool | None = None,
+) -> User:
+    """Rename, change the role of, deactivate or reactivate a user; audited. Nobody takes
+    their own admin rights or account away, and a tenant always keeps an active admin."""
+    user = session.scalar(select(User).where(User.tenant_id == tenant_id, User.id == user_id))
+    if user is None:
+        raise NotFound("user not found", "user_id")
+    before = {"full_name": user.full_name, "role": user.role, "active": user.active}
+    if full_name is not None:
+        if not 1 <= len(full_name.strip()) <= 200:
+            raise InvalidInput("full_name must have 1 to 200 characters", "full_name")
+        user.full_name = full_name.strip()
+    if role is not None:
+        if role not in ROLES:
+            raise InvalidInput(f"role must be one of {', '.join(ROLES)}", field="role")
+        user.role = role
+    if active is not None:
+        user.active = active
+    losing_admin = before["role"] == "admin" and (user.role != "admin" or not user.active)
+    if losing_admin and user_id == actor_id:
+        raise Conflict("an admin cannot take away their own access", "role")
+    if losing_admin and not session.scalar(
+        select(func.count()).where(
+            User.tenant_id == tenant_id, User.role == "admin", User.active, User.id != user_id
+        )
+    ):
+        raise Conflict("the organisation must keep an active admin", "role")
+    if user.role != "agent" and session.scalar(
+        select(Agent.id).where(Agent.tenant_id == tenant_id, Agent.user_id == user_id)
+    ):
+        raise Conflict("this user is a field agent: deactivate the agent instead", "role")
+    session.flush()
+    record_update(
+        session,
+        tenant_id=tenant_id,
+        user_id=actor_id,
+        subject=f"user:{user_id}",
+        before=before,
+        after={"full_name": user.full_name, "role": user.role, "active": user.active},
+    )
+    return user
+
+
+def reset_password(session: Session, *, tenant_id: int, user_id: int, actor_id: int) -> str:
+    """A new random password for a user, returned once for the admin to hand over; the old
+    one stops working at once. Audited (without the password)."""
+    user = session.scalar(select(User).where(User.tenant_id == tenant_id, User.id == user_id))
+    if user is None:
+        raise NotFound("user not found", "user_id")
+    password = new_password()
+    user.password_hash = hash_password(password)
+    session.flush()
+    record(
+        session,
+        tenant_id=tenant_id,
+        user_id=actor_id,
+        action="password_reset",
+        subject=f"user:{user_id}",
+        before=None,
+        after=None,
+    )
+    return password

@@ -45,3 +45,26 @@ def record(
             "a": json.dumps(after, default=str),
         },
     )
+
+
+def record_update(
+    session: Session,
+    *,
+    tenant_id: int,
+    user_id: int | None,
+    subject: str,
+    before: dict[str, Any],
+    after: dict[str, Any],
+) -> None:
+    """An ``update`` entry with only the values that changed, or none if nothing did."""
+    changed = [k for k, v in before.items() if after.get(k) != v]
+    if changed:
+        record(
+            session,
+            tenant_id=tenant_id,
+            user_id=user_id,
+            action="update",
+            subject=subject,
+            before={k: before[k] for k in changed},
+            after={k: after.get(k) for k in changed},
+        )

@@ -13,7 +13,7 @@ from sqlalchemy import Select, cast, func, literal_column, select, text, update
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
-from geo.core.audit import record
+from geo.core.audit import record_update
 from geo.core.errors import InvalidInput, NotFound
 from geo.core.models import BUCKETS, CASE_STATUSES, Address, Agent, Case, Debtor, Zone
 
@@ -271,18 +271,13 @@ _AUDITED = ("priority", "status", "assigned_agent_id", "visit_from", "visit_unti
 def _audit(
     session: Session, tenant_id: int, user_id: int, case_id: int, before: CaseView, after: CaseView
 ) -> None:
-    was = {k: getattr(before, k) for k in _AUDITED if getattr(before, k) != getattr(after, k)}
-    if not was:
-        return
-    now = {k: getattr(after, k) for k in was}
-    record(
+    record_update(
         session,
         tenant_id=tenant_id,
         user_id=user_id,
-        action="update",
         subject=f"case:{case_id}",
-        before=was,
-        after=now,
+        before={k: getattr(before, k) for k in _AUDITED},
+        after={k: getattr(after, k) for k in _AUDITED},
     )
 
 

@@ -4,6 +4,8 @@ token, and values from data shown escaped. Screenshots go to ``tests/artifacts/`
 
 from __future__ import annotations
 
+import base64
+import json
 import re
 import time
 import uuid
@@ -661,3 +663,152 @@ def test_a_case_shows_its_history_and_the_audit_log_who_changed_what(
     assert f"case:{world.case_ids[1]}" in table.text
     _shot(browser, "console-audit.png")
     assert _errors(browser) == [], _errors(browser)
+
+
+def test_an_admin_adds_an_agent_registers_its_phone_with_a_qr_and_takes_access_away(
+    browser: webdriver.Chrome, server: Server, world: World
+) -> None:
+    _sign_in(browser, server, world, "admin")
+    _wait_for(browser, "#gestores")
+    browser.get(f"{server.url}/personas")
+    _wait_for(browser, "#personas")
+    for field, value in (
+        ("nuevo-correo", "Carla@Alfa.co"),
+        ("nuevo-nombre", "Carla <b>Díaz</b>"),
+        ("nuevo-codigo", "G7"),
+        ("nuevo-lat", "4.65"),
+        ("nuevo-lon", "-74.08"),
+    ):
+        browser.find_element(By.ID, field).send_keys(value)
+    Select(browser.find_element(By.ID, "nuevo-rol")).select_by_value("agent")
+    browser.find_element(By.CSS_SELECTOR, "form[action='/personas'] button").click()
+    shown = _wait_for(browser, "#una-vez")
+    password = shown.find_elements(By.CSS_SELECTOR, "td code")[1].text  # shown once
+    assert len(password) >= 16
+    assert "<b>" in browser.find_element(By.TAG_NAME, "h1").text  # escaped, not bold
+    with httpx2.Client(base_url=server.url) as http:
+        token = http.post(
+            "/v1/auth/token",
+            data={"username": "carla@alfa.co", "password": password, "client_id": world.slug},
+        )
+    assert token.status_code == 200, token.text
+    with tenant_session(world.tenant_id) as session:
+        agent_id, user_id = session.execute(
+            text("SELECT id, user_id FROM agents WHERE code = 'G7'")
+        ).one()
+    browser.get(f"{server.url}/personas")
+    row = _wait_for(browser, f"#persona-{user_id}")
+    Select(row.find_element(By.NAME, "app")).select_by_value("owntracks")
+    row.find_element(
+        By.CSS_SELECTOR, f"form[action='/gestores/{agent_id}/dispositivos'] button"
+    ).click()
+    shown = _wait_for(browser, "#una-vez")
+    assert shown.find_element(By.TAG_NAME, "svg")  # the QR code
+    link = shown.find_element(By.PARTIAL_LINK_TEXT, "owntracks:///config?inline=").text
+    configuration = json.loads(base64.b64decode(link.split("inline=", 1)[1]))
+    assert configuration["_type"] == "configuration"
+    assert configuration["mode"] == 3
+    assert configuration["url"].endswith("/owntracks")
+    _shot(browser, "console-device-qr.png")
+    # The phone set up from the code is accepted by campo's OwnTracks endpoint.
+    with httpx2.Client(base_url=server.url) as http:
+        sent = http.post(
+            "/owntracks",
+            auth=(configuration["username"], configuration["password"]),
+            headers={
+                "X-Limit-U": configuration["username"],
+                "X-Limit-D": configuration["deviceId"],
+            },
+            json={
+                "_type": "location",
+                "lat": 4.65,
+                "lon": -74.08,
+                "tst": int(time.time()),
+                "acc": 8,
+            },
+        )
+    assert sent.status_code == 200, sent.text
+    # Taking the agent off the field and deactivating the user: its token stops working.
+    browser.get(f"{server.url}/personas")
+    row = _wait_for(browser, f"#persona-{user_id}")
+    row.find_element(
+        By.CSS_SELECTOR, f"form[action='/personas/{user_id}'] button[value=desactivar]"
+    ).click()
+    _wait_for(browser, "p[role=status]")
+    with httpx2.Client(base_url=server.url) as http:
+        me = http.get("/v1/me", headers={"Authorization": f"Bearer {token.json()['access_token']}"})
+    assert me.status_code == 401
+    with tenant_session(world.tenant_id) as session:
+        actions = list(
+            session.scalars(
+                text("SELECT action FROM audit_log WHERE subject = :s ORDER BY id"),
+                {"s": f"user:{user_id}"},
+            )
+        )
+    assert actions == ["create", "update"]
+    # An admin cannot lock themselves out.
+    with _session(server, world, "admin") as http:
+        page = http.get("/personas")
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page.text)
+        assert csrf is not None
+        with tenant_session(world.tenant_id) as session:
+            admin_id = session.execute(
+                text("SELECT id FROM users WHERE role = 'admin' ORDER BY id LIMIT 1")
+            ).scalar_one()
+        refused = http.post(
+            f"/personas/{admin_id}", data={"accion": "desactivar", "csrf": csrf.group(1)}
+        )
+        assert refused.status_code == 409
+    assert _errors(browser) == [], _errors(browser)
+
+
+def test_people_change_through_the_api_too_audited_and_tenant_private(
+    client: TestClient, world: World, other_world: World
+) -> None:
+    admin = world.auth("admin")
+    with tenant_session(world.tenant_id) as session:
+        dispatcher = session.execute(
+            text("SELECT id FROM users WHERE role = 'dispatcher'")
+        ).scalar_one()
+    renamed = client.patch(f"/v1/users/{dispatcher}", json={"full_name": "Dora"}, headers=admin)
+    assert renamed.status_code == 200, renamed.text
+    assert renamed.json()["full_name"] == "Dora"
+    reset = client.post(f"/v1/users/{dispatcher}/password-reset", headers=admin)
+    assert reset.status_code == 200
+    signed_in = client.post(
+        "/v1/auth/token",
+        data={
+            "username": f"dispatcher@{world.slug}.co",
+            "password": reset.json()["password"],
+            "client_id": world.slug,
+        },
+    )
+    assert signed_in.status_code == 200
+    moved = client.patch(
+        f"/v1/agents/{world.agent_id}",
+        json={"shift_start": "07:00", "shift_end": "15:00", "daily_capacity": 12},
+        headers=admin,
+    )
+    assert moved.status_code == 200, moved.text
+    assert (moved.json()["shift_start"], moved.json()["daily_capacity"]) == ("07:00:00", 12)
+    half = client.patch(f"/v1/agents/{world.agent_id}", json={"shift_end": "16:00"}, headers=admin)
+    assert half.status_code == 422
+    # Another tenant's user or agent, guessed by id: not found, nothing changed there.
+    theirs = client.patch(
+        f"/v1/agents/{other_world.agent_id}", json={"active": False}, headers=admin
+    )
+    assert theirs.status_code == 404
+    with tenant_session(other_world.tenant_id) as session:
+        their_user = session.execute(text("SELECT id FROM users LIMIT 1")).scalar_one()
+        still = session.execute(text("SELECT bool_and(active) FROM agents")).scalar_one()
+    assert client.post(f"/v1/users/{their_user}/password-reset", headers=admin).status_code == 404
+    assert still is True
+    with tenant_session(world.tenant_id) as session:
+        actions = sorted(session.scalars(text("SELECT action FROM audit_log")))
+    assert actions == ["password_reset", "update", "update"]
+    assert (
+        client.patch(
+            f"/v1/users/{dispatcher}", json={"role": "admin"}, headers=world.auth("dispatcher")
+        ).status_code
+        == 403
+    )

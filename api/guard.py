@@ -28,6 +28,9 @@ DEFAULT_CAP = 256 * KIB
 CAPS = {
     "/v1/me/sync": 8 * MIB,
     "/v1/payments/import": 50 * MIB,
+    "/v1/cases/import": 50 * MIB,
+    "/importar/cartera": 50 * MIB,
+    "/importar/pagos": 50 * MIB,
     "/osmand": 2 * MIB,
     "/owntracks": 2 * MIB,
     "/v1/auth/token": 16 * KIB,

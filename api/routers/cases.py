@@ -5,13 +5,14 @@ from __future__ import annotations
 import math
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, UploadFile
 
 from api.contract import GeoJSONResponse
 from api.deps import Reader, Staff
 from api.schemas import MAX_ID, CaseOut, CasePage, CasePatch
 from geo.core.errors import InvalidInput
 from geo.portfolio.cases import CaseFilter, cases_geojson, get_case, list_cases, update_case
+from geo.portfolio.imports import import_cases
 from geo.routing.publishing import release_reassigned
 
 router = APIRouter(prefix="/v1/cases", tags=["cases"])
@@ -132,3 +133,16 @@ def change_case(caller: Staff, case_id: CaseId, patch: CasePatch) -> CaseOut:
     if "assigned_agent_id" in changes:
         release_reassigned(caller.session, tenant_id=caller.tenant_id, case_ids=[case_id])
     return CaseOut.of(view)
+
+
+@router.post("/import", summary="Import a portfolio from CSV or XLSX")
+def cases_import(caller: Staff, file: UploadFile) -> dict[str, Any]:
+    """A portfolio file (the columns are in the README). New references are stored, bad rows
+    listed with line, column and reason; a reference already stored is listed, not changed."""
+    report = import_cases(caller.session, tenant_id=caller.tenant_id, source=file.file.read())
+    return {
+        "stored": report.stored,
+        "geocoded": report.geocoded,
+        "without_location": report.without_location,
+        "errors": [{"line": e.line, "column": e.column, "reason": e.reason} for e in report.errors],
+    }

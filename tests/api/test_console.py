@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -812,3 +813,57 @@ def test_people_change_through_the_api_too_audited_and_tenant_private(
         ).status_code
         == 403
     )
+
+
+def test_a_dispatcher_imports_a_portfolio_from_the_browser_and_sees_the_bad_rows(
+    browser: webdriver.Chrome, server: Server, world: World, tmp_path: Path, client: TestClient
+) -> None:
+    portfolio = tmp_path / "cartera.csv"
+    portfolio.write_text(
+        "external_ref,document_type,document_number,full_name,phone,product,outstanding_cop,"
+        "days_past_due,address,city,lat,lon\n"
+        "N-1,CC,501,Rosa <i>Pinto</i>,,libranza,1200000,30,Calle 80 # 20-10,Bogotá D.C.,"
+        "4.667,-74.06\n"
+        "N-2,XX,502,Pedro Gil,,libranza,abc,30,Calle 81 # 20-10,Bogotá D.C.,,\n"
+        f"{world.slug.upper()}-1,CC,1001,Ana Gómez,,tarjeta_credito,1,1,Calle 72,Bogotá D.C.,,\n",
+        encoding="utf-8",
+    )
+    _sign_in(browser, server, world, "dispatcher")
+    _wait_for(browser, "#gestores")
+    browser.get(f"{server.url}/importar")
+    browser.find_element(By.ID, "archivo-cartera").send_keys(str(portfolio))
+    browser.find_element(By.CSS_SELECTOR, "form[action='/importar/cartera'] button").click()
+    result = _wait_for(browser, "#resultado")
+    assert "1 fila(s) guardadas" in result.text
+    rows = [r.text for r in browser.find_elements(By.CSS_SELECTOR, "#errores tbody tr")]
+    assert rows == [
+        "3 document_type debe ser uno de: CC, CE, NIT, PP, TI",
+        "4 external_ref ya existe: el caso se cargó antes",
+    ], rows
+    _shot(browser, "console-import.png")
+    assert not browser.find_elements(By.ID, "archivo-pagos")  # payments: admins only
+    assert _errors(browser) == [], _errors(browser)
+    with tenant_session(world.tenant_id) as session:
+        stored = session.execute(
+            text(
+                "SELECT d.full_name FROM cases c JOIN debtors d ON d.id = c.debtor_id "
+                "WHERE c.external_ref = 'N-1'"
+            )
+        ).scalar_one()
+    assert stored == "Rosa <i>Pinto</i>"  # kept as typed, shown escaped
+    # The same file through the API: nothing new, the same rows refused, in English.
+    again = client.post(
+        "/v1/cases/import",
+        files={"file": ("cartera.csv", portfolio.read_bytes(), "text/csv")},
+        headers=world.auth("dispatcher"),
+    )
+    assert again.status_code == 200, again.text
+    assert again.json()["stored"] == 0
+    assert [e["reason"] for e in again.json()["errors"]][-1] == "already exists"
+    refused = client.post(
+        "/v1/cases/import",
+        files={"file": ("x.csv", b"a,b\n1,2\n", "text/csv")},
+        headers=world.auth("dispatcher"),
+    )
+    assert refused.status_code == 422
+    assert refused.json()["error"]["fields"][0]["field"] == "external_ref"

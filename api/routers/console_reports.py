@@ -138,6 +138,7 @@ _KPI_KEYS = (
     "agreement_rate",
     "retention",
     "resolution_time",
+    "review_rejected",
     "compliance_breaches",
 )
 

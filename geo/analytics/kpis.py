@@ -42,6 +42,7 @@ KPIS: tuple[Kpi, ...] = (
     Kpi("agreement_rate", "Acuerdos satisfactorios", "ratio"),
     Kpi("retention", "Retención de clientes", "ratio"),
     Kpi("resolution_time", "Tiempo medio de resolución", "days"),
+    Kpi("review_rejected", "Marcaciones en revisión rechazadas", "ratio"),
     Kpi("compliance_breaches", "Incumplimientos de la Ley 2300 por contacto", "ratio"),
 )
 _IN_SQL = tuple(k.key for k in KPIS if k.key != "compliance_breaches")
@@ -114,6 +115,13 @@ _PARTS: tuple[tuple[str, str, str, str, str], ...] = (
         "analytics.cases",
         "x.closed_on BETWEEN p.p_from AND p.p_to AND x.assigned_at IS NOT NULL",
         "sum(extract(epoch FROM x.closed_at - x.assigned_at) / 86400)",
+        "count(*)",
+    ),
+    (  # of the check-ins a supervisor reviewed, the share rejected; those waiting not counted
+        "review_rejected",
+        "analytics.visits",
+        "x.local_date BETWEEN p.p_from AND p.p_to AND x.review_decision IS NOT NULL",
+        "count(*) FILTER (WHERE x.review_decision = 'rejected')",
         "count(*)",
     ),
 )

@@ -4,6 +4,7 @@ is worked out by hand (``docs/analytics.md`` shows the arithmetic)."""
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import text
 
 from geo.analytics.kpis import KpiRow, kpi_report
 from geo.core.db import tenant_session
@@ -104,3 +105,30 @@ def test_bad_periods_name_the_field(tenant_id: int) -> None:
     with tenant_session(tenant_id) as session, pytest.raises(InvalidInput) as caught:
         kpi_report(session, date_from=LAST, date_to=FIRST)
     assert caught.value.field == "date_to"
+
+
+def test_review_decisions_count_as_the_share_rejected(tenant_id: int) -> None:
+    with tenant_session(tenant_id) as session:
+        reviewer = session.execute(text("SELECT id FROM users ORDER BY id LIMIT 1")).scalar_one()
+        decided = session.execute(
+            text(
+                "WITH picked AS (SELECT id, row_number() OVER (ORDER BY id) AS n FROM visits "
+                "WHERE checkin_at::date BETWEEN :a AND :b ORDER BY id LIMIT 3) "
+                "UPDATE visits v SET verdict = 'review', reviewed_by = :u, reviewed_at = now(), "
+                "review_decision = CASE p.n WHEN 1 THEN 'rejected' WHEN 2 THEN 'approved' END "
+                "FROM picked p WHERE v.id = p.id AND p.n <= 2 RETURNING v.id"
+            ),
+            {"a": FIRST, "b": LAST, "u": reviewer},
+        ).all()
+        session.execute(  # a third still waiting for its reviewer is not counted
+            text(
+                "UPDATE visits SET verdict = 'review' WHERE id = (SELECT id FROM visits "
+                "WHERE review_decision IS NULL AND checkin_at::date BETWEEN :a AND :b "
+                "ORDER BY id LIMIT 1)"
+            ),
+            {"a": FIRST, "b": LAST},
+        )
+    assert len(decided) == 2
+    with tenant_session(tenant_id) as session:
+        got = _values(kpi_report(session, date_from=FIRST, date_to=LAST, kpis=("review_rejected",)))
+    assert got == {("review_rejected", None): (1, 2)}

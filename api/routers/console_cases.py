@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request
+from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
@@ -23,8 +24,10 @@ from geo.core.tenant_settings import Bucket
 from geo.dispatch.history import audit_entries, case_history
 from geo.maps.cases import case_map, cases_map
 from geo.portfolio.cases import (
+    MAX_TILE_ZOOM,
     CaseFilter,
     assign_cases,
+    cases_tile,
     count_cases,
     filtered_case_ids,
     get_case,
@@ -145,15 +148,39 @@ def cases_page_map(request: Request, visitor: VisitorDep) -> Response:
     if refused := gate(visitor, STAFF):
         return refused
     assert visitor.caller is not None
-    where, _typed = _case_filter(request.query_params)
+    where, typed = _case_filter(request.query_params)
     m = cases_map(
         visitor.caller.session,
         tenant_id=visitor.caller.tenant_id,
         where=where,
         assets=ASSETS,
+        tiles_url=f"/casos/teselas/{{z}}/{{x}}/{{y}}.pbf?{urlencode(typed)}",
         draw=True,
     )
     return HTMLResponse(m.get_root().render())
+
+
+@router.get("/casos/teselas/{z}/{x}/{y}.pbf")
+def cases_page_tile(
+    request: Request,
+    visitor: VisitorDep,
+    z: Annotated[int, PathParam(ge=0, le=MAX_TILE_ZOOM)],
+    x: Annotated[int, PathParam(ge=0)],
+    y: Annotated[int, PathParam(ge=0)],
+) -> Response:
+    """One vector tile of the filtered cases (the map uses tiles when they are many)."""
+    if refused := gate(visitor, STAFF):
+        return refused
+    assert visitor.caller is not None
+    where, _typed = _case_filter(request.query_params)
+    tile = cases_tile(
+        visitor.caller.session, tenant_id=visitor.caller.tenant_id, where=where, z=z, x=x, y=y
+    )
+    return Response(
+        tile,
+        media_type="application/vnd.mapbox-vector-tile",
+        headers={"Cache-Control": "private, max-age=60"},
+    )
 
 
 def _assign(caller: Caller, ids: list[int], action: str, agent: int | None, field: str) -> int:

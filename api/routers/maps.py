@@ -27,6 +27,7 @@ ASSETS = {
     "heat": "/static/vendor/leaflet.heat-0.2.0",
     "realtime": "/static/vendor/leaflet-realtime-2.2.0",
     "draw": "/static/vendor/leaflet-draw-1.0.4",
+    "vectorgrid": "/static/vendor/leaflet.vectorgrid-1.3.0",
 }
 
 

@@ -23,6 +23,7 @@ CDN_ASSETS = {
     "heat": "https://cdn.jsdelivr.net/npm/leaflet.heat@0.2.0/dist",
     "realtime": "https://cdn.jsdelivr.net/npm/leaflet-realtime@2.2.0/dist",
     "draw": "https://cdn.jsdelivr.net/npm/leaflet-draw@1.0.4/dist",
+    "vectorgrid": "https://cdn.jsdelivr.net/npm/leaflet.vectorgrid@1.3.0/dist",
 }
 """Where Leaflet and jQuery (folium builds its popups with it) come from, for notebooks."""
 TILES = "OpenStreetMap"

@@ -108,6 +108,11 @@ def change_agent(caller: Admin, agent_id: AgentId, body: AgentPatch) -> AgentOut
 def new_agent(caller: Admin, body: AgentIn) -> AgentOut:
     fields = body.model_dump(exclude={"base"})
     view = create_agent(
-        caller.session, tenant_id=caller.tenant_id, lon=body.base[0], lat=body.base[1], **fields
+        caller.session,
+        tenant_id=caller.tenant_id,
+        lon=body.base[0],
+        lat=body.base[1],
+        actor_id=caller.principal.user_id,
+        **fields,
     )
     return AgentOut.of(view)

@@ -18,7 +18,6 @@ from geo.accounts.agents import create_agent, get_agent, list_agents, update_age
 from geo.accounts.passwords import new_password
 from geo.accounts.users import create_user, list_users, reset_password, update_user
 from geo.core.errors import InvalidInput
-from geo.core.models import TRAVEL_MODES
 from geo.tracking.devices import list_devices, register_device, set_device_active
 from geo.tracking.setup import owntracks_link, traccar_client_link
 
@@ -74,8 +73,6 @@ def person_create(
         return caller
     if rol == "agent" and (not codigo.strip() or lat is None or lon is None):
         raise InvalidInput("un gestor necesita código y la ubicación de su base", "codigo")
-    if rol == "agent" and modo not in TRAVEL_MODES:
-        raise InvalidInput("elija cómo se desplaza el gestor", "modo")
     password = new_password()
     user = create_user(
         caller.session,
@@ -95,6 +92,7 @@ def person_create(
             lon=lon,
             lat=lat,
             travel_mode=modo,
+            actor_id=caller.principal.user_id,
         )
     return _once(
         request,
@@ -199,7 +197,11 @@ def device_register(
         return caller
     agent = get_agent(caller.session, tenant_id=caller.tenant_id, agent_id=agent_id)
     device = register_device(
-        caller.session, tenant_id=caller.tenant_id, agent_id=agent_id, protocol=app
+        caller.session,
+        tenant_id=caller.tenant_id,
+        agent_id=agent_id,
+        protocol=app,
+        actor_id=caller.principal.user_id,
     )
     base = settings.public_base_url
     if device.protocol == "owntracks":
@@ -253,7 +255,11 @@ def device_switch(
     if isinstance(caller, Response):
         return caller
     set_device_active(
-        caller.session, tenant_id=caller.tenant_id, device_id=device_id, active=accion == "activar"
+        caller.session,
+        tenant_id=caller.tenant_id,
+        device_id=device_id,
+        active=accion == "activar",
+        actor_id=caller.principal.user_id,
     )
     return RedirectResponse("/personas?hecho=dispositivo", status_code=303)
 

@@ -190,7 +190,12 @@ def _save(request: Request, visitor: Any, form: dict[str, str]) -> Response:
     changes, errors = _changes(settings, form)
     if not errors and changes:
         try:
-            update_tenant_settings(caller.session, tenant_id=caller.tenant_id, changes=changes)
+            update_tenant_settings(
+                caller.session,
+                tenant_id=caller.tenant_id,
+                changes=changes,
+                user_id=caller.principal.user_id,
+            )
         except InvalidInput as exc:
             errors = {
                 field.split(".")[0]: f"no válido: {message}" for field, message in exc.problems

@@ -130,6 +130,7 @@ def put_preferences(caller: Staff, debtor_id: Id, body: Preferences) -> dict[str
         debtor_id=debtor_id,
         authorised_channels=body.authorised_channels,
         agreed_hours=agreed_from(body.agreed_hours),
+        user_id=caller.principal.user_id,
     )
     return _preferences(found)
 

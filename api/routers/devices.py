@@ -26,7 +26,12 @@ def devices(caller: Staff, agent_id: Id | None = None) -> list[DeviceOut]:
     response_model_exclude_none=True,
 )
 def new_device(caller: Admin, body: DeviceIn) -> DeviceOut:
-    view = register_device(caller.session, tenant_id=caller.tenant_id, **body.model_dump())
+    view = register_device(
+        caller.session,
+        tenant_id=caller.tenant_id,
+        actor_id=caller.principal.user_id,
+        **body.model_dump(),
+    )
     return DeviceOut.model_validate(view, from_attributes=True)
 
 
@@ -35,6 +40,10 @@ def patch_device(
     caller: Admin, device_id: Annotated[int, Path(ge=1, le=MAX_ID)], body: DevicePatch
 ) -> DeviceOut:
     view = set_device_active(
-        caller.session, tenant_id=caller.tenant_id, device_id=device_id, active=body.active
+        caller.session,
+        tenant_id=caller.tenant_id,
+        device_id=device_id,
+        active=body.active,
+        actor_id=caller.principal.user_id,
     )
     return DeviceOut.model_validate(view, from_attributes=True)

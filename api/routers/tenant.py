@@ -33,4 +33,9 @@ def change_settings(
         ),
     ],
 ) -> TenantSettings:
-    return update_tenant_settings(caller.session, tenant_id=caller.tenant_id, changes=changes)
+    return update_tenant_settings(
+        caller.session,
+        tenant_id=caller.tenant_id,
+        changes=changes,
+        user_id=caller.principal.user_id,
+    )

@@ -11,7 +11,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from geo.core.audit import record_update
+from geo.core.audit import record, record_update
 from geo.core.errors import Conflict, InvalidInput, NotFound
 from geo.core.models import TRAVEL_MODES, Agent, User
 from geo.core.tenant_settings import tenant_settings
@@ -72,6 +72,7 @@ def create_agent(
     shift_end: time | None = None,
     daily_capacity: int | None = None,
     skills: list[str] | None = None,
+    actor_id: int | None = None,
 ) -> AgentView:
     """Make a user with role ``agent`` a field agent based at (lon, lat); shift and capacity
     not given are the tenant's defaults."""
@@ -111,6 +112,16 @@ def create_agent(
             session.flush()
     except IntegrityError as exc:
         raise Conflict("this user is already an agent, or the code is taken", "code") from exc
+    if actor_id is not None:
+        record(
+            session,
+            tenant_id=tenant_id,
+            user_id=actor_id,
+            action="create",
+            subject=f"agent:{agent.id}",
+            before=None,
+            after={"user_id": user_id, "code": code, "travel_mode": travel_mode},
+        )
     return get_agent(session, tenant_id=tenant_id, agent_id=agent.id)
 
 

@@ -21,6 +21,7 @@ from pydantic import ValidationError
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from geo.core.audit import record_update
 from geo.core.bounds import FIRST_DAY
 from geo.core.contact_law import (
     CHANNEL_NAMES,
@@ -304,8 +305,10 @@ def set_preferences(
     debtor_id: int,
     authorised_channels: Sequence[str] | None,
     agreed_hours: WeeklyHours | None,
+    user_id: int | None = None,
 ) -> ContactPreferences:
-    """Record what the debtor authorised (None: nothing on record) and the hours agreed."""
+    """Record what the debtor authorised (None: nothing on record) and the hours agreed;
+    audited, as the law asks that consent be provable."""
     unknown = [c for c in authorised_channels or () if c not in CHANNELS]
     if unknown:
         raise InvalidInput(
@@ -315,6 +318,7 @@ def set_preferences(
     channels = (
         None if authorised_channels is None else [c for c in CHANNELS if c in authorised_channels]
     )
+    before = get_preferences(session, tenant_id=tenant_id, debtor_id=debtor_id)
     found = session.execute(
         text(
             "UPDATE debtors SET authorised_channels = :c, agreed_hours = CAST(:h AS jsonb) "
@@ -329,7 +333,24 @@ def set_preferences(
     ).scalar_one_or_none()
     if found is None:
         raise NotFound("debtor not found", "debtor_id")
-    return ContactPreferences(debtor_id, channels, agreed_hours)
+    after = ContactPreferences(debtor_id, channels, agreed_hours)
+    record_update(
+        session,
+        tenant_id=tenant_id,
+        user_id=user_id,
+        subject=f"debtor:{debtor_id}",
+        before=_consent(before),
+        after=_consent(after),
+    )
+    return after
+
+
+def _consent(preferences: ContactPreferences) -> dict[str, Any]:
+    hours = preferences.agreed_hours
+    return {
+        "authorised_channels": preferences.authorised_channels,
+        "agreed_hours": None if hours is None else hours.model_dump(mode="json"),
+    }
 
 
 def get_preferences(session: Session, *, tenant_id: int, debtor_id: int) -> ContactPreferences:

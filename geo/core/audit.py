@@ -2,6 +2,7 @@
 
 The table is append-only (the application role may insert and read, never update or delete),
 so an entry, once written in the same transaction as the change, is the record of it.
+Every entry names the person who made the change.
 """
 
 from __future__ import annotations
@@ -32,7 +33,11 @@ def record(
     at: datetime | None = None,
 ) -> None:
     """One entry: ``subject`` names what changed (``case:12``, ``plan_day:2026-12-01``),
-    ``action`` how (assign, update, publish, review, pin, ...)."""
+    ``action`` how (assign, update, publish, review, pin, ...). The log is of what people do
+    through the console and the API; a change with no user (the CLI run by an operator on the
+    server, a job) writes none."""
+    if user_id is None:
+        return
     session.execute(
         _INSERT,
         {

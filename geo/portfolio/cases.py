@@ -381,8 +381,14 @@ MAX_TILE_ZOOM = 22
 
 
 FINE_ZOOM = 15
-"""From this zoom a tile keeps every case where it is; below it, cases in the same screen
-pixel become one dot with their count."""
+"""From this zoom a tile keeps every case where it is; below it, the cases in one cell of a
+coarser grid become one dot with their count."""
+
+
+def _tile_grid(z: int) -> int:
+    """Cells across a tile: every case's place from :data:`FINE_ZOOM`; zoomed out, cells of
+    2 screen pixels (4 for a whole city), less than a dot's width, so a tile stays small."""
+    return 4096 if z >= FINE_ZOOM else 128 if z >= FINE_ZOOM - 2 else 64
 
 
 def cases_tile(
@@ -391,12 +397,12 @@ def cases_tile(
     """The located cases matching ``where`` in one web-map tile, as a Mapbox Vector Tile
     built by PostGIS (layer ``cases``: ``n`` cases at a point, ``assigned`` when all of them
     are, and the ``id`` and ``external_ref`` of a lone one): how a map shows a hundred
-    thousand cases without sending them all to the browser. Zoomed out, the cases in one
-    pixel of the 256-pixel tile are one dot, so a tile of a whole city stays small."""
+    thousand cases without sending them all to the browser. Zoomed out, nearby cases are one
+    dot (:func:`_tile_grid`)."""
     if not (0 <= z <= MAX_TILE_ZOOM and 0 <= x < 2**z and 0 <= y < 2**z):
         raise InvalidInput("no such tile", field="z")
     envelope = func.ST_TileEnvelope(z, x, y)
-    extent = 4096 if z >= FINE_ZOOM else 256
+    extent = _tile_grid(z)
     located = (
         _filtered(
             _joined(

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from geo.core.audit import record_update
 from geo.core.errors import Conflict, InvalidInput, NotFound
 from geo.core.models import Tenant
 from geo.core.tenant_settings import (
@@ -41,20 +42,30 @@ def create_tenant(session: Session, *, slug: str, name: str) -> Tenant:
 
 
 def update_tenant_settings(
-    session: Session, *, tenant_id: int, changes: dict[str, Any]
+    session: Session, *, tenant_id: int, changes: dict[str, Any], user_id: int | None = None
 ) -> TenantSettings:
     """Apply ``changes`` (a key set to ``None`` goes back to its default) and store the result.
 
     The whole document is validated before anything is written: one bad key changes nothing.
-    """
+    What changed is audited (``user_id``: who)."""
     tenant = session.scalar(select(Tenant).where(Tenant.id == tenant_id).with_for_update())
     if tenant is None:
         raise NotFound("tenant not found", "tenant_id")
     merged = {**(tenant.settings or {}), **changes}
     merged = {key: value for key, value in merged.items() if value is not None}
     updated = parse_settings(merged, writing=frozenset(changes))
+    before = dict(tenant.settings or {})
     tenant.settings = stored_overrides(updated)
     session.flush()
+    keys = set(before) | set(tenant.settings)
+    record_update(
+        session,
+        tenant_id=tenant_id,
+        user_id=user_id,
+        subject="tenant:settings",
+        before={k: before.get(k) for k in keys},
+        after={k: tenant.settings.get(k) for k in keys},
+    )
     forget_settings(session)
     return updated
 

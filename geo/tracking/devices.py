@@ -19,6 +19,7 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from geo.core.audit import record, record_update
 from geo.core.errors import Conflict, InvalidInput, NotFound
 from geo.core.models import TRACKER_PROTOCOLS, Agent, Device
 
@@ -73,7 +74,7 @@ def owntracks_identifier(user: str, device: str) -> str:
 
 
 def register_device(
-    session: Session, *, tenant_id: int, agent_id: int, protocol: str
+    session: Session, *, tenant_id: int, agent_id: int, protocol: str, actor_id: int | None = None
 ) -> DeviceView:
     """Register a tracker app for an agent, under an identifier campo makes.
 
@@ -103,6 +104,15 @@ def register_device(
     except IntegrityError:
         raise Conflict("this device identifier is already registered", "identifier") from None
     session.refresh(device)
+    record(
+        session,
+        tenant_id=tenant_id,
+        user_id=actor_id,
+        action="create",
+        subject=f"device:{device.id}",
+        before=None,
+        after={"agent_id": agent_id, "protocol": protocol},
+    )
     return _view(device, secret)
 
 
@@ -121,15 +131,24 @@ def list_devices(session: Session, *, tenant_id: int, agent_id: int | None = Non
 
 
 def set_device_active(
-    session: Session, *, tenant_id: int, device_id: int, active: bool
+    session: Session, *, tenant_id: int, device_id: int, active: bool, actor_id: int | None = None
 ) -> DeviceView:
     device = session.scalar(
         select(Device).where(Device.tenant_id == tenant_id, Device.id == device_id)
     )
     if device is None:
         raise NotFound("device not found", "device_id")
+    before = device.active
     device.active = active
     session.flush()
+    record_update(
+        session,
+        tenant_id=tenant_id,
+        user_id=actor_id,
+        subject=f"device:{device_id}",
+        before={"active": before},
+        after={"active": active},
+    )
     return _view(device)
 
 

@@ -23,7 +23,8 @@ from fastapi.testclient import TestClient
 from selenium import webdriver
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import Select
+from selenium.webdriver.support.expected_conditions import staleness_of
+from selenium.webdriver.support.ui import Select, WebDriverWait
 from sqlalchemy import text
 
 from geo.accounts.agents import create_agent
@@ -45,6 +46,13 @@ def _wait_for(browser: webdriver.Chrome, css: str, seconds: float = 20) -> Any:
         assert time.monotonic() < deadline, f"{css} never appeared on {browser.current_url}"
         time.sleep(0.2)
     return found[0]
+
+
+def _submit(browser: webdriver.Chrome, button: Any) -> None:
+    """Click a form's button and wait for the next page (not a status of the page before)."""
+    page = browser.find_element(By.TAG_NAME, "html")
+    button.click()
+    WebDriverWait(browser, 20).until(staleness_of(page))
 
 
 def _shot(browser: webdriver.Chrome, name: str) -> None:
@@ -332,17 +340,21 @@ def test_a_dispatcher_draws_an_area_and_assigns_every_case_in_it(
     assert [e.text for e in browser.find_elements(By.CSS_SELECTOR, "#casos tbody a")] == ["ALFA-1"]
     _wait_for(browser, "iframe.map")
     _shot(browser, "console-cases-area.png")
-    browser.find_element(
-        By.CSS_SELECTOR, "form[action='/casos/asignar-filtrados'] button[value=quitar]"
-    ).click()
-    _wait_for(browser, "p[role=status]")
+    _submit(
+        browser,
+        browser.find_element(
+            By.CSS_SELECTOR, "form[action='/casos/asignar-filtrados'] button[value=quitar]"
+        ),
+    )
     assert "1 caso(s) actualizados" in browser.find_element(By.TAG_NAME, "main").text
     assert "1 caso(s) coinciden" in browser.find_element(By.TAG_NAME, "main").text  # area kept
     Select(browser.find_element(By.ID, "asignar-todos")).select_by_value(str(world.agent_id))
-    browser.find_element(
-        By.CSS_SELECTOR, "form[action='/casos/asignar-filtrados'] button[value=asignar]"
-    ).click()
-    _wait_for(browser, "p[role=status]")
+    _submit(
+        browser,
+        browser.find_element(
+            By.CSS_SELECTOR, "form[action='/casos/asignar-filtrados'] button[value=asignar]"
+        ),
+    )
     with tenant_session(world.tenant_id) as session:
         changes = session.execute(
             text(
@@ -383,16 +395,14 @@ def test_a_dispatcher_draws_a_geofence_and_sets_visiting_hours_on_a_case(
     while "Área dibujada" not in status.text:
         assert time.monotonic() < deadline, status.text
         time.sleep(0.2)
-    browser.find_element(By.CSS_SELECTOR, "button[value=poligono]").click()
-    _wait_for(browser, "p[role=status]")
+    _submit(browser, browser.find_element(By.CSS_SELECTOR, "button[value=poligono]"))
     assert "Polígono dibujado" in browser.find_element(By.ID, "geocerca-actual").text
     _wait_for(browser, "iframe.map")
     _shot(browser, "console-case.png")
     for field, value in (("desde", "14:00"), ("hasta", "18:30")):
         box = browser.find_element(By.ID, field)
         browser.execute_script("arguments[0].value = arguments[1]", box, value)
-    browser.find_element(By.CSS_SELECTOR, "button[value=guardar]").click()
-    _wait_for(browser, "p[role=status]")
+    _submit(browser, browser.find_element(By.CSS_SELECTOR, "button[value=guardar]"))
     with tenant_session(world.tenant_id) as session:
         fence = session.execute(
             text(
@@ -539,7 +549,10 @@ def test_a_dispatcher_moves_a_stop_to_another_agent_and_the_day_is_planned_aroun
     _wait_for(browser, "#hoja")
     assert "waze.com/ul?ll=" in browser.find_element(By.LINK_TEXT, "Waze").get_attribute("href")
     Select(browser.find_element(By.ID, f"fijar-{case_id}")).select_by_value(str(other))
-    browser.find_element(By.CSS_SELECTOR, f"form[action='/planes/{plan.id}/fijar'] button").click()
+    _submit(
+        browser,
+        browser.find_element(By.CSS_SELECTOR, f"form[action='/planes/{plan.id}/fijar'] button"),
+    )
     deadline = time.monotonic() + 90
     while (
         "terminado" not in browser.find_element(By.ID, "planes").text

@@ -34,6 +34,7 @@ from geo.portfolio.cases import (
     list_cases,
     update_case,
 )
+from geo.portfolio.zones import area_zones
 from geo.routing.publishing import (
     release_reassigned,
 )
@@ -58,7 +59,7 @@ CASE_STATUS = {
     "withdrawn": "retirado",
 }
 PAGE = 50
-FILTER_FIELDS = ("q", "estado", "tramo", "gestor", "producto", "zona")
+FILTER_FIELDS = ("q", "estado", "tramo", "gestor", "producto", "sector", "zona")
 BULK_LIMIT = 5000
 """The most cases one bulk action from the console changes."""
 
@@ -69,7 +70,7 @@ def _case_filter(params: Mapping[str, str]) -> tuple[CaseFilter, dict[str, str]]
     typed = {key: (params.get(key) or "").strip() for key in FILTER_FIELDS}
     if "estado" not in params:
         typed["estado"] = "open"
-    gestor = typed["gestor"]
+    gestor, sector = typed["gestor"], typed["sector"]
     where = CaseFilter(
         status=typed["estado"] or None,
         bucket=typed["tramo"] or None,
@@ -77,6 +78,7 @@ def _case_filter(params: Mapping[str, str]) -> tuple[CaseFilter, dict[str, str]]
         unassigned=gestor == "ninguno",
         product=typed["producto"].lower() or None,
         text=typed["q"][:100] or None,
+        zone_id=int(sector) if sector.isdigit() and len(sector) < 19 else None,
         area=_area(typed["zona"]),
     )
     return where, typed
@@ -132,6 +134,7 @@ def cases_page(request: Request, visitor: VisitorDep) -> Response:
         statuses=CASE_STATUS_LABELS,
         buckets=[b.value for b in Bucket],
         agents=agents,
+        zones=area_zones(caller.session, tenant_id=caller.tenant_id),
         agent_codes={a.id: a.code for a in agents},
         query=query,
         query_without_area=urlencode({k: v for k, v in typed.items() if k != "zona"}),
@@ -231,6 +234,7 @@ def cases_assign_filtered(
     tramo: Text = "",
     gestor: Text = "",
     producto: Text = "",
+    sector: Text = "",
     zona: Annotated[str, Form(max_length=60_000)] = "",
     asignar_a: Annotated[int | None, Form(ge=1, le=MAX_ID)] = None,
     accion: Text = "asignar",
@@ -241,7 +245,14 @@ def cases_assign_filtered(
     caller = acting(visitor, STAFF, csrf)
     if isinstance(caller, Response):
         return caller
-    fields = {"q": q, "estado": estado, "tramo": tramo, "gestor": gestor, "producto": producto}
+    fields = {
+        "q": q,
+        "estado": estado,
+        "tramo": tramo,
+        "gestor": gestor,
+        "producto": producto,
+        "sector": sector,
+    }
     where, typed = _case_filter(fields | {"zona": zona})
     ids = filtered_case_ids(
         caller.session, tenant_id=caller.tenant_id, where=where, limit=BULK_LIMIT

@@ -51,3 +51,12 @@ def hexagon_areas(
         _HEXAGONS, {"t": tenant_id, "size": size_m, "srid": srid, "prefix": prefix}
     )
     return int(getattr(made, "rowcount", 0))
+
+
+def area_zones(session: Session, *, tenant_id: int) -> list[tuple[int, str]]:
+    """The tenant's area zones (id, name), by name: what a filter by zone offers."""
+    rows = session.execute(
+        text("SELECT id, name FROM zones WHERE tenant_id = :t AND kind = 'area' ORDER BY name"),
+        {"t": tenant_id},
+    )
+    return [(int(i), str(n)) for i, n in rows]

@@ -379,6 +379,20 @@ def test_a_dispatcher_draws_an_area_and_assigns_every_case_in_it(
         )
         assert refused.status_code == 422
         assert refused.json()["error"]["fields"][0]["field"] == "zona"
+    # A zone of the tenant's map filters the same way (and is offered by name).
+    with tenant_session(world.tenant_id) as session:
+        zone = session.execute(
+            text(
+                "INSERT INTO zones (tenant_id, name, kind, geom) VALUES (:t, 'Chapinero', 'area', "
+                "ST_Multi(ST_Buffer(ST_SetSRID(ST_MakePoint(-74.0589, 4.6565), 4326), 0.01))) "
+                "RETURNING id"
+            ),
+            {"t": world.tenant_id},
+        ).scalar_one()
+    with _session(server, world) as http:
+        page = http.get("/casos", params={"sector": str(zone)})
+    assert "Chapinero" in page.text
+    assert re.search(r"<strong id=\"total\">1</strong> caso\(s\) coinciden", page.text)
 
 
 def test_a_dispatcher_draws_a_geofence_and_sets_visiting_hours_on_a_case(

@@ -45,6 +45,7 @@ from geo.portfolio.cases import (
     list_cases,
     located_extent,
 )
+from geo.routing.jobs import list_plans
 
 
 def _seed(owner: str, tenant_id: int, cases: int) -> int:
@@ -131,7 +132,7 @@ def _pages(tenant_id: int, today: date) -> list[tuple[str, Callable[[Any], Any]]
         ),
         ("/casos/mapa", lambda s: _map_feed(s, tenant_id)),
         ("/revision", lambda s: review_queue(s, tenant_id=tenant_id)),
-        ("/planes", lambda s: None),
+        ("/planes", lambda s: list_plans(s, tenant_id=tenant_id, day=today)),
         (
             f"/informes?desde={month[0]}&hasta={month[1]}",
             lambda s: kpi_report(s, date_from=month[0], date_to=month[1]),

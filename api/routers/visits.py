@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, status
+from fastapi import APIRouter, Form, Path, Query, Response, UploadFile, status
 
 from api.deps import Admin, AgentCaller, Reader, Staff, agent_id_of
 from api.schemas import (
@@ -24,6 +24,7 @@ from geo.visits.checkin import check_in
 from geo.visits.geofences import get_geofence, set_geofence
 from geo.visits.outcomes import get_visit, list_visits, record_outcome
 from geo.visits.questionnaires import create_questionnaire, list_questionnaires
+from geo.visits.xlsform import import_xlsform, questionnaire_xform
 
 router = APIRouter(tags=["visits"])
 RowId = Annotated[int, Path(ge=1, le=MAX_ID)]
@@ -112,6 +113,34 @@ def change_geofence(caller: Staff, case_id: RowId, body: GeofenceIn) -> Geofence
         user_id=caller.principal.user_id,
     )
     return GeofenceOut.model_validate(view, from_attributes=True)
+
+
+@router.post(
+    "/v1/questionnaires/xlsform",
+    response_model=QuestionnaireOut,
+    status_code=status.HTTP_201_CREATED,
+)
+def new_questionnaire_from_xlsform(
+    caller: Admin,
+    file: UploadFile,
+    key: Annotated[str, Form(pattern="^[a-z0-9_-]{2,40}$")],
+) -> QuestionnaireOut:
+    """An XLSForm workbook (``survey``, ``choices``, ``settings`` sheets) as the next version of
+    ``key``. Only what campo can check is accepted: another row type, or an expression with a
+    function campo does not evaluate, is refused with its sheet row."""
+    view = import_xlsform(
+        caller.session, tenant_id=caller.tenant_id, key=key, data=file.file.read()
+    )
+    return QuestionnaireOut.model_validate(view, from_attributes=True)
+
+
+@router.get("/v1/questionnaires/{questionnaire_id}/xform", response_class=Response)
+def questionnaire_as_xform(caller: Reader, questionnaire_id: RowId) -> Response:
+    """The version as an XForm (what ODK Collect and Enketo run), written by pyxform."""
+    xml = questionnaire_xform(
+        caller.session, tenant_id=caller.tenant_id, questionnaire_id=questionnaire_id
+    )
+    return Response(xml, media_type="application/xml")
 
 
 @router.get("/v1/questionnaires", response_model=list[QuestionnaireOut])

@@ -161,9 +161,15 @@ def definition_problems(definition: Any) -> list[tuple[str, str]]:
 
 
 def create_questionnaire(
-    session: Session, *, tenant_id: int, key: str, definition: Mapping[str, Any]
+    session: Session,
+    *,
+    tenant_id: int,
+    key: str,
+    definition: Mapping[str, Any],
+    xlsform: bytes | None = None,
 ) -> QuestionnaireView:
-    """Store a definition as the next version of ``key``; earlier versions stay as they were."""
+    """Store a definition as the next version of ``key``; earlier versions stay as they were.
+    ``xlsform``: the workbook it came from, kept as uploaded."""
     problems = definition_problems(definition)
     if problems:
         raise InvalidInput(
@@ -180,6 +186,7 @@ def create_questionnaire(
         version=(latest or 0) + 1,
         title=str(definition.get("title") or key),
         definition=dict(definition),
+        xlsform=xlsform,
     )
     session.add(row)
     session.flush()
@@ -335,3 +342,16 @@ def check_answers(
         raise InvalidInput("some answers are not valid", problems[0][0], problems=problems)
     del typed["outcome"]
     return {k: _stored(v) for k, v in typed.items()}, typed
+
+
+def questionnaire_by_id(
+    session: Session, *, tenant_id: int, questionnaire_id: int
+) -> QuestionnaireView:
+    row = session.scalar(
+        select(Questionnaire).where(
+            Questionnaire.tenant_id == tenant_id, Questionnaire.id == questionnaire_id
+        )
+    )
+    if row is None:
+        raise NotFound("questionnaire not found", "questionnaire_id")
+    return _view(row)

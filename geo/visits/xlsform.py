@@ -1,0 +1,182 @@
+"""Questionnaires as XLSForm and XForm, the formats ODK Collect, KoboToolbox and ODK Central
+users already write and run.
+
+An uploaded XLSForm (its ``survey``, ``choices`` and ``settings`` sheets) becomes a campo
+definition, which the server validates answers with; a definition becomes an XForm through
+pyxform, the reference converter, so the phone runs exactly the questions the server checks.
+Only what both sides understand is accepted: a row of another type, or an expression with a
+function campo's evaluator lacks, is refused with its sheet row named, so the server and the
+phone never disagree about an answer.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping
+from typing import Any
+
+from openpyxl import load_workbook
+from pyxform.errors import PyXFormError
+from pyxform.xls2xform import convert
+from sqlalchemy.orm import Session
+
+from geo.core.errors import InvalidInput
+from geo.core.models import OUTCOMES
+from geo.visits.mail import OUTCOME_LABELS
+from geo.visits.questionnaires import (
+    QuestionnaireView,
+    create_questionnaire,
+    definition_problems,
+    questionnaire_by_id,
+)
+
+# XLSForm type → campo question type. Metadata rows are the phone's own and carry no answer.
+_TYPES = {
+    "text": "text",
+    "integer": "integer",
+    "decimal": "decimal",
+    "date": "date",
+    "image": "photo",
+    "geopoint": "geopoint",
+    "select_one": "select_one",
+    "select_multiple": "select_many",
+}
+_META = {"start", "end", "today", "deviceid", "phonenumber", "username", "email", "audit", "note"}
+# campo question type → XLSForm type (photos are images to Collect).
+_XLS_TYPES = {campo: xls for xls, campo in _TYPES.items()}
+MAX_ROWS = 500
+
+Workbook = dict[str, list[dict[str, Any]]]
+"""Sheets by name, each a list of rows (column → value), as pyxform reads a workbook."""
+
+
+def read_xlsform(data: bytes) -> Workbook:
+    """The sheets of an ``.xlsx`` XLSForm, each row with its sheet row number (``_row``)."""
+    try:
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception:  # openpyxl raises many kinds for what is not a workbook
+        raise InvalidInput("the file is not an .xlsx workbook", "file") from None
+    sheets: Workbook = {}
+    for name in ("survey", "choices", "settings"):
+        if name not in book.sheetnames:
+            continue
+        rows = book[name].iter_rows(values_only=True)
+        header = [str(h).strip() if h is not None else "" for h in next(rows, ())]
+        found = []
+        for number, values in enumerate(rows, start=2):
+            if number > MAX_ROWS + 1:
+                raise InvalidInput(f"{name}: more than {MAX_ROWS} rows", "file")
+            cells = {k: v for k, v in zip(header, values, strict=False) if k and v is not None}
+            if cells:
+                found.append({**cells, "_row": number})
+        sheets[name] = found
+    if "survey" not in sheets:
+        raise InvalidInput("an XLSForm needs a 'survey' sheet", "file")
+    return sheets
+
+
+def definition_from_xlsform(book: Workbook) -> dict[str, Any]:
+    """The campo definition of an XLSForm, or InvalidInput naming the first row at fault."""
+    choices: dict[str, list[dict[str, str]]] = {}
+    for row in book.get("choices", []):
+        choices.setdefault(str(row.get("list_name", "")).strip(), []).append(
+            {"name": str(row.get("name", "")).strip(), "label": _label(row)}
+        )
+    questions, rows = [], []
+    for row in book["survey"]:
+        kind, _, list_name = str(row.get("type", "")).strip().partition(" ")
+        where = f"survey row {row['_row']}"
+        if kind in _META:
+            continue
+        if kind not in _TYPES:
+            raise InvalidInput(f"{where}: type {kind!r} is not one campo can check", "file")
+        question: dict[str, Any] = {
+            "name": str(row.get("name", "")).strip(),
+            "type": _TYPES[kind],
+            "label": _label(row),
+        }
+        if str(row.get("required", "")).strip().lower() in {"yes", "true", "true()", "1"}:
+            question["required"] = True
+        for key in ("relevant", "constraint", "constraint_message"):
+            if row.get(key) not in (None, ""):
+                question[key] = str(row[key]).strip()
+        if kind.startswith("select"):
+            if list_name.strip() not in choices:
+                raise InvalidInput(f"{where}: no choices named {list_name.strip()!r}", "file")
+            question["choices"] = choices[list_name.strip()]
+        questions.append(question)
+        rows.append(row["_row"])
+    settings = (book.get("settings") or [{}])[0]
+    definition = {"title": str(settings.get("form_title") or "Visita"), "questions": questions}
+    problems = definition_problems(definition)
+    if problems:
+        field, message = problems[0]
+        index = int(field.split(".")[2]) if field.count(".") >= 2 else 0
+        row_number = rows[index] if index < len(rows) else "?"
+        raise InvalidInput(f"survey row {row_number}: {message}", "file")
+    return definition
+
+
+def _label(row: Mapping[str, Any]) -> str:
+    label = row.get("label") or next(
+        (v for k, v in row.items() if str(k).startswith("label::")), ""
+    )
+    return str(label).strip()
+
+
+def xform(definition: Mapping[str, Any], *, form_id: str, version: str) -> str:
+    """The XForm of a definition, written by pyxform from the XLSForm it amounts to: the
+    visit's outcome first (the questions' expressions read it as ``${outcome}``), then the
+    questions."""
+    survey: list[dict[str, Any]] = [
+        {"type": "select_one outcome", "name": "outcome", "label": "Resultado", "required": "yes"}
+    ]
+    choices: list[dict[str, Any]] = [
+        {"list_name": "outcome", "name": name, "label": OUTCOME_LABELS[name]} for name in OUTCOMES
+    ]
+    for question in definition["questions"]:
+        row = {"type": _XLS_TYPES[question["type"]], "name": question["name"]}
+        row["label"] = question.get("label") or question["name"]
+        if question["type"] in {"select_one", "select_many"}:
+            list_name = f"{question['name']}_choices"
+            row["type"] = f"{row['type']} {list_name}"
+            choices += [
+                {"list_name": list_name, "name": c["name"], "label": c.get("label") or c["name"]}
+                for c in question["choices"]
+            ]
+        if question.get("required"):
+            row["required"] = "yes"
+        for key in ("relevant", "constraint", "constraint_message"):
+            if question.get(key):
+                row[key] = question[key]
+        survey.append(row)
+    settings = {"form_title": definition.get("title", form_id), "form_id": form_id}
+    book = {"survey": survey, "choices": choices, "settings": [{**settings, "version": version}]}
+    written: str = convert(xlsform=book, form_name="data").xform
+    return written
+
+
+def import_xlsform(session: Session, *, tenant_id: int, key: str, data: bytes) -> QuestionnaireView:
+    """An uploaded XLSForm as the next version of questionnaire ``key``: checked row by row,
+    converted once by pyxform (so a form it cannot write is refused now, not on the phone),
+    and stored with its workbook."""
+    definition = definition_from_xlsform(read_xlsform(data))
+    try:
+        xform(definition, form_id=key, version="0")
+    except (
+        PyXFormError,
+        ValueError,
+        KeyError,
+        TypeError,
+    ) as exc:  # what pyxform raises on bad input
+        raise InvalidInput(f"pyxform: {exc}", "file") from None
+    return create_questionnaire(
+        session, tenant_id=tenant_id, key=key, definition=definition, xlsform=data
+    )
+
+
+def questionnaire_xform(session: Session, *, tenant_id: int, questionnaire_id: int) -> str:
+    """The XForm of a stored questionnaire version (its form id the key, its version the
+    version), written from the definition the server checks answers with."""
+    found = questionnaire_by_id(session, tenant_id=tenant_id, questionnaire_id=questionnaire_id)
+    return xform(found.definition, form_id=found.key, version=str(found.version))

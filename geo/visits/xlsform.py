@@ -124,13 +124,20 @@ def _label(row: Mapping[str, Any]) -> str:
     return str(label).strip()
 
 
-def xform(definition: Mapping[str, Any], *, form_id: str, version: str) -> str:
-    """The XForm of a definition, written by pyxform from the XLSForm it amounts to: the
-    visit's outcome first (the questions' expressions read it as ``${outcome}``), then the
-    questions."""
-    survey: list[dict[str, Any]] = [
-        {"type": "select_one outcome", "name": "outcome", "label": "Resultado", "required": "yes"}
-    ]
+OUTCOME_ROW = {
+    "type": "select_one outcome",
+    "name": "outcome",
+    "label": "Resultado",
+    "required": "yes",
+}
+
+
+def question_rows(
+    definition: Mapping[str, Any],
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The XLSForm ``survey`` and ``choices`` rows of a definition: the visit's outcome first
+    (the questions' expressions read it as ``${outcome}``), then the questions."""
+    survey: list[dict[str, Any]] = [dict(OUTCOME_ROW)]
     choices: list[dict[str, Any]] = [
         {"list_name": "outcome", "name": name, "label": OUTCOME_LABELS[name]} for name in OUTCOMES
     ]
@@ -150,10 +157,22 @@ def xform(definition: Mapping[str, Any], *, form_id: str, version: str) -> str:
             if question.get(key):
                 row[key] = question[key]
         survey.append(row)
-    settings = {"form_title": definition.get("title", form_id), "form_id": form_id}
-    book = {"survey": survey, "choices": choices, "settings": [{**settings, "version": version}]}
-    written: str = convert(xlsform=book, form_name="data").xform
+    return survey, choices
+
+
+def to_xform(book: Mapping[str, list[dict[str, Any]]]) -> str:
+    """An XLSForm (as sheets of rows) written as an XForm by pyxform."""
+    written: str = convert(xlsform=dict(book), form_name="data").xform
     return written
+
+
+def xform(definition: Mapping[str, Any], *, form_id: str, version: str) -> str:
+    """The XForm of a definition on its own: its outcome and questions."""
+    survey, choices = question_rows(definition)
+    settings = {"form_title": definition.get("title", form_id), "form_id": form_id}
+    return to_xform(
+        {"survey": survey, "choices": choices, "settings": [{**settings, "version": version}]}
+    )
 
 
 def import_xlsform(session: Session, *, tenant_id: int, key: str, data: bytes) -> QuestionnaireView:

@@ -65,6 +65,16 @@ def _error(status: int, code: str, message: str) -> tuple[Message, Message]:
     return start, {"type": "http.response.body", "body": body}
 
 
+SUBMISSION_CAP = 30 * MIB
+"""An ODK Collect submission: the instance, its audit log and its photos."""
+
+
+def _cap(path: str) -> int:
+    if path.startswith("/openrosa/key/") and path.endswith("/submission"):
+        return SUBMISSION_CAP
+    return CAPS.get(path, DEFAULT_CAP)
+
+
 def _header(scope: Scope, name: bytes) -> str | None:
     for key, value in scope.get("headers", []):
         if key == name:
@@ -110,7 +120,7 @@ class Guard:
                 for message in refusal:
                     await secured(message)
                 return
-            cap = CAPS.get(path, DEFAULT_CAP)
+            cap = _cap(path)
             body = await _read_capped(receive, cap)
             if body is None:
                 for message in _error(413, "too_large", f"the body is larger than {cap} bytes"):
@@ -121,7 +131,7 @@ class Guard:
 
     async def _refusal(self, scope: Scope, path: str) -> tuple[Message, Message] | None:
         length = _header(scope, b"content-length")
-        cap = CAPS.get(path, DEFAULT_CAP)
+        cap = _cap(path)
         if length is not None and length.isdigit() and int(length) > cap:
             return _error(413, "too_large", f"the body is larger than {cap} bytes")
         if path.startswith("/v1/") and path not in PUBLIC_WRITES and not _authenticated(scope):

@@ -29,6 +29,7 @@ from api.routers import (
     devices,
     maps,
     me,
+    openrosa,
     plans,
     tenant,
     trackers,
@@ -92,6 +93,7 @@ def create_app() -> FastAPI:
         console_reports,
         console_settings,
         console_people,
+        openrosa,
     ):
         app.include_router(module.router)
     app.include_router(contacts.debtors_router)

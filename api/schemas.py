@@ -336,7 +336,7 @@ class DeviceIn(Strict):
     """campo issues the identifier (and OwnTracks' password): see the answer."""
 
     agent_id: Id
-    protocol: Literal["osmand", "owntracks"]
+    protocol: Literal["osmand", "owntracks", "odk"]
 
 
 class DeviceOut(BaseModel):

@@ -71,6 +71,8 @@ QUESTION_TYPES = (
 )
 TRACKER_PROTOCOLS = ("osmand", "owntracks")
 FIX_SOURCES = ("app", *TRACKER_PROTOCOLS)
+DEVICE_PROTOCOLS = (*TRACKER_PROTOCOLS, "odk")
+"""What a registered phone speaks: a tracker protocol, or OpenRosa (ODK Collect)."""
 OUTCOMES = (
     "contact",
     "no_one_home",
@@ -426,7 +428,7 @@ class Device(Base):
         ForeignKeyConstraint(
             ["tenant_id", "agent_id"], ["agents.tenant_id", "agents.id"], ondelete="CASCADE"
         ),
-        CheckConstraint(_one_of("protocol", TRACKER_PROTOCOLS), name="protocol"),
+        CheckConstraint(_one_of("protocol", DEVICE_PROTOCOLS), name="protocol"),
         CheckConstraint("length(identifier) BETWEEN 6 AND 200", name="identifier_length"),
         CheckConstraint(
             "protocol <> 'owntracks' OR secret_sha256 IS NOT NULL", name="owntracks_secret"

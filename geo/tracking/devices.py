@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from geo.core.audit import record, record_update
 from geo.core.errors import Conflict, InvalidInput, NotFound
-from geo.core.models import TRACKER_PROTOCOLS, Agent, Device
+from geo.core.models import DEVICE_PROTOCOLS, Agent, Device
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,8 +83,8 @@ def register_device(
     an OsmAnd identifier (the protocol has no password) could be guessed; so campo issues
     them: 128 random bits for OsmAnd, a random user for OwnTracks (which also has a password).
     """
-    if protocol not in TRACKER_PROTOCOLS:
-        raise InvalidInput(f"protocol must be one of {', '.join(TRACKER_PROTOCOLS)}", "protocol")
+    if protocol not in DEVICE_PROTOCOLS:
+        raise InvalidInput(f"protocol must be one of {', '.join(DEVICE_PROTOCOLS)}", "protocol")
     agent = session.scalar(select(Agent).where(Agent.tenant_id == tenant_id, Agent.id == agent_id))
     if agent is None:
         raise NotFound("agent not found", "agent_id")
@@ -117,6 +117,8 @@ def register_device(
 
 
 def _generated_identifier(protocol: str, agent_code: str) -> str:
+    if protocol == "odk":  # the key in the form server's URL: the phone's only credential
+        return secrets.token_urlsafe(32)
     if protocol == "owntracks":
         user = "".join(c for c in agent_code.lower() if c.isalnum())[:20] or "gestor"
         return owntracks_identifier(f"{user}-{secrets.token_hex(6)}", "phone")

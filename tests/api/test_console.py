@@ -159,8 +159,8 @@ def test_an_agent_lands_on_its_own_page_never_on_staff_pages(
     browser: webdriver.Chrome, server: Server, world: World
 ) -> None:
     _sign_in(browser, server, world, "agent")
+    WebDriverWait(browser, 20).until(lambda b: b.current_url.endswith("/agente"))
     _wait_for(browser, "main h1")
-    assert browser.current_url.endswith("/agente")
     for staff_page in ("/tablero", "/revision"):
         browser.get(f"{server.url}{staff_page}")
         assert browser.current_url.endswith("/agente"), staff_page

@@ -1,0 +1,200 @@
+"""ODK Collect against campo's OpenRosa server: the form list and manifest in their exact
+shapes, the day's file, and submissions built as Collect builds them (instance XML with its
+instanceID, the audit log with location events) made verified visits."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+from defusedxml import ElementTree as SafeXML
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+
+from geo.core.db import tenant_session
+from tests.conftest import World
+from tests.gps import on_shift
+from tests.visits import near
+
+LIST = "{http://openrosa.org/xforms/xformsList}"
+MANIFEST = "{http://openrosa.org/xforms/xformsManifest}"
+RESPONSE = "{http://openrosa.org/http/response}"
+
+
+def _phone(client: TestClient, world: World) -> str:
+    answer = client.post(
+        "/v1/devices",
+        json={"agent_id": world.agent_id, "protocol": "odk"},
+        headers=world.auth("admin"),
+    )
+    assert answer.status_code == 201, answer.text
+    return str(answer.json()["identifier"])
+
+
+def _md5(data: bytes) -> str:
+    return "md5:" + hashlib.md5(data, usedforsecurity=False).hexdigest()
+
+
+def _instance(
+    world: World, at: datetime, *, metres: float, instance: str, case: int | None = None
+) -> bytes:
+    lon, lat = near(metres)
+    return f"""<?xml version='1.0' ?><data id="campo-cobranza" version="1"
+ xmlns:jr="http://openrosa.org/javarosa" xmlns:orx="http://openrosa.org/xforms">
+<start>{(at - timedelta(minutes=4)).isoformat()}</start><end>{at.isoformat()}</end>
+<deviceid>collect:test</deviceid><case>{case or world.case_ids[0]}</case>
+<case_lat>4.6565</case_lat><case_lon>-74.0589</case_lon><case_radius>75</case_radius>
+<checkin>{lat} {lon} 2600 6.0</checkin><outcome>no_one_home</outcome>
+<contact_made>no</contact_made><comments>Portón cerrado &amp; sin timbre</comments>
+<meta><audit>audit.csv</audit><instanceID>{instance}</instanceID></meta></data>""".encode()
+
+
+def _audit(at: datetime, metres: float) -> bytes:
+    """Collect's audit log: the form's events and, with location tracking, where it was."""
+    rows = ["event,node,start,end,latitude,longitude,accuracy"]
+    start = int((at - timedelta(minutes=10)).timestamp() * 1000)
+    rows.append(f"form start,,{start},,,,")
+    for minutes, offset in ((9, 400), (6, 250), (3, 100), (0.5, 0)):
+        lon, lat = near(metres + offset, 270)
+        stamp = int((at - timedelta(minutes=minutes)).timestamp() * 1000)
+        rows.append(f"location changed,,{stamp},,{lat},{lon},7.5")
+    return ("\n".join(rows) + "\n").encode()
+
+
+def _send(client: TestClient, key: str, xml: bytes, audit: bytes | None = None) -> Any:
+    files: dict[str, Any] = {"xml_submission_file": ("submission.xml", xml, "text/xml")}
+    if audit is not None:
+        files["audit.csv"] = ("audit.csv", audit, "text/csv")
+    return client.post(f"/openrosa/key/{key}/submission", files=files)
+
+
+def test_the_form_list_manifest_and_day_file_are_openrosa(client: TestClient, world: World) -> None:
+    key = _phone(client, world)
+    listed = client.get(f"/openrosa/key/{key}/formList")
+    assert listed.status_code == 200
+    assert listed.headers["x-openrosa-version"] == "1.0"
+    assert listed.headers["content-type"].startswith("text/xml")
+    root = SafeXML.fromstring(listed.content)
+    assert root.tag == f"{LIST}xforms"
+    (form,) = root.findall(f"{LIST}xform")
+    fields = {child.tag.removeprefix(LIST): child.text for child in form}
+    assert set(fields) == {"formID", "name", "version", "hash", "downloadUrl", "manifestUrl"}
+    assert (fields["formID"], fields["version"]) == ("campo-cobranza", "1")
+    xform = client.get(str(fields["downloadUrl"]))
+    assert xform.status_code == 200
+    assert _md5(xform.content) == fields["hash"]
+    manifest = SafeXML.fromstring(client.get(str(fields["manifestUrl"])).content)
+    assert manifest.tag == f"{MANIFEST}manifest"
+    (media,) = manifest.findall(f"{MANIFEST}mediaFile")
+    name, digest, url = (
+        media.find(f"{MANIFEST}{t}").text for t in ("filename", "hash", "downloadUrl")
+    )  # type: ignore[union-attr]
+    assert name == "cases.csv"
+    day = client.get(str(url))
+    assert _md5(day.content) == digest
+    assert day.text.splitlines()[0] == "name,label,lat,lon,radius,window,amount,bucket"
+    assert day.text.splitlines()[1].startswith(f"{world.case_ids[0]},Ana Gómez")
+    # A changed assignment changes the file, and so the hash Collect compares.
+    with tenant_session(world.tenant_id) as session:
+        session.execute(
+            text("UPDATE cases SET assigned_agent_id = NULL, assigned_at = NULL WHERE id = :c"),
+            {"c": world.case_ids[0]},
+        )
+    again = SafeXML.fromstring(client.get(str(fields["manifestUrl"])).content)
+    assert again.find(f"{MANIFEST}mediaFile/{MANIFEST}hash").text != digest  # type: ignore[union-attr]
+    probe = client.head(f"/openrosa/key/{key}/submission")
+    assert probe.status_code == 204
+    assert int(probe.headers["x-openrosa-accept-content-length"]) >= 10_000_000
+    assert client.get(f"/openrosa/key/{'x' * 43}/formList").status_code == 404
+
+
+def test_a_submission_at_the_door_becomes_a_verified_visit_once(
+    client: TestClient, world: World
+) -> None:
+    key = _phone(client, world)
+    client.get(f"/openrosa/key/{key}/formList")  # the phone downloads the form first
+    at = on_shift()
+    instance = f"uuid:{uuid.uuid4()}"
+    sent = _send(client, key, _instance(world, at, metres=8, instance=instance), _audit(at, 8))
+    assert sent.status_code == 201, sent.text
+    answer = SafeXML.fromstring(sent.content)
+    assert answer.tag == f"{RESPONSE}OpenRosaResponse"
+    assert "aceptada" in str(answer.find(f"{RESPONSE}message").text)  # type: ignore[union-attr]
+    again = _send(client, key, _instance(world, at, metres=8, instance=instance), _audit(at, 8))
+    assert again.status_code == 201
+    with tenant_session(world.tenant_id) as session:
+        visits = session.execute(text("SELECT verdict, status, outcome, answers FROM visits")).all()
+        trail = session.execute(text("SELECT count(*) FROM gps_fixes")).scalar_one()
+    assert len(visits) == 1  # the resend stored nothing more
+    verdict, status, outcome, answers = visits[0]
+    assert (verdict, status, outcome) == ("accepted", "completed", "no_one_home")
+    assert answers["comments"] == "Portón cerrado & sin timbre"
+    assert trail == 5  # four audit locations and the check-in's own fix
+
+
+def test_a_submission_away_from_the_door_is_rejected_with_the_apis_reasons(
+    client: TestClient, world: World
+) -> None:
+    key = _phone(client, world)
+    client.get(f"/openrosa/key/{key}/formList")
+    at = on_shift()
+    sent = _send(
+        client,
+        key,
+        _instance(world, at, metres=400, instance=f"uuid:{uuid.uuid4()}"),
+        _audit(at, 400),
+    )
+    assert sent.status_code == 201, sent.text
+    message = str(SafeXML.fromstring(sent.content).find(f"{RESPONSE}message").text)  # type: ignore[union-attr]
+    assert "rechazada" in message
+    with tenant_session(world.tenant_id) as session:
+        verdict, reasons = session.execute(text("SELECT verdict, reasons FROM visits")).one()
+    assert verdict == "rejected"
+    assert "outside_geofence" in {r["code"] for r in reasons}
+
+
+@pytest.mark.parametrize(
+    "xml",
+    [
+        b"<?xml version='1.0'?><!DOCTYPE d [<!ENTITY a 'x'><!ENTITY b '&a;&a;&a;&a;'>]>"
+        b"<data id='campo-cobranza' version='1'>&b;</data>",
+        b"<?xml version='1.0'?><!DOCTYPE d [<!ENTITY e SYSTEM 'file:///etc/passwd'>]>"
+        b"<data id='campo-cobranza' version='1'>&e;</data>",
+        b"<data id='campo-cobranza' version='1'><case>1",
+        b"<data id='otro' version='1'><meta><instanceID>uuid:"
+        + str(uuid.uuid4()).encode()
+        + b"</instanceID></meta></data>",
+    ],
+)
+def test_hostile_or_foreign_xml_is_refused_without_harm(
+    client: TestClient, world: World, xml: bytes
+) -> None:
+    key = _phone(client, world)
+    sent = _send(client, key, xml)
+    assert 400 <= sent.status_code < 500
+    with tenant_session(world.tenant_id) as session:
+        assert session.execute(text("SELECT count(*) FROM visits")).scalar_one() == 0
+
+
+def test_another_tenants_case_is_refused_like_a_missing_one(
+    client: TestClient, world: World, other_world: World
+) -> None:
+    key = _phone(client, world)
+    client.get(f"/openrosa/key/{key}/formList")
+    at = on_shift()
+    theirs = other_world.case_ids[0]
+    foreign = _send(
+        client, key, _instance(world, at, metres=8, instance=f"uuid:{uuid.uuid4()}", case=theirs)
+    )
+    missing = _send(
+        client,
+        key,
+        _instance(world, at, metres=8, instance=f"uuid:{uuid.uuid4()}", case=987_654_321),
+    )
+    assert foreign.status_code == missing.status_code == 400
+    assert foreign.text.replace(str(theirs), "N") == missing.text.replace("987654321", "N")
+    with tenant_session(other_world.tenant_id) as session:
+        assert session.execute(text("SELECT count(*) FROM visits")).scalar_one() == 0

@@ -18,6 +18,7 @@ from geo.accounts.agents import create_agent, get_agent, list_agents, update_age
 from geo.accounts.passwords import new_password
 from geo.accounts.users import create_user, list_users, reset_password, update_user
 from geo.core.errors import InvalidInput
+from geo.fieldkit.openrosa import collect_settings
 from geo.tracking.devices import list_devices, register_device, set_device_active
 from geo.tracking.setup import owntracks_link, traccar_client_link
 
@@ -204,7 +205,16 @@ def device_register(
         actor_id=caller.principal.user_id,
     )
     base = settings.public_base_url
-    if device.protocol == "owntracks":
+    if device.protocol == "odk":
+        server = f"{base.rstrip('/')}/openrosa/key/{device.identifier}"
+        link = collect_settings(server_url=server, project=f"campo · {agent.code}")
+        lines = [("URL del servidor", server)]
+        title = "ODK Collect"
+        scan = (
+            "En ODK Collect: Configurar con código QR. Descarga los formularios y el día del "
+            "gestor, y envía cada visita terminada."
+        )
+    elif device.protocol == "owntracks":
         assert device.secret is not None
         link = owntracks_link(device, base_url=base, secret=device.secret, tid=agent.code)
         lines = [

@@ -774,6 +774,19 @@ def test_an_admin_adds_an_agent_registers_its_phone_with_a_qr_and_takes_access_a
             )
         )
     assert actions == ["create", "update"]
+    # A phone for ODK Collect: its code holds Collect's settings, pointing at its form server.
+    with _session(server, world, "admin") as http:
+        page = http.get("/personas")
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page.text)
+        assert csrf is not None
+        shown = http.post(
+            f"/gestores/{world.agent_id}/dispositivos",
+            data={"app": "odk", "csrf": csrf.group(1)},
+        )
+    assert shown.status_code == 200
+    assert "<svg" in shown.text
+    assert re.search(r"/openrosa/key/[A-Za-z0-9_-]{40,}", shown.text)
+    assert shown.headers["cache-control"] == "no-store"
     # An admin cannot lock themselves out.
     with _session(server, world, "admin") as http:
         page = http.get("/personas")

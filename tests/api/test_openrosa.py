@@ -4,8 +4,11 @@ instanceID, the audit log with location events) made verified visits."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import json
 import uuid
+import zlib
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -15,6 +18,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from geo.core.db import tenant_session
+from geo.fieldkit.openrosa import collect_settings
 from tests.conftest import World
 from tests.gps import on_shift
 from tests.visits import near
@@ -198,3 +202,13 @@ def test_another_tenants_case_is_refused_like_a_missing_one(
     assert foreign.text.replace(str(theirs), "N") == missing.text.replace("987654321", "N")
     with tenant_session(other_world.tenant_id) as session:
         assert session.execute(text("SELECT count(*) FROM visits")).scalar_one() == 0
+
+
+def test_collects_settings_code_points_the_phone_at_its_form_server() -> None:
+    code = collect_settings(server_url="https://campo.example.co/openrosa/key/abc", project="G1")
+    settings = json.loads(zlib.decompress(base64.b64decode(code)))
+    assert settings["general"]["server_url"] == "https://campo.example.co/openrosa/key/abc"
+    assert settings["general"]["form_update_mode"] == "match_exactly"
+    assert settings["general"]["autosend"] == "wifi_and_cellular"
+    assert settings["admin"]["change_server"] is False
+    assert settings["project"]["name"] == "G1"

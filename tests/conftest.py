@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,6 +56,8 @@ os.environ.setdefault("CAMPO_JWT_SECRET", "test-secret-" + "x" * 40)
 # The passwords of test users protect nothing: hash them at the cheapest cost Argon2 allows.
 os.environ["CAMPO_ARGON2_TIME_COST"] = "1"
 os.environ["CAMPO_ARGON2_MEMORY_KIB"] = "32"
+# Files sent with visits go to a scratch folder, not the checkout.
+os.environ["CAMPO_MEDIA_DIR"] = tempfile.mkdtemp(prefix="campo-test-media-")
 get_settings.cache_clear()
 
 

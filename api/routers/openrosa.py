@@ -111,19 +111,28 @@ async def submission(request: Request, key: Key) -> Response:
     """A finished visit form: ``xml_submission_file`` and its attachments (``audit.csv``)."""
     async with request.form(max_files=20, max_fields=20) as parts:
         instance = parts.get("xml_submission_file")
-        audit = parts.get("audit.csv")
         if not isinstance(instance, UploadFile):
             raise InvalidInput("xml_submission_file is required", "xml_submission_file")
         xml = await instance.read()
-        trail = await audit.read() if isinstance(audit, UploadFile) else None
-    return await _receive(key, xml, trail)
+        files = {
+            name: await part.read()
+            for name, part in parts.multi_items()
+            if isinstance(part, UploadFile) and name != "xml_submission_file"
+        }
+    trail = files.pop("audit.csv", None)
+    return await _receive(key, xml, trail, files)
 
 
-async def _receive(key: str, xml: bytes, trail: bytes | None) -> Response:
+async def _receive(key: str, xml: bytes, trail: bytes | None, files: dict[str, bytes]) -> Response:
     def work() -> tuple[int, str]:
         with phone_session(key) as (session, phone):
             got = receive_submission(
-                session, tenant_id=phone.tenant_id, agent_id=phone.agent_id, xml=xml, audit=trail
+                session,
+                tenant_id=phone.tenant_id,
+                agent_id=phone.agent_id,
+                xml=xml,
+                audit=trail,
+                files=files,
             )
         if got.checkin.get("status") != "done":
             return 400, f"Visita no registrada: {got.checkin.get('message')}"

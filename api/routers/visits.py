@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Path, Query, Response, UploadFile, status
+from fastapi.responses import FileResponse
 
 from api.deps import Admin, AgentCaller, Reader, Staff, agent_id_of
 from api.schemas import (
@@ -22,6 +23,7 @@ from api.schemas import (
 )
 from geo.visits.checkin import check_in
 from geo.visits.geofences import get_geofence, set_geofence
+from geo.visits.media import media_file
 from geo.visits.outcomes import get_visit, list_visits, record_outcome
 from geo.visits.questionnaires import create_questionnaire, list_questionnaires
 from geo.visits.xlsform import import_xlsform, questionnaire_xform
@@ -141,6 +143,17 @@ def questionnaire_as_xform(caller: Reader, questionnaire_id: RowId) -> Response:
         caller.session, tenant_id=caller.tenant_id, questionnaire_id=questionnaire_id
     )
     return Response(xml, media_type="application/xml")
+
+
+@router.get("/v1/visits/{visit_id}/media/{filename}", response_class=FileResponse)
+def visit_file(
+    caller: Staff, visit_id: RowId, filename: Annotated[str, Path(max_length=200)]
+) -> FileResponse:
+    """A file sent with a visit (a photo), for staff of the visit's tenant only."""
+    path, kind = media_file(
+        caller.session, tenant_id=caller.tenant_id, visit_id=visit_id, filename=filename
+    )
+    return FileResponse(path, media_type=kind, headers={"Cache-Control": "private, max-age=3600"})
 
 
 @router.get("/v1/questionnaires", response_model=list[QuestionnaireOut])

@@ -11,6 +11,7 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
+import segno
 import typer
 from rich.console import Console
 from rich.progress import Progress
@@ -19,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from typer.core import TyperGroup
 
-from geo.accounts.agents import create_agent
+from geo.accounts.agents import create_agent, list_agents
 from geo.accounts.users import create_user, tenant_by_slug
 from geo.analytics.logins import create_analyst_login, drop_analyst_login
 from geo.contacts.report import compliance_report
@@ -35,14 +36,17 @@ from geo.demo import portfolio as demo
 from geo.demo.calls import seed_calls
 from geo.demo.history import seed_history
 from geo.demo.simulation import simulate_plan
+from geo.fieldkit.openrosa import collect_settings
 from geo.maps.plan import UNPLANNED_LABELS
 from geo.portfolio.imports import ImportReport, RowError, import_cases
 from geo.portfolio.payments import import_payments
 from geo.provisioning.tenants import create_tenant, update_tenant_settings
 from geo.routing.audit import audit_plan
 from geo.routing.jobs import create_plan, list_plans, run_plan
+from geo.tracking.devices import register_device
 from geo.tracking.partitions import ensure_gps_partitions, prune_gps_partitions
 from geo.visits.mail import VERDICT_LABELS, deliver_due
+from geo.visits.media import prune_media
 
 console = Console(stderr=True)
 
@@ -70,6 +74,7 @@ demo_app = typer.Typer(no_args_is_help=True, help="The Bogotá demo tenant.")
 gps_app = typer.Typer(no_args_is_help=True, help="GPS storage maintenance.")
 mail_app = typer.Typer(no_args_is_help=True, help="The e-mail outbox.")
 analyst_app = typer.Typer(no_args_is_help=True, help="Analysts' database logins.")
+media_app = typer.Typer(no_args_is_help=True, help="Files sent with visits.")
 for sub, name in (
     (tenant_app, "tenant"),
     (user_app, "user"),
@@ -79,6 +84,7 @@ for sub, name in (
     (gps_app, "gps"),
     (mail_app, "mail"),
     (analyst_app, "analyst"),
+    (media_app, "media"),
 ):
     app.add_typer(sub, name=name)
 
@@ -418,6 +424,38 @@ def gps_prune(
     for partition in dropped:
         typer.echo(f"{verb} {partition.name} ({partition.starts:%Y-%m})")
     typer.echo(f"{len(dropped)} partitions {verb} (keeping {keep} days)")
+
+
+@media_app.command("prune")
+def media_prune() -> None:
+    """Remove the stored files no visit lists any more (their visits were deleted)."""
+    with owner_session() as session:
+        removed = prune_media(session)
+    typer.echo(f"{removed} files removed")
+
+
+@agent_app.command("odk-qr")
+def agent_odk_qr(
+    tenant: Tenant,
+    code: Annotated[str, typer.Argument(help="The agent's code.")],
+    out: Annotated[Path, typer.Option(help="Where to write the QR code (SVG).")] = Path(
+        "odk-collect.svg"
+    ),
+) -> None:
+    """Register a phone for ODK Collect to an agent and write the QR code that sets it up
+    (printable; the code holds the phone's key: hand it to that agent only)."""
+    settings = get_settings()
+    with owner_session() as session:
+        tenant_id = tenant_by_slug(session, tenant).id
+    with tenant_session(tenant_id) as session:
+        agent = next((a for a in list_agents(session, tenant_id=tenant_id) if a.code == code), None)
+        if agent is None:
+            raise typer.BadParameter(f"no agent with code {code!r}", param_hint="code")
+        device = register_device(session, tenant_id=tenant_id, agent_id=agent.id, protocol="odk")
+    server = f"{settings.public_base_url.rstrip('/')}/openrosa/key/{device.identifier}"
+    payload = collect_settings(server_url=server, project=f"campo · {agent.code}")
+    segno.make(payload, error="m").save(str(out), scale=6, title=f"ODK Collect · {agent.code}")
+    typer.echo(f"ODK Collect for {agent.code}: {out} (server {server})")
 
 
 @app.command("plan")

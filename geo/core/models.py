@@ -790,3 +790,30 @@ class AnalystLogin(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
     __table_args__ = (ForeignKeyConstraint(["tenant_id"], ["tenants.id"], ondelete="CASCADE"),)
+
+
+class VisitMedia(Base):
+    """A file sent with a visit (a photo of the façade): stored on disk under its SHA-256,
+    listed here with the question it answers."""
+
+    __tablename__ = "visit_media"
+
+    tenant_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    visit_id: Mapped[int] = mapped_column(BigInteger)
+    filename: Mapped[str] = mapped_column(Text)
+    """The name the phone gave it, which the answers refer to."""
+    sha256: Mapped[str] = mapped_column(Text)
+    content_type: Mapped[str] = mapped_column(Text)
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id"], ["tenants.id"], ondelete="CASCADE"),
+        ForeignKeyConstraint(
+            ["tenant_id", "visit_id"], ["visits.tenant_id", "visits.id"], ondelete="CASCADE"
+        ),
+        UniqueConstraint("tenant_id", "visit_id", "filename"),
+        CheckConstraint("size_bytes > 0", name="size_positive"),
+        CheckConstraint("sha256 ~ '^[0-9a-f]{64}$'", name="sha256_hex"),
+    )

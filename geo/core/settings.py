@@ -59,6 +59,10 @@ class Settings(BaseSettings):
     """Memory one plan may take in a worker; a plan estimated above it fails before computing
     (a worker runs one plan at a time)."""
 
+    media_dir: Path = Path("media")
+    """Where files sent with visits (photos) are kept, each under its SHA-256."""
+    media_max_mib: Annotated[float, Field(gt=0, le=100)] = 10.0
+    """The largest file one visit may carry."""
     db_parallel_workers: Annotated[int, Field(ge=0, le=64)] = 0
     """PostgreSQL workers one query of the application role may start. PostGIS prices its
     spatial functions high, so even a check-in's few hundred rows looked worth a parallel plan,

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from geo.core.errors import InvalidInput
 from geo.fieldkit.visit_form import form_id
+from geo.visits.media import store_media
 from geo.visits.questionnaires import get_questionnaire
 from geo.visits.sync import sync_batch
 
@@ -138,9 +139,12 @@ def receive_submission(
     agent_id: int,
     xml: bytes,
     audit: bytes | None = None,
+    files: Mapping[str, bytes] | None = None,
     now: datetime | None = None,
 ) -> Received:
-    """Store one submission of the visit form as the agent's trail, check-in and outcome."""
+    """Store one submission of the visit form as the agent's trail, check-in, outcome and the
+    photos its answers name (``files``: the attachments by name; Collect may spread a large
+    submission over several posts, each kept as it comes)."""
     try:
         root = SafeXML.fromstring(xml)
     except (DefusedXmlException, SafeXML.ParseError):
@@ -196,4 +200,14 @@ def receive_submission(
     )
     (checkin,) = result.checkins
     done = checkin.get("status") == "done" and checkin.get("verdict") != "rejected"
+    if done and files:
+        photos = [q["name"] for q in questionnaire.definition["questions"] if q["type"] == "photo"]
+        for name in {fields.get(p, "") for p in photos} & set(files):
+            store_media(
+                session,
+                tenant_id=tenant_id,
+                visit_id=int(checkin["visit_id"]),
+                filename=name,
+                data=files[name],
+            )
     return Received(instance, checkin, result.outcomes[0] if done else None, len(trail))

@@ -212,3 +212,48 @@ def test_collects_settings_code_points_the_phone_at_its_form_server() -> None:
     assert settings["general"]["autosend"] == "wifi_and_cellular"
     assert settings["admin"]["change_server"] is False
     assert settings["project"]["name"] == "G1"
+
+
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(2000)
+
+
+def _with_photo(xml: bytes) -> bytes:
+    return xml.replace(b"<meta>", b"<facade_photo>fachada.jpg</facade_photo><meta>")
+
+
+def _send_files(client: TestClient, key: str, xml: bytes, photo: bytes) -> Any:
+    return client.post(
+        f"/openrosa/key/{key}/submission",
+        files={
+            "xml_submission_file": ("submission.xml", xml, "text/xml"),
+            "fachada.jpg": ("fachada.jpg", photo, "image/jpeg"),
+        },
+    )
+
+
+def test_a_photo_is_kept_with_its_visit_and_shown_to_its_staff_only(
+    client: TestClient, world: World, other_world: World
+) -> None:
+    key = _phone(client, world)
+    client.get(f"/openrosa/key/{key}/formList")
+    at = on_shift()
+    xml = _with_photo(_instance(world, at, metres=8, instance=f"uuid:{uuid.uuid4()}"))
+    sent = _send_files(client, key, xml, JPEG)
+    assert sent.status_code == 201, sent.text
+    with tenant_session(world.tenant_id) as session:
+        visit_id, answers = session.execute(text("SELECT id, answers FROM visits")).one()
+    assert answers["facade_photo"] == "fachada.jpg"
+    url = f"/v1/visits/{visit_id}/media/fachada.jpg"
+    photo = client.get(url, headers=world.auth("dispatcher"))
+    assert photo.status_code == 200
+    assert photo.headers["content-type"] == "image/jpeg"
+    assert photo.content == JPEG
+    assert client.get(url, headers=world.auth("agent")).status_code == 403
+    assert client.get(url, headers=other_world.auth("admin")).status_code == 404
+    # A file that is not an image, or too large, is refused and nothing of that visit kept.
+    for bad in (b"#!/bin/sh\necho hola\n", b"\xff\xd8\xff" + bytes(11 * 1024 * 1024)):
+        xml = _with_photo(_instance(world, at, metres=8, instance=f"uuid:{uuid.uuid4()}"))
+        refused = _send_files(client, key, xml, bad)
+        assert refused.status_code == 422, refused.text
+    with tenant_session(world.tenant_id) as session:
+        assert session.execute(text("SELECT count(*) FROM visits")).scalar_one() == 1

@@ -30,6 +30,7 @@ CAPS = {
     "/v1/payments/import": 50 * MIB,
     "/v1/cases/import": 50 * MIB,
     "/v1/questionnaires/xlsform": 5 * MIB,
+    "/cuestionarios": 5 * MIB,
     "/importar/cartera": 50 * MIB,
     "/importar/pagos": 50 * MIB,
     "/osmand": 2 * MIB,

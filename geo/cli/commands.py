@@ -47,6 +47,7 @@ from geo.tracking.devices import register_device
 from geo.tracking.partitions import ensure_gps_partitions, prune_gps_partitions
 from geo.visits.mail import VERDICT_LABELS, deliver_due
 from geo.visits.media import prune_media
+from geo.visits.xlsform import import_xlsform
 
 console = Console(stderr=True)
 
@@ -75,6 +76,7 @@ gps_app = typer.Typer(no_args_is_help=True, help="GPS storage maintenance.")
 mail_app = typer.Typer(no_args_is_help=True, help="The e-mail outbox.")
 analyst_app = typer.Typer(no_args_is_help=True, help="Analysts' database logins.")
 media_app = typer.Typer(no_args_is_help=True, help="Files sent with visits.")
+form_app = typer.Typer(no_args_is_help=True, help="Questionnaires (XLSForm).")
 for sub, name in (
     (tenant_app, "tenant"),
     (user_app, "user"),
@@ -85,6 +87,7 @@ for sub, name in (
     (mail_app, "mail"),
     (analyst_app, "analyst"),
     (media_app, "media"),
+    (form_app, "questionnaire"),
 ):
     app.add_typer(sub, name=name)
 
@@ -424,6 +427,24 @@ def gps_prune(
     for partition in dropped:
         typer.echo(f"{verb} {partition.name} ({partition.starts:%Y-%m})")
     typer.echo(f"{len(dropped)} partitions {verb} (keeping {keep} days)")
+
+
+@form_app.command("import")
+def questionnaire_import(
+    tenant: Tenant,
+    key: Annotated[str, typer.Argument(help="The questionnaire's key, e.g. cobranza.")],
+    path: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="An .xlsx XLSForm.")],
+) -> None:
+    """An XLSForm as the next version of a questionnaire (refused with its row if campo
+    cannot check it)."""
+    with owner_session() as session:
+        tenant_id = tenant_by_slug(session, tenant).id
+    try:
+        with tenant_session(tenant_id) as session:
+            view = import_xlsform(session, tenant_id=tenant_id, key=key, data=path.read_bytes())
+    except CampoError as exc:
+        raise typer.BadParameter(exc.message, param_hint="path") from None
+    typer.echo(f"{view.key} v{view.version}: {len(view.definition['questions'])} questions")
 
 
 @media_app.command("prune")

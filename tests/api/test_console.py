@@ -907,3 +907,29 @@ def test_a_dispatcher_imports_a_portfolio_from_the_browser_and_sees_the_bad_rows
     )
     assert refused.status_code == 422
     assert refused.json()["error"]["fields"][0]["field"] == "external_ref"
+
+
+def test_an_admin_uploads_an_xlsform_from_the_console(server: Server, world: World) -> None:
+    from tests.api.test_xlsform import CHOICES, SURVEY, XLSX, _xlsx
+
+    with _session(server, world, "admin") as http:
+        page = http.get("/cuestionarios")
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page.text)
+        assert csrf is not None
+        sent = http.post(
+            "/cuestionarios",
+            data={"clave": "visita-corta", "csrf": csrf.group(1)},
+            files={"archivo": ("visita.xlsx", _xlsx(SURVEY, CHOICES), XLSX)},
+        )
+        assert sent.status_code == 303, sent.text
+        listed = http.get(sent.headers["location"])
+        assert "visita-corta-v1" in listed.text
+        assert "contact_made, people, facade, comments" in listed.text
+        bad = http.post(
+            "/cuestionarios",
+            data={"clave": "visita-corta", "csrf": csrf.group(1)},
+            files={"archivo": ("v.xlsx", _xlsx([SURVEY[0], ["range", "n", "N"]]), XLSX)},
+            headers={"Accept": "text/html"},
+        )
+        assert bad.status_code == 422
+        assert "survey row 2" in bad.text

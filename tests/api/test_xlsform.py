@@ -12,7 +12,9 @@ import pytest
 from fastapi.testclient import TestClient
 from openpyxl import Workbook
 from pyxform.validators.odk_validate import check_xform
+from typer.testing import CliRunner
 
+from geo.cli.commands import app
 from geo.core.errors import InvalidInput
 from geo.visits.questionnaires import DEFAULT_DEFINITION
 from geo.visits.xlsform import definition_from_xlsform, read_xlsform, xform
@@ -144,3 +146,19 @@ def test_an_xlsform_uploaded_through_the_api_is_served_as_an_xform(
         ).status_code
         == 403
     )
+
+
+def test_the_cli_imports_an_xlsform(world: World, tmp_path: Path) -> None:
+    path = tmp_path / "visita.xlsx"
+    path.write_bytes(_xlsx(SURVEY, CHOICES))
+    done = CliRunner().invoke(
+        app, ["questionnaire", "import", "--tenant", world.slug, "visita-corta", str(path)]
+    )
+    assert done.exit_code == 0, done.output
+    assert "visita-corta v1: 4 questions" in done.output
+    path.write_bytes(_xlsx([SURVEY[0], ["range", "n", "N"]]))
+    refused = CliRunner().invoke(
+        app, ["questionnaire", "import", "--tenant", world.slug, "visita-corta", str(path)]
+    )
+    assert refused.exit_code != 0
+    assert "survey row 2" in refused.output

@@ -1,8 +1,8 @@
 """The day bundle: what the field app downloads each morning to work offline.
 
-Today it carries the agent's open cases and the tracking policy, so how often the phone
-records a fix (and how much less on low battery) is set from the server, not on each phone.
-Route stops join it when plans exist.
+It carries the agent's open cases, the day's published route first in visiting order and
+then the rest by priority, and the tracking policy, so how often the phone records a fix (and
+how much less on low battery) is set from the server, not on each phone.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time
 
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from geo.accounts.agents import AgentView, get_agent
@@ -61,6 +62,20 @@ def day_bundle(
     )
     where = CaseFilter(status="open", assigned_agent_id=agent_id)
     cases = list_cases(session, tenant_id=tenant_id, where=where, limit=MAX_BUNDLE_CASES)
-    cases.sort(key=lambda c: (-c.priority, c.id))
     today = datetime.now(settings.zone).date()
+    stops = _route(session, tenant_id, agent_id, day or today)
+    cases.sort(key=lambda c: (stops.get(c.id, len(stops) + 1), -c.priority, c.id))
     return DayBundle(date=day or today, agent=agent, tracking=tracking, cases=cases)
+
+
+def _route(session: Session, tenant_id: int, agent_id: int, day: date) -> dict[int, int]:
+    """The agent's stops in the day's published plan: case id to visiting order."""
+    rows = session.execute(
+        text(
+            "SELECT s.case_id, s.seq FROM plan_stops s JOIN plans p ON p.tenant_id = "
+            "s.tenant_id AND p.id = s.plan_id WHERE s.tenant_id = :t AND s.agent_id = :a "
+            "AND p.day = :d AND p.published_at IS NOT NULL"
+        ),
+        {"t": tenant_id, "a": agent_id, "d": day},
+    )
+    return {int(case): int(seq) for case, seq in rows}

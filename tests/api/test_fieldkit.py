@@ -10,6 +10,7 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from fastapi.testclient import TestClient
 from pyxform.validators.odk_validate import check_xform
 from sqlalchemy import text
 
@@ -43,7 +44,7 @@ def test_the_visit_form_passes_odk_validate(world: World, tmp_path: Path) -> Non
     check_xform(str(path))
 
 
-def test_the_day_file_lists_the_published_route_first(world: World) -> None:
+def test_the_day_file_lists_the_published_route_first(client: TestClient, world: World) -> None:
     today = datetime.now(ZoneInfo("America/Bogota")).date()
     day = next_contact_day(today, settings=parse_settings({}), step=1)  # plans skip Sundays
     with tenant_session(world.tenant_id) as session:
@@ -82,3 +83,8 @@ def test_the_day_file_lists_the_published_route_first(world: World) -> None:
     assert after != before
     assert [int(r["name"]) for r in rows[: len(stops)]] == stops
     assert rows[0]["label"].startswith("1 · ")
+    # The app's day bundle follows the same order.
+    bundle = client.get(
+        "/v1/me/day", params={"date": day.isoformat()}, headers=world.auth("agent")
+    ).json()
+    assert [c["id"] for c in bundle["cases"]][: len(stops)] == stops

@@ -4,7 +4,7 @@ contacts, and the audited changes; local times in the tenant's zone."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -24,6 +24,8 @@ class HistoryVisit:
     review_decision: str | None
     outcome: str | None
     answers: dict[str, Any]
+    files: list[str] = field(default_factory=list)
+    """Names of the files (photos) kept with the visit."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,11 +90,14 @@ def case_history(session: Session, *, tenant_id: int, case_id: int) -> CaseHisto
             r.review_decision,
             r.outcome,
             dict(r.answers or {}),
+            list(r.files or []),
         )
         for r in session.execute(
             text(
                 "SELECT v.id, v.checkin_at, g.code, v.verdict, v.reasons, v.review_decision, "
-                "v.outcome, v.answers FROM visits v JOIN agents g ON g.tenant_id = v.tenant_id "
+                "v.outcome, v.answers, (SELECT array_agg(m.filename ORDER BY m.filename) "
+                "FROM visit_media m WHERE m.tenant_id = v.tenant_id AND m.visit_id = v.id) "
+                "AS files FROM visits v JOIN agents g ON g.tenant_id = v.tenant_id "
                 "AND g.id = v.agent_id WHERE v.tenant_id = :t AND v.case_id = :c "
                 "ORDER BY v.checkin_at DESC"
             ),

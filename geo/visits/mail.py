@@ -21,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime
 from typing import Any
+from urllib.parse import quote
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -50,7 +51,9 @@ _VISIT = text(
            ST_Y(v.checkin_point) AS lat, t.name AS tenant,
            g.code AS agent_code, u.full_name AS agent_name, d.full_name AS debtor,
            d.document_type, d.document_number, a.raw_text AS address, a.city,
-           c.external_ref, c.outstanding_cop, q.definition
+           c.external_ref, c.outstanding_cop, q.definition,
+           (SELECT array_agg(m.filename ORDER BY m.filename) FROM visit_media m
+            WHERE m.tenant_id = v.tenant_id AND m.visit_id = v.id) AS files
     FROM visits v
     JOIN tenants t ON t.id = v.tenant_id
     JOIN agents g ON g.tenant_id = v.tenant_id AND g.id = v.agent_id
@@ -104,6 +107,8 @@ def render_visit_email(
     ]
     reasons = [r["message"] for r in v.reasons or []]
     answers = [(labels.get(k, k), _answer_text(val)) for k, val in (v.answers or {}).items()]
+    # Links to the photos: staff open them signed in, nobody else can.
+    photos = [f"{api_url}/media/{quote(name)}" for name in v.files or []]
     message = EmailMessage()
     outcome = OUTCOME_LABELS.get(v.outcome, v.outcome).lower()
     message["Subject"] = _one_line(f"Visita {outcome}: {v.debtor} ({v.external_ref})")
@@ -114,6 +119,7 @@ def render_visit_email(
     lines = [f"{label}: {value}" for label, value in rows]
     lines += [f"Observación de la marcación: {r}" for r in reasons]
     lines += ["", "Respuestas:"] + [f"- {q}: {a}" for q, a in answers]
+    lines += [f"Foto: {url}" for url in photos]
     lines += ["", f"Ver en el mapa: {map_url}", f"Detalle: {api_url}"]
     message.set_content("\n".join(lines))
     esc = html.escape
@@ -126,7 +132,8 @@ def render_visit_email(
         f"<html><body><h2>Visita de {esc(v.tenant)}</h2><table>{table}</table>"
         + (f"<p>Observaciones de la marcación:</p><ul>{notes}</ul>" if notes else "")
         + f"<h3>Respuestas</h3><ul>{given}</ul>"
-        f"<p><a href='{esc(map_url)}'>Ver la visita en el mapa</a> · "
+        + "".join(f"<p><a href='{esc(url)}'>Ver la foto</a></p>" for url in photos)
+        + f"<p><a href='{esc(map_url)}'>Ver la visita en el mapa</a> · "
         f"<a href='{esc(api_url)}'>Detalle</a></p></body></html>",
         subtype="html",
     )

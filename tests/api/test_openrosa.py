@@ -18,7 +18,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from geo.core.db import tenant_session
+from geo.core.settings import get_settings
+from geo.dispatch.history import case_history
 from geo.fieldkit.openrosa import collect_settings
+from geo.visits.mail import render_visit_email
 from tests.conftest import World
 from tests.gps import on_shift
 from tests.visits import near
@@ -250,6 +253,19 @@ def test_a_photo_is_kept_with_its_visit_and_shown_to_its_staff_only(
     assert photo.content == JPEG
     assert client.get(url, headers=world.auth("agent")).status_code == 403
     assert client.get(url, headers=other_world.auth("admin")).status_code == 404
+    with tenant_session(world.tenant_id) as session:  # the case's history links it
+        history = case_history(session, tenant_id=world.tenant_id, case_id=world.case_ids[0])
+        mail = render_visit_email(
+            session,
+            tenant_id=world.tenant_id,
+            visit_id=visit_id,
+            recipients=["jefe@alfa.co"],
+            settings=get_settings(),
+        )
+    assert history.visits[0].files == ["fachada.jpg"]
+    body = mail.get_body(("plain",))
+    assert body is not None
+    assert f"/v1/visits/{visit_id}/media/fachada.jpg" in body.get_content()
     # A file that is not an image, or too large, is refused and nothing of that visit kept.
     for bad in (b"#!/bin/sh\necho hola\n", b"\xff\xd8\xff" + bytes(11 * 1024 * 1024)):
         xml = _with_photo(_instance(world, at, metres=8, instance=f"uuid:{uuid.uuid4()}"))

@@ -244,8 +244,7 @@ def test_a_dispatcher_filters_cases_and_assigns_the_selection(
     _wait_for(browser, "#casos")
     assert len(browser.find_elements(By.CSS_SELECTOR, "#casos tbody input[type=checkbox]")) == 3
     browser.find_element(By.ID, "q").send_keys("pérez")  # Luis Pérez, any case, accents kept
-    browser.find_element(By.CSS_SELECTOR, "form[action='/casos'] button").click()
-    _wait_for(browser, "#casos")
+    _submit(browser, browser.find_element(By.CSS_SELECTOR, "form[action='/casos'] button"))
     boxes = browser.find_elements(By.CSS_SELECTOR, "#casos tbody input[type=checkbox]")
     assert len(boxes) == 1
     assert "ALFA-2" in browser.find_element(By.ID, "casos").text
@@ -334,8 +333,7 @@ def test_a_dispatcher_draws_an_area_and_assigns_every_case_in_it(
         assert time.monotonic() < deadline, "the drawn area never reached the form"
         time.sleep(0.2)
     assert "Área dibujada" in browser.find_element(By.CSS_SELECTOR, "[data-drawn-status]").text
-    browser.find_element(By.CSS_SELECTOR, "form[action='/casos'] button").click()
-    _wait_for(browser, "#casos")
+    _submit(browser, browser.find_element(By.CSS_SELECTOR, "form[action='/casos'] button"))
     assert "1 caso(s) coinciden" in browser.find_element(By.TAG_NAME, "main").text
     assert [e.text for e in browser.find_elements(By.CSS_SELECTOR, "#casos tbody a")] == ["ALFA-1"]
     _wait_for(browser, "iframe.map")

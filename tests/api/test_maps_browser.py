@@ -91,7 +91,12 @@ def test_plan_map(
     first = next(f for f in stops["features"] if f["properties"].get("seq") == 1)
     marker = next(e for e in browser.find_elements(By.CSS_SELECTOR, ".campo-stop") if e.text == "1")
     browser.execute_script("arguments[0].click();", marker)
-    shown = browser.find_element(By.CSS_SELECTOR, ".leaflet-popup-content").text
+    deadline, shown = time.monotonic() + 10, ""
+    while not shown:  # the popup is built when it opens
+        found = browser.find_elements(By.CSS_SELECTOR, ".leaflet-popup-content")
+        shown = found[0].text if found else ""
+        assert shown or time.monotonic() < deadline, "the stop's popup stayed empty"
+        time.sleep(0.1)
     assert f"Llegada {clock(first['properties']['eta'], zone)}" in shown, shown
     assert "Saldo $ 1.000.000" in shown, shown
 

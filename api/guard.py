@@ -73,6 +73,8 @@ SUBMISSION_CAP = 30 * MIB
 def _cap(path: str) -> int:
     if path.startswith("/openrosa/key/") and path.endswith("/submission"):
         return SUBMISSION_CAP
+    if path.startswith("/v1/visits/") and path.endswith("/media"):
+        return 12 * MIB  # a photo (campo keeps at most CAMPO_MEDIA_MAX_MIB) and its form
     return CAPS.get(path, DEFAULT_CAP)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Path, Query, Response, UploadFile, status
 from fastapi.responses import FileResponse
@@ -23,7 +23,7 @@ from api.schemas import (
 )
 from geo.visits.checkin import check_in
 from geo.visits.geofences import get_geofence, set_geofence
-from geo.visits.media import media_file
+from geo.visits.media import attach_media, media_file
 from geo.visits.outcomes import get_visit, list_visits, record_outcome
 from geo.visits.questionnaires import create_questionnaire, list_questionnaires
 from geo.visits.xlsform import import_xlsform, questionnaire_xform
@@ -143,6 +143,28 @@ def questionnaire_as_xform(caller: Reader, questionnaire_id: RowId) -> Response:
         caller.session, tenant_id=caller.tenant_id, questionnaire_id=questionnaire_id
     )
     return Response(xml, media_type="application/xml")
+
+
+@router.post("/v1/visits/{visit_id}/media", status_code=status.HTTP_201_CREATED)
+def visit_file_upload(caller: AgentCaller, visit_id: RowId, file: UploadFile) -> dict[str, Any]:
+    """A photo for one of the agent's own visits, named as its answer names it (JPEG, PNG or
+    WebP, read from the bytes; at most ``CAMPO_MEDIA_MAX_MIB``); the same name again is kept
+    once."""
+    stored = attach_media(
+        caller.session,
+        tenant_id=caller.tenant_id,
+        agent_id=agent_id_of(caller),
+        visit_id=visit_id,
+        filename=file.filename or "",
+        data=file.file.read(),
+    )
+    return {
+        "visit_id": stored.visit_id,
+        "filename": stored.filename,
+        "content_type": stored.content_type,
+        "size_bytes": stored.size_bytes,
+        "sha256": stored.sha256,
+    }
 
 
 @router.get("/v1/visits/{visit_id}/media/{filename}", response_class=FileResponse)

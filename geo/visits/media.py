@@ -20,7 +20,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from geo.core.errors import InvalidInput, NotFound
-from geo.core.models import VisitMedia
+from geo.core.models import Visit, VisitMedia
 from geo.core.settings import get_settings
 
 SIGNATURES: tuple[tuple[bytes, str], ...] = (
@@ -109,3 +109,18 @@ def prune_media(session: Session) -> int:
         path.unlink(missing_ok=True)
         removed += 1
     return removed
+
+
+def attach_media(
+    session: Session, *, tenant_id: int, agent_id: int, visit_id: int, filename: str, data: bytes
+) -> StoredMedia:
+    """A file the agent sends for one of its own visits (the app's photo answers); another's
+    visit reads as missing."""
+    owner = session.scalar(
+        select(Visit.agent_id).where(Visit.tenant_id == tenant_id, Visit.id == visit_id)
+    )
+    if owner != agent_id:
+        raise NotFound("visit not found", "visit_id")
+    return store_media(
+        session, tenant_id=tenant_id, visit_id=visit_id, filename=filename, data=data
+    )

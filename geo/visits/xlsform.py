@@ -83,9 +83,20 @@ def definition_from_xlsform(book: Workbook) -> dict[str, Any]:
             {"name": str(row.get("name", "")).strip(), "label": _label(row)}
         )
     questions, rows = [], []
+    groups: list[str | None] = []  # the relevance of each open group, innermost last
     for row in book["survey"]:
         kind, _, list_name = str(row.get("type", "")).strip().partition(" ")
         where = f"survey row {row['_row']}"
+        kind = {"begin_group": "begin", "end_group": "end"}.get(kind, kind)
+        if kind == "begin" and list_name.strip() == "group":
+            relevant = row.get("relevant")
+            groups.append(str(relevant).strip() if relevant not in (None, "") else None)
+            continue
+        if kind == "end" and list_name.strip() == "group":
+            if not groups:
+                raise InvalidInput(f"{where}: end group without a begin group", "file")
+            groups.pop()
+            continue
         if kind in _META:
             continue
         if kind not in _TYPES:
@@ -100,12 +111,20 @@ def definition_from_xlsform(book: Workbook) -> dict[str, Any]:
         for key in ("relevant", "constraint", "constraint_message"):
             if row.get(key) not in (None, ""):
                 question[key] = str(row[key]).strip()
+        # A question in a group is asked only where its groups are: their relevance joins its own.
+        conditions = [c for c in [*groups, question.get("relevant")] if c]
+        if len(conditions) > 1:
+            question["relevant"] = " and ".join(f"({c})" for c in conditions)
+        elif conditions:
+            question["relevant"] = conditions[0]
         if kind.startswith("select"):
             if list_name.strip() not in choices:
                 raise InvalidInput(f"{where}: no choices named {list_name.strip()!r}", "file")
             question["choices"] = choices[list_name.strip()]
         questions.append(question)
         rows.append(row["_row"])
+    if groups:
+        raise InvalidInput("a group is begun and never ended", "file")
     settings = (book.get("settings") or [{}])[0]
     definition = {"title": str(settings.get("form_title") or "Visita"), "questions": questions}
     problems = definition_problems(definition)

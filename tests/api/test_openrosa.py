@@ -24,7 +24,7 @@ from geo.fieldkit.openrosa import collect_settings
 from geo.visits.mail import render_visit_email
 from tests.conftest import World
 from tests.gps import on_shift
-from tests.visits import near
+from tests.visits import check_in, fix_at, near
 
 LIST = "{http://openrosa.org/xforms/xformsList}"
 MANIFEST = "{http://openrosa.org/xforms/xformsManifest}"
@@ -273,3 +273,27 @@ def test_a_photo_is_kept_with_its_visit_and_shown_to_its_staff_only(
         assert refused.status_code == 422, refused.text
     with tenant_session(world.tenant_id) as session:
         assert session.execute(text("SELECT count(*) FROM visits")).scalar_one() == 1
+
+
+def test_the_app_sends_a_photo_for_its_own_visit_through_the_api(
+    client: TestClient, world: World, other_world: World
+) -> None:
+    answer = check_in(client, world, fix_at(on_shift(), 8))
+    assert answer.status_code == 201, answer.text
+    visit_id = answer.json()["visit_id"]
+    url = f"/v1/visits/{visit_id}/media"
+    sent = client.post(
+        url, files={"file": ("fachada.jpg", JPEG, "image/jpeg")}, headers=world.auth("agent")
+    )
+    assert sent.status_code == 201, sent.text
+    assert (sent.json()["content_type"], sent.json()["size_bytes"]) == ("image/jpeg", len(JPEG))
+    shown = client.get(f"{url}/fachada.jpg", headers=world.auth("dispatcher"))
+    assert shown.content == JPEG
+    not_image = client.post(
+        url, files={"file": ("x.jpg", b"<html>", "image/jpeg")}, headers=world.auth("agent")
+    )
+    assert not_image.status_code == 422
+    theirs = client.post(
+        url, files={"file": ("f.jpg", JPEG, "image/jpeg")}, headers=other_world.auth("agent")
+    )
+    assert theirs.status_code == 404

@@ -162,3 +162,28 @@ def test_the_cli_imports_an_xlsform(world: World, tmp_path: Path) -> None:
     )
     assert refused.exit_code != 0
     assert "survey row 2" in refused.output
+
+
+def test_groups_are_flattened_with_their_relevance(tmp_path: Path) -> None:
+    survey = [
+        SURVEY[0],
+        ["select_one yesno", "contact_made", "¿Hubo contacto?", "yes", None, None],
+        ["begin group", "household", "Hogar", None, "${contact_made} = 'si'", None],
+        ["integer", "people", "¿Cuántas personas?", None, None, ". > 0"],
+        ["text", "who", "¿Quiénes?", None, "${people} > 1", None],
+        ["end group", None, None, None, None, None],
+        ["text", "comments", "Observaciones", None, None, None],
+    ]
+    definition = definition_from_xlsform(read_xlsform(_xlsx(survey, CHOICES)))
+    relevance = {q["name"]: q.get("relevant") for q in definition["questions"]}
+    assert relevance == {
+        "contact_made": None,
+        "people": "${contact_made} = 'si'",
+        "who": "(${contact_made} = 'si') and (${people} > 1)",
+        "comments": None,
+    }
+    _validated(xform(definition, form_id="hogar", version="1"), tmp_path)
+    unclosed = [*survey[:4]]
+    with pytest.raises(InvalidInput) as refused:
+        definition_from_xlsform(read_xlsform(_xlsx(unclosed, CHOICES)))
+    assert "never ended" in refused.value.message

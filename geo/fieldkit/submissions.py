@@ -110,6 +110,23 @@ def _trail(audit: bytes | None, instance: str) -> list[dict[str, Any]]:
     return fixes
 
 
+def _answered_at(audit: bytes | None, node: str) -> datetime | None:
+    """When the agent last left a question, from the audit log's question events (their
+    ``end`` in epoch milliseconds): for the check-in, when the fix was taken at the door."""
+    if not audit:
+        return None
+    try:
+        rows = csv.DictReader(io.StringIO(audit.decode("utf-8")))
+        ends = [
+            int(row.get("end") or row["start"])
+            for row in rows
+            if row.get("event") == "question" and str(row.get("node", "")).endswith(f"/{node}")
+        ]
+    except (UnicodeDecodeError, ValueError, KeyError, csv.Error):
+        raise InvalidInput("audit.csv is not Collect's audit log", "audit") from None
+    return datetime.fromtimestamp(max(ends) / 1000, UTC) if ends else None
+
+
 def _answers(definition: Mapping[str, Any], fields: Mapping[str, str]) -> dict[str, Any]:
     """The questionnaire's answers typed as the JSON API takes them; unanswered ones left out."""
     answers: dict[str, Any] = {}
@@ -168,9 +185,12 @@ def receive_submission(
     case = fields.get("case", "")
     if not case.isdigit() or len(case) > 18:
         raise InvalidInput("case must be a case of the day's file", "case")
+    # The fix was taken when the agent left the check-in question; without the audit log,
+    # when the form was finished.
+    taken = _answered_at(audit, "checkin") or ended
     fix = {
         "id": str(uuid.uuid5(_IDS, f"{instance}/checkin")),
-        "recorded_at": ended.isoformat(),
+        "recorded_at": taken.isoformat(),
         **_geopoint(fields.get("checkin", "")),
     }
     outcome = {

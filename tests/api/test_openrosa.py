@@ -68,6 +68,8 @@ def _audit(at: datetime, metres: float) -> bytes:
         lon, lat = near(metres + offset, 270)
         stamp = int((at - timedelta(minutes=minutes)).timestamp() * 1000)
         rows.append(f"location changed,,{stamp},,{lat},{lon},7.5")
+    taken = int((at - timedelta(minutes=2)).timestamp() * 1000)  # the check-in question left
+    rows.append(f"question,/data/checkin,{taken - 15000},{taken},,,")
     return ("\n".join(rows) + "\n").encode()
 
 
@@ -135,11 +137,13 @@ def test_a_submission_at_the_door_becomes_a_verified_visit_once(
     with tenant_session(world.tenant_id) as session:
         visits = session.execute(text("SELECT verdict, status, outcome, answers FROM visits")).all()
         trail = session.execute(text("SELECT count(*) FROM gps_fixes")).scalar_one()
+        checked_in = session.execute(text("SELECT checkin_at FROM visits")).scalar_one()
     assert len(visits) == 1  # the resend stored nothing more
     verdict, status, outcome, answers = visits[0]
     assert (verdict, status, outcome) == ("accepted", "completed", "no_one_home")
     assert answers["comments"] == "Portón cerrado & sin timbre"
     assert trail == 5  # four audit locations and the check-in's own fix
+    assert checked_in == at - timedelta(minutes=2)  # when the fix was taken, from the audit
 
 
 def test_a_submission_away_from_the_door_is_rejected_with_the_apis_reasons(

@@ -124,7 +124,7 @@ def person_update(
         actor_id=caller.principal.user_id,
         full_name=nombre or None,
         role=rol or None,
-        active={"desactivar": False, "activar": True}.get(accion),
+        active=_switched(accion),
     )
     return RedirectResponse("/personas?hecho=usuario", status_code=303)
 
@@ -178,7 +178,7 @@ def agent_update(
         travel_mode=modo or None,
         shift=shift,
         daily_capacity=capacidad,
-        active={"desactivar": False, "activar": True}.get(accion),
+        active=_switched(accion),
     )
     return RedirectResponse("/personas?hecho=gestor", status_code=303)
 
@@ -268,10 +268,15 @@ def device_switch(
         caller.session,
         tenant_id=caller.tenant_id,
         device_id=device_id,
-        active=accion == "activar",
+        active=_switched(accion) is True,
         actor_id=caller.principal.user_id,
     )
     return RedirectResponse("/personas?hecho=dispositivo", status_code=303)
+
+
+def _switched(action: str) -> bool | None:
+    """What a form's switch button asks: on, off, or neither (another button)."""
+    return {"activar": True, "desactivar": False}.get(action)
 
 
 def _once(request: Request, visitor: Visitor, **context: Any) -> Response:

@@ -28,6 +28,7 @@ from api.routers import (
     console_settings,
     contacts,
     devices,
+    fieldapp,
     maps,
     me,
     openrosa,
@@ -96,6 +97,7 @@ def create_app() -> FastAPI:
         console_settings,
         console_people,
         openrosa,
+        fieldapp,
     ):
         app.include_router(module.router)
     app.include_router(contacts.debtors_router)

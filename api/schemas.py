@@ -111,7 +111,11 @@ class FixItem(BaseModel):
     altitude_m: float | None = None
     battery_pct: Annotated[float | None, Field(ge=0, le=100)] = None
     charging: bool | None = None
-    mock: bool = Field(False, description="The phone reported a simulated location")
+    mock: bool | None = Field(
+        False,
+        description="The phone reported a simulated location; null: the platform cannot tell "
+        "(a browser), and the tenant's checkin_mock_unknown decides",
+    )
 
 
 class QuestionnaireRef(Strict):
@@ -367,11 +371,21 @@ class TrackingOut(BaseModel):
     timezone: str
 
 
+class StopOut(BaseModel):
+    seq: int = Field(description="Visiting order in the day's published route, from 1")
+    eta: datetime
+    etd: datetime
+
+
+class DayCaseOut(CaseOut):
+    stop: StopOut | None = Field(None, description="Its place in the published route, if any")
+
+
 class DayOut(BaseModel):
     date: date
     agent: AgentOut
     tracking: TrackingOut
-    cases: list[CaseOut]
+    cases: list[DayCaseOut] = Field(description="The published route in order, then by priority")
 
 
 class CheckinIn(Strict):

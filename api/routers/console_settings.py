@@ -49,6 +49,10 @@ GROUPS: tuple[tuple[str, dict[str, str]], ...] = (
             "checkin_approach_m": "Distancia de aproximación exigida (m)",
             "checkin_dwell_min": "Permanencia mínima (min)",
             "contact_breach": "Veredicto ante una infracción de la ley",
+            "checkin_mock_unknown": (
+                "Marcación desde el navegador, que no informa ubicación simulada "
+                "(accept, review, reject)"
+            ),
         },
     ),
     (

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import AgentCaller, agent_id_of
@@ -14,12 +14,15 @@ from api.schemas import (
     CaseOut,
     CheckinItem,
     Day,
+    DayCaseOut,
     DayOut,
     FixItem,
     OutcomeItem,
+    StopOut,
     TrackingOut,
     documented,
 )
+from geo.fieldkit.phones import register_web_app
 from geo.tracking.telemetry import MAX_BATCH, ItemResult
 from geo.visits.bundle import day_bundle
 from geo.visits.sync import sync_batch
@@ -83,8 +86,36 @@ def day(
         date=bundle.date,
         agent=AgentOut.of(bundle.agent),
         tracking=TrackingOut.model_validate(bundle.tracking, from_attributes=True),
-        cases=[CaseOut.of(c) for c in bundle.cases],
+        cases=[
+            DayCaseOut(
+                **CaseOut.of(c).model_dump(),
+                stop=StopOut.model_validate(bundle.stops[c.id], from_attributes=True)
+                if c.id in bundle.stops
+                else None,
+            )
+            for c in bundle.cases
+        ],
     )
+
+
+class WebAppOut(BaseModel):
+    key: str = Field(description="This browser's credential in the form server's URL")
+    form_server: str = Field(description="The OpenRosa server of the agent's visit forms")
+
+
+@router.post("/web-app", response_model=WebAppOut, status_code=201)
+def web_app(caller: AgentCaller, request: Request) -> WebAppOut:
+    """Registers the browser the agent signed in on: campo's web app sends its visits to the
+    OpenRosa server with this key, as ODK Collect does, so a day's work still reaches campo
+    after the sign-in's token has expired."""
+    device = register_web_app(
+        caller.session,
+        tenant_id=caller.tenant_id,
+        agent_id=agent_id_of(caller),
+        actor_id=caller.principal.user_id,
+    )
+    base = str(request.base_url).rstrip("/")
+    return WebAppOut(key=device.identifier, form_server=f"{base}/openrosa/key/{device.identifier}")
 
 
 @router.post("/sync", response_model=SyncOut, response_model_exclude_none=True)

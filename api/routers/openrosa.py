@@ -133,6 +133,7 @@ async def _receive(key: str, xml: bytes, trail: bytes | None, files: dict[str, b
                 xml=xml,
                 audit=trail,
                 files=files,
+                mock_reported=not phone.browser,
             )
         if got.checkin.get("status") != "done":
             return 400, f"Visita no registrada: {got.checkin.get('message')}"

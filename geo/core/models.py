@@ -71,8 +71,9 @@ QUESTION_TYPES = (
 )
 TRACKER_PROTOCOLS = ("osmand", "owntracks")
 FIX_SOURCES = ("app", *TRACKER_PROTOCOLS)
-DEVICE_PROTOCOLS = (*TRACKER_PROTOCOLS, "odk")
-"""What a registered phone speaks: a tracker protocol, or OpenRosa (ODK Collect)."""
+DEVICE_PROTOCOLS = (*TRACKER_PROTOCOLS, "odk", "web")
+"""What a registered phone speaks: a tracker protocol, or OpenRosa (ODK Collect, or campo's own
+web app in the phone's browser)."""
 OUTCOMES = (
     "contact",
     "no_one_home",

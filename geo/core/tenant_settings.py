@@ -147,6 +147,11 @@ class TenantSettings(BaseModel):
     checkin_repeat_window_min: float = _setting(
         120, "Window in which identical coordinates count as a replayed fix.", gt=0, le=1440
     )
+    checkin_mock_unknown: Literal["accept", "review", "reject"] = _setting(
+        "review",
+        "A check-in from a browser cannot say whether its position is simulated (Android apps "
+        "can): accept it on the other rules, send it to review, or reject it.",
+    )
     checkin_repeat_count: int = _setting(
         3, "This many fixes at the very same point in the window look replayed.", ge=2, le=100
     )

@@ -157,11 +157,16 @@ def receive_submission(
     xml: bytes,
     audit: bytes | None = None,
     files: Mapping[str, bytes] | None = None,
+    mock_reported: bool = True,
     now: datetime | None = None,
 ) -> Received:
     """Store one submission of the visit form as the agent's trail, check-in, outcome and the
     photos its answers name (``files``: the attachments by name; Collect may spread a large
-    submission over several posts, each kept as it comes)."""
+    submission over several posts, each kept as it comes).
+
+    ``mock_reported``: whether the client can tell a simulated position (Android can, and
+    Collect refuses mock locations itself); a browser cannot, and the tenant's policy decides.
+    """
     try:
         root = SafeXML.fromstring(xml)
     except (DefusedXmlException, SafeXML.ParseError):
@@ -192,6 +197,7 @@ def receive_submission(
         "id": str(uuid.uuid5(_IDS, f"{instance}/checkin")),
         "recorded_at": taken.isoformat(),
         **_geopoint(fields.get("checkin", "")),
+        **({} if mock_reported else {"mock": None}),
     }
     outcome = {
         "id": str(uuid.uuid5(_IDS, f"{instance}/outcome")),

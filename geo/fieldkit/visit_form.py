@@ -30,9 +30,11 @@ def form_id(questionnaire_key: str) -> str:
 def visit_xlsform(questionnaire: QuestionnaireView, settings: TenantSettings) -> dict[str, Any]:
     """The visit form as XLSForm sheets, for one questionnaire version."""
     item = "instance('cases')/root/item[name = ${case}]"
+    # "not farther than", rather than "nearer than": Enketo's distance() is NaN for two
+    # identical points (an agent exactly on the geocoded spot), which must not refuse.
     fix_rule = (
-        f"distance(concat(${{case_lat}}, ' ', ${{case_lon}}, ';', .)) <= "
-        f"${{case_radius}} + {settings.checkin_max_accuracy_m:g} "
+        f"not(distance(concat(${{case_lat}}, ' ', ${{case_lon}}, ';', .)) > "
+        f"${{case_radius}} + {settings.checkin_max_accuracy_m:g}) "
         f"and selected-at(., 3) <= {settings.checkin_max_accuracy_m:g}"
     )
     survey: list[dict[str, Any]] = [

@@ -117,7 +117,7 @@ def register_device(
 
 
 def _generated_identifier(protocol: str, agent_code: str) -> str:
-    if protocol == "odk":  # the key in the form server's URL: the phone's only credential
+    if protocol in {"odk", "web"}:  # the key in the form server's URL: the phone's credential
         return secrets.token_urlsafe(32)
     if protocol == "owntracks":
         user = "".join(c for c in agent_code.lower() if c.isalnum())[:20] or "gestor"

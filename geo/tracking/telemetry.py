@@ -43,6 +43,9 @@ class Fix:
     battery_pct: float | None = None
     charging: bool | None = None
     mock: bool = False
+    mock_unknown: bool = False
+    """The platform cannot tell whether the position is simulated (a browser): ``"mock":
+    null``. Kept for the check-in's rules, stored as not simulated."""
     attributes: Mapping[str, Any] | None = field(default=None, compare=False)
 
 
@@ -135,6 +138,7 @@ def parse_app_fix(raw: Any) -> Fix:
         battery_pct=number(raw, "battery_pct"),
         charging=flag(raw, "charging"),
         mock=bool(flag(raw, "mock")),
+        mock_unknown="mock" in raw and raw["mock"] is None,
     )
 
 

@@ -36,11 +36,22 @@ class Tracking:
 
 
 @dataclass(frozen=True, slots=True)
+class Stop:
+    """A case's place in the day's published route, with its estimated arrival."""
+
+    seq: int
+    eta: datetime
+    etd: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class DayBundle:
     date: date
     agent: AgentView
     tracking: Tracking
     cases: list[CaseView]
+    stops: dict[int, Stop]
+    """The published route's stops by case id (cases not in it have none)."""
 
 
 def day_bundle(
@@ -64,18 +75,19 @@ def day_bundle(
     cases = list_cases(session, tenant_id=tenant_id, where=where, limit=MAX_BUNDLE_CASES)
     today = datetime.now(settings.zone).date()
     stops = _route(session, tenant_id, agent_id, day or today)
-    cases.sort(key=lambda c: (stops.get(c.id, len(stops) + 1), -c.priority, c.id))
-    return DayBundle(date=day or today, agent=agent, tracking=tracking, cases=cases)
+    last = len(stops) + 1
+    cases.sort(key=lambda c: (stops[c.id].seq if c.id in stops else last, -c.priority, c.id))
+    return DayBundle(date=day or today, agent=agent, tracking=tracking, cases=cases, stops=stops)
 
 
-def _route(session: Session, tenant_id: int, agent_id: int, day: date) -> dict[int, int]:
-    """The agent's stops in the day's published plan: case id to visiting order."""
+def _route(session: Session, tenant_id: int, agent_id: int, day: date) -> dict[int, Stop]:
+    """The agent's stops in the day's published plan, by case id."""
     rows = session.execute(
         text(
-            "SELECT s.case_id, s.seq FROM plan_stops s JOIN plans p ON p.tenant_id = "
-            "s.tenant_id AND p.id = s.plan_id WHERE s.tenant_id = :t AND s.agent_id = :a "
-            "AND p.day = :d AND p.published_at IS NOT NULL"
+            "SELECT s.case_id, s.seq, s.eta, s.etd FROM plan_stops s JOIN plans p "
+            "ON p.tenant_id = s.tenant_id AND p.id = s.plan_id WHERE s.tenant_id = :t "
+            "AND s.agent_id = :a AND p.day = :d AND p.published_at IS NOT NULL"
         ),
         {"t": tenant_id, "a": agent_id, "d": day},
     )
-    return {int(case): int(seq) for case, seq in rows}
+    return {int(r.case_id): Stop(int(r.seq), r.eta, r.etd) for r in rows}

@@ -26,7 +26,7 @@ FIX_NAMES = {k: f"fix.{k}" for k in ("recorded_at", "lat", "lon", "accuracy_m", 
 class Reason:
     code: str
     message: str
-    severity: str  # "review" or "rejected"
+    severity: str  # "review" or "rejected"; "note": said, but the verdict stands
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,6 +183,15 @@ def checkin_reasons(
         reasons.append(
             Reason("mock_location", "El teléfono reportó una ubicación simulada", "rejected")
         )
+    elif fix.mock_unknown:
+        severity = {"accept": "note", "review": "review", "reject": "rejected"}
+        reasons.append(
+            Reason(
+                "mock_unknown",
+                "El navegador no informa si la ubicación es simulada",
+                severity[settings.checkin_mock_unknown],
+            )
+        )
     speed = _previous_jump_mps(trail.last, fix)
     if speed is not None and speed > settings.checkin_max_speed_mps:
         message = f"Salto imposible desde el punto anterior ({speed * 3.6:.0f} km/h)"
@@ -259,7 +268,8 @@ def checkin_reasons(
 
 
 def verdict_of(reasons: Sequence[Reason]) -> str:
-    """Any rejecting reason rejects; otherwise any reason sends the visit to review."""
+    """Any rejecting reason rejects; otherwise any reason but a note sends the visit to
+    review."""
     if any(r.severity == "rejected" for r in reasons):
         return "rejected"
-    return "review" if reasons else "accepted"
+    return "review" if any(r.severity != "note" for r in reasons) else "accepted"

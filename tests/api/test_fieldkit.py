@@ -88,3 +88,8 @@ def test_the_day_file_lists_the_published_route_first(client: TestClient, world:
         "/v1/me/day", params={"date": day.isoformat()}, headers=world.auth("agent")
     ).json()
     assert [c["id"] for c in bundle["cases"]][: len(stops)] == stops
+    # ...with each stop's place and estimated arrival, which the web app shows.
+    routed = bundle["cases"][: len(stops)]
+    assert [c["stop"]["seq"] for c in routed] == list(range(1, len(stops) + 1))
+    assert all(c["stop"]["eta"] <= c["stop"]["etd"] for c in routed)
+    assert all(c["stop"] is None for c in bundle["cases"][len(stops) :])

@@ -301,3 +301,42 @@ def test_the_app_sends_a_photo_for_its_own_visit_through_the_api(
         url, files={"file": ("f.jpg", JPEG, "image/jpeg")}, headers=other_world.auth("agent")
     )
     assert theirs.status_code == 404
+
+
+def test_the_web_app_registers_its_browser_and_its_visits_say_gps_is_unverified(
+    client: TestClient, world: World, other_world: World
+) -> None:
+    """campo's web app is an OpenRosa client with a key of its own; a browser cannot tell a
+    simulated position, so its check-ins carry that reason and the tenant's policy decides."""
+    assert client.post("/v1/me/web-app", headers=world.auth("dispatcher")).status_code == 403
+    keys = []
+    for _ in range(4):  # a fourth browser switches off the oldest
+        answer = client.post("/v1/me/web-app", headers=world.auth("agent"))
+        assert answer.status_code == 201, answer.text
+        assert answer.json()["form_server"].endswith(f"/openrosa/key/{answer.json()['key']}")
+        keys.append(answer.json()["key"])
+    assert client.get(f"/openrosa/key/{keys[0]}/formList").status_code == 404
+    assert all(client.get(f"/openrosa/key/{k}/formList").status_code == 200 for k in keys[1:])
+    at = on_shift()
+    sent = _send(
+        client,
+        keys[-1],
+        _instance(world, at, metres=8, instance=f"uuid:{uuid.uuid4()}"),
+        _audit(at, 8),
+    )
+    assert sent.status_code == 201, sent.text
+    assert "en revisión" in sent.text
+    assert "simulada" in sent.text
+    with tenant_session(world.tenant_id) as session:
+        reasons = session.execute(text("SELECT reasons FROM visits")).scalar_one()
+    assert [r["code"] for r in reasons] == ["mock_unknown"]
+    # The other tenant's agent gets its own key, never this tenant's cases.
+    theirs = client.post("/v1/me/web-app", headers=other_world.auth("agent")).json()["key"]
+    foreign = _send(
+        client,
+        theirs,
+        _instance(world, at, metres=8, instance=f"uuid:{uuid.uuid4()}"),
+        _audit(at, 8),
+    )
+    assert foreign.status_code in (400, 404)
+    assert "no encontrado" in foreign.text or "not found" in foreign.text

@@ -9,7 +9,7 @@ import pytest
 
 from geo.core.tenant_settings import TenantSettings
 from geo.tracking.telemetry import Fix, FixRejected, check_fix, parse_app_fix
-from geo.visits.checkin_rules import FIX_NAMES, Trail, TrailFix, checkin_reasons
+from geo.visits.checkin_rules import FIX_NAMES, Trail, TrailFix, checkin_reasons, verdict_of
 
 NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
 SETTINGS = TenantSettings()
@@ -95,6 +95,49 @@ def test_a_trail_only_from_unauthenticated_trackers_is_not_proof() -> None:
         for t in _approach([200, 100, 0])
     ]
     assert _codes(trail=owntracks) == set()  # a device password stands behind these
+
+
+@pytest.mark.parametrize(
+    ("policy", "verdict"), [("accept", "accepted"), ("review", "review"), ("reject", "rejected")]
+)
+def test_a_browser_cannot_say_whether_a_fix_is_simulated_and_the_tenant_decides(
+    policy: str, verdict: str
+) -> None:
+    fix = parse_app_fix(
+        {
+            "id": str(uuid.uuid4()),
+            "recorded_at": NOW.isoformat(),
+            "lat": 4.65,
+            "lon": -74.06,
+            "accuracy_m": 10.0,
+            "mock": None,
+        }
+    )
+    assert fix.mock_unknown
+    assert not fix.mock
+    settings = TenantSettings(checkin_mock_unknown=policy)  # type: ignore[arg-type]
+    reasons, _ = checkin_reasons(
+        fix=fix,
+        checked_in_at=NOW,
+        outside_m=0.0,
+        trail=Trail.of(_approach([200, 100, 0]), fix_at=NOW, settings=settings),
+        repeats=0,
+        settings=settings,
+    )
+    assert [r.code for r in reasons] == ["mock_unknown"]  # said whatever the policy
+    assert verdict_of(reasons) == verdict
+    # An app that reports the flag (true or false, or leaves it out) is not in doubt.
+    for flag in ({"mock": False}, {}):
+        known = parse_app_fix(
+            {
+                "id": str(uuid.uuid4()),
+                "recorded_at": NOW.isoformat(),
+                "lat": 4.65,
+                "lon": -74.06,
+                **flag,
+            }
+        )
+        assert not known.mock_unknown
 
 
 def test_dwell_is_required_only_when_the_tenant_asks() -> None:

@@ -1,0 +1,244 @@
+// campo's agent app: sign in, the day's route, a stop, the visit form; everything read from
+// the phone's storage, so the day works offline, and everything waiting shown until it is sent.
+import * as api from './api.js';
+import { clock, day as longDay, escape, money } from './format.js';
+import * as store from './store.js';
+import { pending, sync } from './sync.js';
+import * as tracker from './tracker.js';
+import * as visit from './visit.js';
+import { showMap } from './stopmap.js';
+
+const app = document.getElementById('app');
+const bar = document.getElementById('status');
+let current = null; // the open enketo form
+let reachable = navigator.onLine; // campo answered the last time the app asked
+
+async function refresh(session) {
+    // Today's bundle, the visit forms and the day's file, kept on the phone for offline use.
+    const day = await api.json('/v1/me/day', session.token);
+    const listed = visit.listedForms(await api.text(`/openrosa/key/${session.key}/formList`));
+    const known = (await store.get('forms')) || {};
+    const forms = {};
+    for (const f of listed) {
+        forms[f.id] = known[f.id]?.hash === f.hash ? known[f.id]
+            : { ...f, ...(await visit.prepare(await api.text(f.url))) };
+    }
+    const first = listed[0];
+    const cases = first ? visit.casesXml(await api.text(`${first.url.replace(/\.xml$/, '')}/cases.csv`)) : null;
+    await Promise.all([store.put('day', day), store.put('forms', forms), store.put('cases', cases),
+        store.put('downloaded', new Date().toISOString())]);
+    return day;
+}
+
+async function status(result) {
+    const waiting = await pending();
+    const last = await store.get('lastSync');
+    const session = await store.get('session');
+    const zone = (await store.get('day'))?.tracking.timezone;
+    const parts = [
+        navigator.onLine && reachable ? 'En línea' : 'Sin conexión',
+        waiting.visits || waiting.fixes
+            ? `En espera: ${waiting.visits} visita(s), ${waiting.fixes} punto(s) GPS`
+            : 'Nada en espera',
+        last ? `Última sincronización ${clock(last, zone)}` : 'Sin sincronizar aún',
+    ];
+    if (result?.state === 'sign-in') parts.push('Inicie sesión de nuevo para enviar el GPS');
+    if (result?.state === 'key-off') parts.push('Este navegador fue desactivado: hable con su supervisor');
+    bar.innerHTML = `${parts.map(escape).join(' · ')} ${session ? '<button id="sync" type="button">Sincronizar</button>' : ''}`;
+    bar.dataset.visits = waiting.visits;
+    bar.dataset.fixes = waiting.fixes;
+    bar.dataset.state = result?.state || '';
+    bar.querySelector('#sync')?.addEventListener('click', () => syncNow());
+}
+
+async function syncNow() {
+    const result = await sync();
+    if (result.state === 'offline') reachable = false;
+    else if (result.state !== 'nothing') reachable = true;
+    await status(result);
+    if (result.state === 'done' && location.hash === '#/') await showDay();
+    return result;
+}
+
+function signInView(message = '') {
+    app.innerHTML = `
+      <h1>campo · Gestor de campo</h1>
+      <form id="signin" class="card">
+        <label>Código de la empresa<input name="tenant" autocomplete="organization" required></label>
+        <label>Correo<input name="email" type="email" autocomplete="username" required></label>
+        <label>Contraseña<input name="password" type="password" autocomplete="current-password" required></label>
+        <p class="error" role="alert">${escape(message)}</p>
+        <button type="submit" class="primary">Entrar</button>
+      </form>`;
+    app.querySelector('#signin').addEventListener('submit', async (event) => {
+        event.preventDefault();
+        const data = Object.fromEntries(new FormData(event.target));
+        try {
+            const session = await api.signIn(data);
+            await refresh(session);
+            start(await store.get('day'));
+            location.hash = '#/';
+            await route();
+        } catch (error) {
+            signInView(error instanceof api.Offline ? 'Sin conexión: para entrar se necesita red' : error.message);
+        }
+    });
+}
+
+function stopLine(c, zone) {
+    const window = c.visit_window ? `${c.visit_window[0].slice(0, 5)}–${c.visit_window[1].slice(0, 5)}` : '';
+    return `
+      <li><a class="stop" href="#/parada/${c.id}" data-case="${c.id}">
+        <span class="seq">${c.stop ? c.stop.seq : '·'}</span>
+        <span class="who"><strong>${escape(c.debtor.full_name)}</strong>
+          <span>${escape(c.address?.text || 'Sin dirección')}</span>
+          <span>${money(c.outstanding_cop)} · ${escape(c.bucket)}
+            ${c.stop ? ` · llegada ${clock(c.stop.eta, zone)}` : ''}${window ? ` · horario ${window}` : ''}</span>
+        </span></a></li>`;
+}
+
+async function showDay() {
+    const day = await store.get('day');
+    if (!day) return signInView();
+    const zone = day.tracking.timezone;
+    const routed = day.cases.filter((c) => c.stop);
+    const others = day.cases.filter((c) => !c.stop);
+    const downloaded = await store.get('downloaded');
+    const results = (await store.get('results')) || [];
+    app.innerHTML = `
+      <h1>Mi día · ${escape(longDay(day.date))}</h1>
+      <p class="muted">Gestor ${escape(day.agent.code)} · descargado ${clock(downloaded, zone)}
+        <button id="reload" type="button">Actualizar el día</button> <button id="signout" type="button">Salir</button></p>
+      <h2>Ruta publicada (${routed.length})</h2>
+      ${routed.length ? `<ol class="stops">${routed.map((c) => stopLine(c, zone)).join('')}</ol>` : '<p class="muted">No hay ruta publicada para hoy.</p>'}
+      <h2>Otros casos asignados (${others.length})</h2>
+      <ol class="stops">${others.map((c) => stopLine(c, zone)).join('')}</ol>
+      ${results.length ? `<h2>Visitas enviadas</h2><ul class="results">${results.map((r) => `
+        <li class="${r.ok ? 'ok' : 'refused'}">${escape(r.label)}: ${escape(r.message)}</li>`).join('')}</ul>` : ''}`;
+    app.querySelector('#reload').addEventListener('click', reload);
+    app.querySelector('#signout').addEventListener('click', async () => {
+        const waiting = await pending();
+        if ((waiting.visits || waiting.fixes) && !confirm('Hay datos sin enviar que se perderán. ¿Salir?')) return;
+        tracker.stop();
+        await store.clearAll();
+        signInView();
+        await status();
+    });
+}
+
+async function findCase(caseId) {
+    const day = await store.get('day');
+    return { day, found: day?.cases.find((c) => String(c.id) === String(caseId)) };
+}
+
+async function fenceRadius(c) {
+    // The address's own radius, else the one the day's file gives (the tenant's default).
+    if (c.address?.geofence_radius_m) return c.address.geofence_radius_m;
+    const doc = new DOMParser().parseFromString((await store.get('cases')) || '<root/>', 'text/xml');
+    const item = [...doc.getElementsByTagName('item')].find((i) => i.getElementsByTagName('name')[0]?.textContent === String(c.id));
+    return Number(item?.getElementsByTagName('radius')[0]?.textContent) || null;
+}
+
+async function showStop(caseId) {
+    const { day, found: c } = await findCase(caseId);
+    if (!c) return showDay();
+    const zone = day.tracking.timezone;
+    const point = c.address?.location?.coordinates; // GeoJSON: [lon, lat]
+    const directions = point
+        ? `<a class="button" href="https://www.google.com/maps/dir/?api=1&destination=${point[1]},${point[0]}&travelmode=driving" target="_blank" rel="noopener">Cómo llegar (Maps)</a>
+           <a class="button" href="https://waze.com/ul?ll=${point[1]},${point[0]}&navigate=yes" target="_blank" rel="noopener">Waze</a>`
+        : '';
+    app.innerHTML = `
+      <p><a href="#/">← Mi día</a></p>
+      <h1>${c.stop ? `Parada ${c.stop.seq} · ` : ''}${escape(c.debtor.full_name)}</h1>
+      <dl class="card">
+        <dt>Dirección</dt><dd>${escape(c.address?.text || 'Sin dirección')}, ${escape(c.address?.city || '')}</dd>
+        <dt>Saldo</dt><dd>${money(c.outstanding_cop)} · ${c.days_past_due} días de mora (${escape(c.bucket)})</dd>
+        ${c.stop ? `<dt>Llegada estimada</dt><dd>${clock(c.stop.eta, zone)}–${clock(c.stop.etd, zone)}</dd>` : ''}
+        ${c.visit_window ? `<dt>Horario de visita</dt><dd>${c.visit_window[0].slice(0, 5)}–${c.visit_window[1].slice(0, 5)}</dd>` : ''}
+      </dl>
+      <p class="actions">${directions}<a class="button primary" href="#/visita/${c.id}">Registrar visita</a></p>
+      <div id="stopmap" class="stopmap" aria-label="Mapa de la parada"></div>`;
+    if (point) {
+        showMap(app.querySelector('#stopmap'), {
+            lon: point[0], lat: point[1], radius: await fenceRadius(c), here: tracker.latest(600000),
+        });
+    }
+}
+
+async function showVisit(caseId) {
+    const { found: c } = await findCase(caseId);
+    const forms = Object.values((await store.get('forms')) || {});
+    const cases = await store.get('cases');
+    const session = await store.get('session');
+    if (!c || !forms.length || !cases) return showDay();
+    const chosen = forms[0];
+    app.innerHTML = `
+      <p><a href="#/parada/${c.id}">← ${escape(c.debtor.full_name)}</a></p>
+      <h1>Visita · ${escape(c.debtor.full_name)}</h1>
+      <div id="enketo" class="enketo"></div>
+      <p class="error" role="alert" id="form-error"></p>
+      <button id="finish" type="button" class="primary">Terminar y guardar la visita</button>`;
+    const opened = visit.open(app.querySelector('#enketo'), chosen, {
+        cases, caseId: c.id, deviceId: `campo-web:${session.key.slice(0, 8)}`,
+        here: () => tracker.latest(15000),
+    });
+    current = opened.form;
+    if (opened.errors.length) app.querySelector('#form-error').textContent = opened.errors.join('; ');
+    app.querySelector('#finish').addEventListener('click', async () => {
+        const queued = await visit.finish(current, c.debtor.full_name);
+        if (!queued) {
+            app.querySelector('#form-error').textContent = 'Revise las respuestas marcadas en rojo';
+            return;
+        }
+        current = null;
+        location.hash = '#/';
+        await status();
+        await syncNow();
+    });
+}
+
+async function route() {
+    const session = await store.get('session');
+    if (!session) return signInView();
+    const [, view, id] = location.hash.split('/');
+    if (view === 'parada') return showStop(id);
+    if (view === 'visita') return showVisit(id);
+    return showDay();
+}
+
+function start(day) {
+    if (day) tracker.start(day.tracking, () => status());
+}
+
+async function boot() {
+    if ('serviceWorker' in navigator) {
+        navigator.serviceWorker.register('/app/sw.js', { scope: '/app/' }).catch(() => {});
+    }
+    window.addEventListener('hashchange', route);
+    window.addEventListener('online', () => syncNow());
+    window.addEventListener('offline', () => status());
+    setInterval(() => syncNow(), 60000);
+    start(await store.get('day'));
+    await route();
+    await status();
+    await syncNow();
+    await reload();
+}
+
+async function reload() {
+    // A fresh day when campo can be reached; the one on the phone when it cannot.
+    const session = await store.get('session');
+    if (!session || Date.now() >= session.expires) return;
+    try {
+        await refresh(session);
+        reachable = true;
+        if (!location.hash || location.hash === '#/') await showDay();
+    } catch (error) {
+        reachable = !(error instanceof api.Offline);
+    }
+    await status();
+}
+
+window.campo = { sync: syncNow, pending, form: () => current };
+boot();

@@ -1,0 +1,277 @@
+"""The agent's web app in headless Chromium at phone size, as an agent works a day: sign in,
+the day's route, campo out of reach, GPS emulated (DevTools) 400 m away (the form's own
+distance rule refuses the check-in) and at the door, a photo chosen from a file, the visit
+queued offline, campo back, everything sent once. Asserted in the database.
+
+Out of reach means campo's server is stopped, so every request of the page and of its service
+worker fails as on a phone without signal. DevTools' offline switch is not used: it also
+switches off Chromium's (emulated) geolocation, which a phone without data keeps.
+Screenshots go to ``tests/artifacts/``."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from selenium import webdriver
+from selenium.webdriver.common.by import By
+from sqlalchemy import text
+
+from geo.core.db import tenant_session
+from geo.provisioning.tenants import update_tenant_settings
+from tests.api.conftest import ARTIFACTS
+from tests.conftest import PASSWORD, ROOT, World
+from tests.gps import on_shift
+from tests.server import Server
+from tests.visits import near
+
+PHONE = {"width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": True}
+
+
+@pytest.fixture
+def campo() -> Iterator[Server]:
+    """A server of this test's own, to take down and bring back."""
+    running = Server()
+    running.start()
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def phone(browser: webdriver.Chrome, campo: Server) -> Iterator[webdriver.Chrome]:
+    """The browser as a phone: its size, GPS permission, and a clock set to a lawful weekday
+    morning (the law forbids visits on Sundays and at night; CI runs at any hour)."""
+    browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", PHONE)
+    browser.execute_cdp_cmd(
+        "Browser.grantPermissions", {"origin": campo.url, "permissions": ["geolocation"]}
+    )
+    shift_ms = int((on_shift(1, minute=30).timestamp() - time.time()) * 1000)
+    clock = browser.execute_cdp_cmd(
+        "Page.addScriptToEvaluateOnNewDocument",
+        {
+            "source": f"""(() => {{
+  const Real = Date, shift = {shift_ms};
+  class Shifted extends Real {{
+    constructor(...a) {{ if (a.length) super(...a); else super(Real.now() + shift); }}
+    static now() {{ return Real.now() + shift; }}
+  }}
+  window.Date = Shifted;
+}})();"""
+        },
+    )
+    yield browser
+    browser.execute_cdp_cmd("Page.removeScriptToEvaluateOnNewDocument", clock)
+    browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+    browser.execute_cdp_cmd("Emulation.clearGeolocationOverride", {})
+
+
+def _at(browser: webdriver.Chrome, metres: float, accuracy: float = 8) -> None:
+    """The phone's GPS reports a position ``metres`` east of the debtor's door."""
+    lon, lat = near(metres)
+    browser.execute_cdp_cmd(
+        "Emulation.setGeolocationOverride",
+        {"latitude": lat, "longitude": lon, "accuracy": accuracy},
+    )
+
+
+def _check_in_fix(browser: webdriver.Chrome, metres: float) -> None:
+    """The GPS reports a position ``metres`` from the door (the app records it), then the
+    agent taps the form's locate button, which fills the check-in question with it."""
+    queued = _waiting(browser)[1]
+    for attempt in range(20):  # a GPS keeps reporting; the emulated one reports on change
+        _at(browser, metres, accuracy=7 - attempt / 10)
+        time.sleep(1.5)
+        if _waiting(browser)[1] > queued:
+            break
+    else:
+        pytest.fail(f"no GPS fix queued {metres:g} m away")
+    _tap(browser, "button[name=geodetect]")
+    _until(
+        lambda: browser.find_element(By.CSS_SELECTOR, "input[name=lat]").get_attribute("value"),
+        "the check-in fix",
+    )
+
+
+def _until(check: Callable[[], Any], what: str, seconds: float = 30) -> Any:
+    deadline = time.monotonic() + seconds
+    while not (found := check()):
+        assert time.monotonic() < deadline, f"never: {what}"
+        time.sleep(0.2)
+    return found
+
+
+def _waiting(browser: webdriver.Chrome) -> tuple[int, int]:
+    bar = browser.find_element(By.ID, "status")
+    return int(bar.get_attribute("data-visits") or 0), int(bar.get_attribute("data-fixes") or 0)
+
+
+def _shot(browser: webdriver.Chrome, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    browser.save_screenshot(str(ARTIFACTS / name))
+
+
+def _photo(browser: webdriver.Chrome, folder: Path) -> Path:
+    """A real JPEG, drawn and encoded by the browser itself."""
+    data = browser.execute_script(
+        "const c = document.createElement('canvas'); c.width = 320; c.height = 240;"
+        "const g = c.getContext('2d'); g.fillStyle = '#c96'; g.fillRect(0, 0, 320, 240);"
+        "g.fillStyle = '#333'; g.fillRect(120, 100, 80, 140);"
+        "return c.toDataURL('image/jpeg', 0.8);"
+    )
+    path = folder / "fachada.jpg"
+    path.write_bytes(base64.b64decode(data.split(",", 1)[1]))
+    return path
+
+
+def _sent(browser: webdriver.Chrome) -> int:
+    """Requests the page has made that carry data to campo."""
+    return int(
+        browser.execute_script(
+            "return performance.getEntriesByType('resource').filter(e => "
+            "e.name.includes('/v1/me/sync') || e.name.endsWith('/submission')).length"
+        )
+    )
+
+
+def _tap(browser: webdriver.Chrome, css: str) -> None:
+    """Tap a button as a thumb would: scrolled to mid-screen, clear of the status bar."""
+    button = browser.find_element(By.CSS_SELECTOR, css)
+    browser.execute_script(
+        "window.scrollTo(0, arguments[0].getBoundingClientRect().top + scrollY - innerHeight / 2)",
+        button,
+    )
+    button.click()
+
+
+def _answer(browser: webdriver.Chrome, name: str, value: str) -> None:
+    radio = browser.find_element(By.CSS_SELECTOR, f"input[name$='/{name}'][value='{value}']")
+    radio.find_element(By.XPATH, "..").click()  # its label, as a finger taps it
+
+
+def _visible(browser: webdriver.Chrome, name: str) -> bool:
+    question = browser.find_element(By.CSS_SELECTOR, f"[name$='/{name}']").find_element(
+        By.XPATH, "ancestor::*[contains(@class, 'question')][1]"
+    )
+    return bool(question.is_displayed())
+
+
+def test_an_agent_works_a_day_offline_in_the_browser_and_it_syncs_once(
+    phone: webdriver.Chrome, campo: Server, world: World, tmp_path: Path
+) -> None:
+    browser = phone
+    with tenant_session(world.tenant_id) as session:  # a fix a second, for a short test
+        update_tenant_settings(session, tenant_id=world.tenant_id, changes={"gps_interval_s": 1})
+    _at(browser, 400)
+    browser.get(f"{campo.url}/app/")
+    _until(lambda: browser.find_elements(By.ID, "signin"), "the sign-in form")
+    form = browser.find_element(By.ID, "signin")
+    form.find_element(By.NAME, "tenant").send_keys(world.slug)
+    form.find_element(By.NAME, "email").send_keys(f"agent@{world.slug}.co")
+    form.find_element(By.NAME, "password").send_keys(PASSWORD)
+    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    stop = _until(lambda: browser.find_elements(By.CSS_SELECTOR, ".stop"), "the day's stops")[0]
+    assert "Ana Gómez" in stop.text
+    assert "$ 3.500.000" in stop.text
+    _until(
+        lambda: (
+            browser.execute_script("return !!navigator.serviceWorker.controller")
+            or browser.refresh()
+        ),
+        "the service worker in control",
+    )
+    _shot(browser, "app-day.png")
+
+    # Out of reach from here: the page itself comes from the service worker's cache.
+    campo.stop()
+    browser.refresh()
+    _until(lambda: browser.find_elements(By.CSS_SELECTOR, ".stop"), "the day, offline")
+    assert "Sin conexión" in browser.find_element(By.ID, "status").text
+    _until(lambda: _waiting(browser)[1] >= 1, "a GPS fix queued 400 m away")
+
+    browser.find_element(By.CSS_SELECTOR, f".stop[data-case='{world.case_ids[0]}']").click()
+    _until(lambda: browser.find_elements(By.ID, "stopmap"), "the stop")
+    assert "Registrar visita" in browser.page_source
+    _shot(browser, "app-stop.png")
+    browser.find_element(By.LINK_TEXT, "Registrar visita").click()
+    _until(lambda: browser.find_elements(By.CSS_SELECTOR, "form.or"), "the visit form")
+
+    # Skip logic as ODK Validate reads the form: who answered only after a contact.
+    print("LOGS", browser.get_log("browser"), browser.find_element(By.ID, "form-error").text)
+    assert not _visible(browser, "who_answered")
+    _answer(browser, "contact_made", "si")
+    _until(lambda: _visible(browser, "who_answered"), "who answered, shown")
+    _answer(browser, "contact_made", "no")
+    _until(lambda: not _visible(browser, "who_answered"), "who answered, hidden")
+    _answer(browser, "outcome", "no_one_home")
+    photo = _photo(browser, tmp_path)
+    browser.find_element(By.CSS_SELECTOR, "input[type=file][name$='/facade_photo']").send_keys(
+        str(photo)
+    )
+
+    # 400 m away: the form's own distance rule refuses the check-in; nothing is queued.
+    _check_in_fix(browser, 400)
+    _tap(browser, "#finish")
+    _until(lambda: "Revise" in browser.find_element(By.ID, "form-error").text, "the refusal")
+    assert _waiting(browser)[0] == 0
+    _shot(browser, "app-form-far.png")
+
+    # At the door: the same form is accepted and waits on the phone.
+    _check_in_fix(browser, 0)
+    _tap(browser, "#finish")
+    _until(lambda: _waiting(browser)[0] == 1, "the visit queued offline")
+    assert "En espera: 1 visita(s)" in browser.find_element(By.ID, "status").text
+    _shot(browser, "app-waiting.png")
+    with tenant_session(world.tenant_id) as session:
+        assert session.scalar(text("SELECT count(*) FROM visits")) == 0
+
+    # campo back: everything goes out, once.
+    campo.start()
+    browser.execute_script("return window.campo.sync()")
+    _until(lambda: _waiting(browser) == (0, 0), "nothing left waiting")
+    _shot(browser, "app-synced.png")
+    with tenant_session(world.tenant_id) as session:
+        visits = session.execute(text("SELECT * FROM visits")).mappings().all()
+        fixes = session.execute(
+            text("SELECT recorded_at, source FROM gps_fixes WHERE agent_id = :a"),
+            {"a": world.agent_id},
+        ).all()
+        media = session.scalar(text("SELECT count(*) FROM visit_media"))
+    assert len(visits) == 1
+    (visit,) = visits
+    assert visit["case_id"] == world.case_ids[0]
+    assert visit["verdict"] == "review"
+    assert [r["code"] for r in visit["reasons"]] == ["mock_unknown"]
+    assert visit["outcome"] == "no_one_home"
+    assert visit["answers"]["contact_made"] == "no"
+    assert "who_answered" not in visit["answers"]
+    assert media == 1
+    assert len(fixes) >= 3  # 400 m away, at the door, and the check-in's own
+    assert all(f.recorded_at.date() == on_shift(1).date() for f in fixes)
+
+    # A second sync has nothing to send, and sends nothing.
+    before = _sent(browser)
+    assert browser.execute_script("return window.campo.sync()")["state"] == "nothing"
+    assert _sent(browser) == before
+    with tenant_session(world.tenant_id) as session:
+        assert session.scalar(text("SELECT count(*) FROM visits")) == 1
+
+
+def test_the_served_bundle_is_built_from_the_sources_in_the_repository() -> None:
+    """The app's script is committed (serving it needs no Node); it must be the build of
+    api/fieldapp as it is: scripts/build-fieldapp rebuilds it."""
+    app = ROOT / "api" / "fieldapp"
+    digest = hashlib.sha256()
+    for source in sorted((app / "src").iterdir()):
+        digest.update(source.name.encode())
+        digest.update(source.read_bytes())
+    digest.update((app / "package-lock.json").read_bytes())
+    built = (ROOT / "api" / "static" / "fieldapp" / "SOURCES").read_text().strip()
+    assert built == digest.hexdigest(), "run scripts/build-fieldapp"
+    worker = (ROOT / "api" / "static" / "fieldapp" / "sw.js").read_text()
+    assert "__VERSION__" not in worker
+    assert "campo-app-" in worker

@@ -46,8 +46,11 @@ export async function signIn({ tenant, email, password }) {
     if (me.role !== 'agent') throw new Refused(403, 'Esta app es para gestores de campo');
     const known = await store.get('session');
     // The browser's key is kept across sign-ins: visits queued with it still go out.
-    const key = known?.tenant === tenant && known?.userId === me.user_id ? known.key
-        : (await json('/v1/me/web-app', token, { method: 'POST' })).key;
+    let key = known?.tenant === tenant && known?.userId === me.user_id ? known.key : null;
+    if (key && (await send(`/openrosa/key/${key}/submission`, { method: 'HEAD' })).status === 404) {
+        key = null; // switched off by an admin (or by signing in on a fourth browser)
+    }
+    key ??= (await json('/v1/me/web-app', token, { method: 'POST' })).key;
     const session = { token, expires: Date.now() + ttl * 1000, tenant, email, userId: me.user_id, key };
     await store.put('session', session);
     return session;

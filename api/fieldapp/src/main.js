@@ -42,13 +42,16 @@ async function status(result) {
             : 'Nada en espera',
         last ? `Última sincronización ${clock(last, zone)}` : 'Sin sincronizar aún',
     ];
-    if (result?.state === 'sign-in') parts.push('Inicie sesión de nuevo para enviar el GPS');
+    const again = result?.state === 'sign-in';
+    if (again) parts.push('Inicie sesión de nuevo para enviar el GPS');
     if (result?.state === 'key-off') parts.push('Este navegador fue desactivado: hable con su supervisor');
-    bar.innerHTML = `${parts.map(escape).join(' · ')} ${session ? '<button id="sync" type="button">Sincronizar</button>' : ''}`;
+    bar.innerHTML = `${parts.map(escape).join(' · ')} ${session ? '<button id="sync" type="button">Sincronizar</button>' : ''}${again ? ' <button id="relogin" type="button">Entrar</button>' : ''}`;
     bar.dataset.visits = waiting.visits;
     bar.dataset.fixes = waiting.fixes;
     bar.dataset.state = result?.state || '';
     bar.querySelector('#sync')?.addEventListener('click', () => syncNow());
+    // What waits stays on the phone while the agent signs in again.
+    bar.querySelector('#relogin')?.addEventListener('click', () => signInView('Su sesión venció: entre de nuevo'));
 }
 
 async function syncNow() {
@@ -166,16 +169,20 @@ async function showStop(caseId) {
     }
 }
 
-async function showVisit(caseId) {
+async function showVisit(caseId, formId) {
     const { found: c } = await findCase(caseId);
     const forms = Object.values((await store.get('forms')) || {});
     const cases = await store.get('cases');
     const session = await store.get('session');
     if (!c || !forms.length || !cases) return showDay();
-    const chosen = forms[0];
+    const chosen = forms.find((f) => f.id === formId) || forms[0];
+    const others = forms.length > 1
+        ? `<p class="muted">Cuestionario: ${forms.map((f) => f === chosen ? `<strong>${escape(f.name)}</strong>`
+            : `<a href="#/visita/${c.id}/${encodeURIComponent(f.id)}">${escape(f.name)}</a>`).join(' · ')}</p>`
+        : '';
     app.innerHTML = `
       <p><a href="#/parada/${c.id}">← ${escape(c.debtor.full_name)}</a></p>
-      <h1>Visita · ${escape(c.debtor.full_name)}</h1>
+      <h1>Visita · ${escape(c.debtor.full_name)}</h1>${others}
       <div id="enketo" class="enketo"></div>
       <p class="error" role="alert" id="form-error"></p>
       <button id="finish" type="button" class="primary">Terminar y guardar la visita</button>`;
@@ -201,9 +208,9 @@ async function showVisit(caseId) {
 async function route() {
     const session = await store.get('session');
     if (!session) return signInView();
-    const [, view, id] = location.hash.split('/');
+    const [, view, id, form] = location.hash.split('/');
     if (view === 'parada') return showStop(id);
-    if (view === 'visita') return showVisit(id);
+    if (view === 'visita') return showVisit(id, form && decodeURIComponent(form));
     return showDay();
 }
 

@@ -68,6 +68,7 @@ QUESTION_TYPES = (
     "date",
     "photo",
     "geopoint",
+    "calculate",
 )
 TRACKER_PROTOCOLS = ("osmand", "owntracks")
 FIX_SOURCES = ("app", *TRACKER_PROTOCOLS)

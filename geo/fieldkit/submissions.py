@@ -132,7 +132,7 @@ def _answers(definition: Mapping[str, Any], fields: Mapping[str, str]) -> dict[s
     answers: dict[str, Any] = {}
     for question in definition["questions"]:
         raw = fields.get(question["name"], "")
-        if raw == "":
+        if raw == "" or question["type"] == "calculate":  # calculated by campo itself
             continue
         kind = question["type"]
         if kind == "select_many":

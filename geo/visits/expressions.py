@@ -16,7 +16,9 @@ the same meaning on both sides; nothing is ever passed to ``eval``. Grammar::
 
 ``${name}`` is an earlier answer (``${outcome}`` is the visit's outcome code), ``.`` the
 answer being checked. Functions: ``selected(${q}, 'x')``, ``count_selected(${q})``,
-``string_length(v)``, ``today()``, ``if(c, a, b)``. A missing answer is ``null``: it compares
+``string_length(v)``, ``today()``, ``if(c, a, b)``; XLSForm's ``div``, ``true()`` and
+``false()`` read as ``/``, ``true`` and ``false`` (:func:`to_xpath` writes the other way for
+the phone). A missing answer is ``null``, equal to the empty string as on the phone; it compares
 unequal to everything but ``null`` and makes ordering comparisons false. Dates compare with
 ISO strings, and ``date ± n`` moves by days.
 
@@ -152,8 +154,8 @@ class _Parser:
 
     def product(self) -> Node:
         node = self.unary()
-        while operator := self.accept("*", "/"):
-            node = Node("op", operator, (node, self.unary()))
+        while operator := self.accept("*", "/", "div"):  # div: XPath's way to write /
+            node = Node("op", "/" if operator == "div" else operator, (node, self.unary()))
         return node
 
     def unary(self) -> Node:
@@ -178,6 +180,9 @@ class _Parser:
             self.take(")")
             return node
         if kind == "name" and text in {"true", "false", "null"}:
+            if text != "null" and self.peek() == ("op", "("):  # XPath's true() and false()
+                self.take("(")
+                self.take(")")
             return Node("lit", {"true": True, "false": False, "null": None}[text])
         if kind == "name":
             name = text.replace("-", "_")
@@ -193,6 +198,40 @@ class _Parser:
                 self.take(")")
             return Node("call", name, tuple(args))
         raise ExpressionError(f"unexpected {text!r}")
+
+
+_XPATH_OPERATORS = {"/": "div", "=": "=", "!=": "!=", "and": "and", "or": "or"}
+
+
+def to_xpath(source: str) -> str:
+    """The expression as an XForm writes it, printed from its parse so nothing of this
+    language's own spelling reaches the phone: XPath divides with ``div`` (a ``/`` is a path
+    step), names its functions with hyphens (``string-length``), has ``true()``, ``false()``
+    and ``not(...)``, and the empty string where an answer is missing. ``${name}`` stays for
+    pyxform to turn into a path."""
+    return _xpath(parse(source))
+
+
+def _xpath(node: Node) -> str:
+    if node.kind == "lit":
+        if isinstance(node.value, bool):
+            return "true()" if node.value else "false()"
+        if node.value is None:
+            return "''"
+        if isinstance(node.value, str):
+            return f"'{node.value}'" if "'" not in node.value else f'"{node.value}"'
+        return str(node.value)
+    if node.kind == "ref":
+        return f"${{{node.value}}}"
+    if node.kind == "self":
+        return "."
+    if node.kind == "not":
+        return f"not({_xpath(node.args[0])})"
+    if node.kind == "call":
+        return f"{node.value.replace('_', '-')}({', '.join(_xpath(a) for a in node.args)})"
+    left, right = (_xpath(a) for a in node.args)
+    operator = _XPATH_OPERATORS.get(node.value, node.value)
+    return f"({left} {operator} {right})"
 
 
 def parse(source: str) -> Node:
@@ -232,6 +271,9 @@ def _number(value: Any) -> Decimal:
 
 
 def _compare(operator: str, left: Any, right: Any) -> bool:
+    # An unanswered question is the empty string on the phone: ``${x} != ''`` asks "answered?"
+    if operator in {"=", "!="} and {type(left), type(right)} <= {type(None), str}:
+        left, right = left or None, right or None
     if isinstance(left, date) or isinstance(right, date):
         left, right = _as_date(left), _as_date(right)
     elif (isinstance(left, int | float | Decimal) or isinstance(right, int | float | Decimal)) and (

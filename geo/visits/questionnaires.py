@@ -1,9 +1,11 @@
 """Versioned questionnaires: definitions, the default collections form, answer validation.
 
 A definition is JSON: ``{"title": ..., "questions": [{"name", "type", "label", "required",
-"choices", "relevant", "constraint", "constraint_message"}]}``. Questions are asked in order;
-``relevant`` and ``constraint`` are :mod:`geo.visits.expressions` over earlier answers (and
-``${outcome}``). Answers are validated against the version the app used, never the newest.
+"choices", "relevant", "constraint", "constraint_message", "calculation"}]}``. Questions are
+asked in order; ``relevant``, ``constraint`` and a ``calculate`` question's ``calculation`` are
+:mod:`geo.visits.expressions` over earlier answers (and ``${outcome}``); a calculated value is
+worked out by the server, not taken from the phone. Answers are validated against the version
+the app used, never the newest.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from sqlalchemy.orm import Session
 from geo.core.bounds import FIRST_DAY, LAST_DAY
 from geo.core.errors import InvalidInput, NotFound
 from geo.core.models import OUTCOMES, QUESTION_TYPES, Questionnaire
-from geo.visits.expressions import ExpressionError, holds, parse, references
+from geo.visits.expressions import ExpressionError, evaluate, holds, parse, references
 
 DEFAULT_KEY = "cobranza"
 _YES_NO = [{"name": "si", "label": "Sí"}, {"name": "no", "label": "No"}]
@@ -145,7 +147,9 @@ def definition_problems(definition: Any) -> list[tuple[str, str]]:
                 isinstance(c, Mapping) and isinstance(c.get("name"), str) for c in choices
             ):
                 problems.append((f"{where}.choices", "select questions need named choices"))
-        for key in ("relevant", "constraint"):
+        if question.get("type") == "calculate" and not isinstance(question.get("calculation"), str):
+            problems.append((f"{where}.calculation", "a calculate question needs a calculation"))
+        for key in ("relevant", "constraint", "calculation"):
             source = question.get(key)
             if source is None:
                 continue
@@ -318,6 +322,17 @@ def check_answers(
                 continue
         except ExpressionError as exc:
             problems.append((f"answers.{name}", f"no se pudo decidir si aplica: {exc}"))
+            continue
+        if question["type"] == "calculate":
+            # Worked out here from the answers, whatever the phone computed, so what is
+            # stored follows the server's reading of the form.
+            try:
+                computed = evaluate(parse(question["calculation"]), typed, today=today)
+            except ExpressionError as exc:
+                problems.append((f"answers.{name}", f"el cálculo no se pudo hacer: {exc}"))
+                continue
+            if computed is not None and computed != "":
+                typed[name] = computed
             continue
         value = answers.get(name)
         if value is None or value == "" or value == []:

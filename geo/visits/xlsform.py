@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from geo.core.errors import InvalidInput
 from geo.core.models import OUTCOMES
+from geo.visits.expressions import to_xpath
 from geo.visits.mail import OUTCOME_LABELS
 from geo.visits.questionnaires import (
     QuestionnaireView,
@@ -40,6 +41,7 @@ _TYPES = {
     "geopoint": "geopoint",
     "select_one": "select_one",
     "select_multiple": "select_many",
+    "calculate": "calculate",
 }
 _META = {"start", "end", "today", "deviceid", "phonenumber", "username", "email", "audit", "note"}
 # campo question type → XLSForm type (photos are images to Collect).
@@ -106,6 +108,10 @@ def definition_from_xlsform(book: Workbook) -> dict[str, Any]:
             "type": _TYPES[kind],
             "label": _label(row),
         }
+        if kind == "calculate":
+            if row.get("calculation") in (None, ""):
+                raise InvalidInput(f"{where}: a calculate row needs a calculation", "file")
+            question["calculation"] = str(row["calculation"]).strip()
         if str(row.get("required", "")).strip().lower() in {"yes", "true", "true()", "1"}:
             question["required"] = True
         for key in ("relevant", "constraint", "constraint_message"):
@@ -162,7 +168,10 @@ def question_rows(
     ]
     for question in definition["questions"]:
         row = {"type": _XLS_TYPES[question["type"]], "name": question["name"]}
-        row["label"] = question.get("label") or question["name"]
+        if question["type"] == "calculate":
+            row["calculation"] = to_xpath(question["calculation"])
+        else:
+            row["label"] = question.get("label") or question["name"]
         if question["type"] in {"select_one", "select_many"}:
             list_name = f"{question['name']}_choices"
             row["type"] = f"{row['type']} {list_name}"
@@ -172,9 +181,11 @@ def question_rows(
             ]
         if question.get("required"):
             row["required"] = "yes"
-        for key in ("relevant", "constraint", "constraint_message"):
+        for key in ("relevant", "constraint"):
             if question.get(key):
-                row[key] = question[key]
+                row[key] = to_xpath(question[key])
+        if question.get("constraint_message"):
+            row["constraint_message"] = question["constraint_message"]
         survey.append(row)
     return survey, choices
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import shutil
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ from typer.testing import CliRunner
 
 from geo.cli.commands import app
 from geo.core.errors import InvalidInput
-from geo.visits.questionnaires import DEFAULT_DEFINITION
+from geo.visits.questionnaires import DEFAULT_DEFINITION, check_answers
 from geo.visits.xlsform import definition_from_xlsform, read_xlsform, xform
 from tests.conftest import World
 
@@ -187,3 +188,38 @@ def test_groups_are_flattened_with_their_relevance(tmp_path: Path) -> None:
     with pytest.raises(InvalidInput) as refused:
         definition_from_xlsform(read_xlsform(_xlsx(unclosed, CHOICES)))
     assert "never ended" in refused.value.message
+
+
+def test_calculate_rows_are_worked_out_by_the_server_as_the_phone_does(tmp_path: Path) -> None:
+    header = [*SURVEY[0], "calculation"]
+    survey = [
+        header,
+        ["integer", "people", "¿Cuántas personas?", "yes", None, ". > 0", None],
+        ["calculate", "share", None, None, None, None, "if(${people} > 2, 100 / ${people}, 50)"],
+        ["text", "why", "¿Por qué tan poco?", None, "${share} < 30", None, None],
+    ]
+    definition = definition_from_xlsform(read_xlsform(_xlsx(survey, CHOICES)))
+    calculated = definition["questions"][1]
+    assert (calculated["type"], calculated["calculation"]) == (
+        "calculate",
+        "if(${people} > 2, 100 / ${people}, 50)",
+    )
+    xml = xform(definition, form_id="reparto", version="1")
+    assert 'calculate="if(' in xml
+    _validated(xml, tmp_path)
+    today = date(2026, 11, 30)
+    # The phone's own value is not taken: the server computes it from the answers.
+    stored, _ = check_answers(
+        definition, {"people": 5, "share": 99, "why": "muchos"}, outcome="paid", today=today
+    )
+    assert stored == {"people": 5, "share": 20, "why": "muchos"}
+    stored, _ = check_answers(definition, {"people": 2, "why": "x"}, outcome="paid", today=today)
+    assert stored == {"people": 2, "share": 50}  # "why" is not asked when the share is 50
+    for bad, said in (
+        (["calculate", "c", None, None, None, None, "concat('a', 'b')"], "survey row 3"),
+        (["calculate", "c", None, None, None, None, None], "needs a calculation"),
+        (["calculate", "c", None, None, None, None, "${later} + 1"], "survey row 3"),
+    ):
+        with pytest.raises(InvalidInput) as refused:
+            definition_from_xlsform(read_xlsform(_xlsx([header, survey[1], bad], CHOICES)))
+        assert said in refused.value.message

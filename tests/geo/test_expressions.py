@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from geo.visits.expressions import ExpressionError, evaluate, holds, parse, references
+from geo.visits.expressions import ExpressionError, evaluate, holds, parse, references, to_xpath
 
 ANSWERS: dict[str, Any] = {
     "contact": "si",
@@ -76,3 +76,28 @@ def test_references_and_type_errors() -> None:
     assert references(parse("${a} = 1 and selected(${b}, 'x') or .")) == {"a", "b"}
     with pytest.raises(ExpressionError):
         evaluate(parse("${reasons} + 1"), ANSWERS)
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "${contact} = 'si' and not ${amount} > 200000",
+        "${amount} / 3 > 40000",
+        "string_length(${phone}) >= 7 and string-length(${phone}) <= 15",
+        "count_selected(${reasons}) = 2 or selected(${reasons}, 'otro')",
+        "if(${amount} > 100, ${amount} div 2, 0) = 75000",
+        "${due} >= today() and ${due} <= today() + 90",
+        "${none} = null and true and not false()",
+        "-${amount} < 0",
+    ],
+)
+def test_written_for_the_phone_an_expression_means_the_same(source: str) -> None:
+    """What a form sends to Collect and Enketo is XPath with no spelling of campo's own, and
+    reads back here with the same value."""
+    written = to_xpath(source)
+    for campo_only in ("string_length", "count_selected", " / ", "null", "not ${"):
+        assert campo_only not in written
+    today = date(2026, 11, 30)
+    assert evaluate(parse(written), ANSWERS, today=today) == evaluate(
+        parse(source), ANSWERS, today=today
+    )

@@ -79,17 +79,30 @@ def _at(browser: webdriver.Chrome, metres: float, accuracy: float = 8) -> None:
     )
 
 
-def _check_in_fix(browser: webdriver.Chrome, metres: float) -> None:
-    """The GPS reports a position ``metres`` from the door (the app records it), then the
-    agent taps the form's locate button, which fills the check-in question with it."""
+def _sign_in(browser: webdriver.Chrome, world: World) -> None:
+    _until(lambda: browser.find_elements(By.ID, "signin"), "the sign-in form")
+    form = browser.find_element(By.ID, "signin")
+    form.find_element(By.NAME, "tenant").send_keys(world.slug)
+    form.find_element(By.NAME, "email").send_keys(f"agent@{world.slug}.co")
+    form.find_element(By.NAME, "password").send_keys(PASSWORD)
+    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+
+
+def _gps_fix_queued(browser: webdriver.Chrome, metres: float) -> None:
+    """The GPS reports a position ``metres`` from the door, and the app records it."""
     queued = _waiting(browser)[1]
     for attempt in range(20):  # a GPS keeps reporting; the emulated one reports on change
         _at(browser, metres, accuracy=7 - attempt / 10)
         time.sleep(1.5)
         if _waiting(browser)[1] > queued:
-            break
-    else:
-        pytest.fail(f"no GPS fix queued {metres:g} m away")
+            return
+    pytest.fail(f"no GPS fix queued {metres:g} m away")
+
+
+def _check_in_fix(browser: webdriver.Chrome, metres: float) -> None:
+    """A fix ``metres`` from the door, then the agent taps the form's locate button, which
+    fills the check-in question with it."""
+    _gps_fix_queued(browser, metres)
     _tap(browser, "button[name=geodetect]")
     _until(
         lambda: browser.find_element(By.CSS_SELECTOR, "input[name=lat]").get_attribute("value"),
@@ -168,12 +181,7 @@ def test_an_agent_works_a_day_offline_in_the_browser_and_it_syncs_once(
         update_tenant_settings(session, tenant_id=world.tenant_id, changes={"gps_interval_s": 1})
     _at(browser, 400)
     browser.get(f"{campo.url}/app/")
-    _until(lambda: browser.find_elements(By.ID, "signin"), "the sign-in form")
-    form = browser.find_element(By.ID, "signin")
-    form.find_element(By.NAME, "tenant").send_keys(world.slug)
-    form.find_element(By.NAME, "email").send_keys(f"agent@{world.slug}.co")
-    form.find_element(By.NAME, "password").send_keys(PASSWORD)
-    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    _sign_in(browser, world)
     stop = _until(lambda: browser.find_elements(By.CSS_SELECTOR, ".stop"), "the day's stops")[0]
     assert "Ana Gómez" in stop.text
     assert "$ 3.500.000" in stop.text
@@ -259,6 +267,31 @@ def test_an_agent_works_a_day_offline_in_the_browser_and_it_syncs_once(
     assert _sent(browser) == before
     with tenant_session(world.tenant_id) as session:
         assert session.scalar(text("SELECT count(*) FROM visits")) == 1
+
+    # A day longer than the sign-in: with the token expired the fixes wait (they need it) and
+    # the bar offers to sign in again, which keeps them, sends them, and keeps the browser's key.
+    browser.execute_async_script(EXPIRE_SESSION)
+    _gps_fix_queued(browser, 30)
+    assert browser.execute_script("return window.campo.sync()")["state"] == "sign-in"
+    assert _waiting(browser)[1] >= 1
+    browser.find_element(By.ID, "relogin").click()
+    _sign_in(browser, world)
+    _until(lambda: _waiting(browser) == (0, 0), "the fixes sent after signing in again")
+    with tenant_session(world.tenant_id) as session:
+        assert session.scalar(text("SELECT count(*) FROM gps_fixes")) > len(fixes)
+        assert session.scalar(text("SELECT count(*) FROM devices WHERE protocol = 'web'")) == 1
+
+
+EXPIRE_SESSION = """
+const done = arguments[0];
+const open = indexedDB.open('campo');
+open.onsuccess = () => {
+  const tx = open.result.transaction('kv', 'readwrite');
+  const kv = tx.objectStore('kv');
+  kv.get('session').onsuccess = (event) => kv.put({...event.target.result, expires: 0}, 'session');
+  tx.oncomplete = () => { open.result.close(); done(true); };
+};
+"""
 
 
 def test_the_served_bundle_is_built_from_the_sources_in_the_repository() -> None:

@@ -42,7 +42,7 @@ async function status(result) {
             : 'Nada en espera',
         last ? `Última sincronización ${clock(last, zone)}` : 'Sin sincronizar aún',
     ];
-    const again = result?.state === 'sign-in';
+    const again = result?.state === 'sign-in' || (session && Date.now() >= session.expires);
     if (again) parts.push('Inicie sesión de nuevo para enviar el GPS');
     if (result?.state === 'key-off') parts.push('Este navegador fue desactivado: hable con su supervisor');
     bar.innerHTML = `${parts.map(escape).join(' · ')} ${session ? '<button id="sync" type="button">Sincronizar</button>' : ''}${again ? ' <button id="relogin" type="button">Entrar</button>' : ''}`;
@@ -82,6 +82,7 @@ function signInView(message = '') {
             start(await store.get('day'));
             location.hash = '#/';
             await route();
+            await syncNow(); // what waited for a sign-in goes now
         } catch (error) {
             signInView(error instanceof api.Offline ? 'Sin conexión: para entrar se necesita red' : error.message);
         }

@@ -23,6 +23,7 @@ from defusedxml import ElementTree as SafeXML
 from defusedxml.common import DefusedXmlException
 from sqlalchemy.orm import Session
 
+from geo.core.bounds import parse_instant
 from geo.core.errors import InvalidInput
 from geo.fieldkit.visit_form import form_id
 from geo.visits.media import store_media
@@ -56,16 +57,6 @@ def _fields(root: Element) -> dict[str, str]:
         if len(node) == 0 and node is not root:
             found[_local(node.tag)] = (node.text or "").strip()
     return found
-
-
-def _instant(text: str, field: str) -> datetime:
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise InvalidInput(f"{field} is not a date and time", field) from None
-    if moment.tzinfo is None:
-        raise InvalidInput(f"{field} has no UTC offset", field)
-    return moment
 
 
 def _geopoint(text: str) -> dict[str, float]:
@@ -186,7 +177,7 @@ def receive_submission(
     if root.get("id") != form_id(key) or not version.isdigit():
         raise InvalidInput("the submission is not of a campo visit form", "form")
     questionnaire = get_questionnaire(session, tenant_id=tenant_id, key=key, version=int(version))
-    ended = _instant(fields.get("end", ""), "end")
+    ended = parse_instant(fields.get("end", ""), "end")
     case = fields.get("case", "")
     if not case.isdigit() or len(case) > 18:
         raise InvalidInput("case must be a case of the day's file", "case")

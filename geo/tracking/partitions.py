@@ -29,14 +29,13 @@ def ensure_months(session: Session, *, oldest: datetime, now: datetime | None = 
     """Make sure partitions exist from ``oldest``'s month to next month; remembered per
     process, so only the first insert into a new month asks the database."""
     now = now or datetime.now(UTC)
-    ahead = now + timedelta(days=31)
+    first, ahead = min(oldest, now), now + timedelta(days=31)
     database = session.get_bind().engine.url.render_as_string(hide_password=True)
     known = _ENSURED.setdefault(database, set())
-    needed = _months(min(oldest, now), ahead)
+    needed = _months(first, ahead)
     if known.issuperset(needed):
         return
-    back = (now.year - oldest.year) * 12 + now.month - oldest.month
-    ensure_gps_partitions(session, months_back=max(0, back), months_ahead=1)
+    _create(session, first, ahead)
     # Remembered once the transaction commits; any rollback first, a savepoint's included,
     # may have undone what was created, so it forgets them (the next insert asks again).
     session.info.setdefault(_PENDING, set()).update((database, m) for m in needed)
@@ -58,20 +57,30 @@ def forget_months() -> None:
     _ENSURED.clear()
 
 
-def ensure_gps_partitions(session: Session, *, months_back: int = 1, months_ahead: int = 3) -> int:
+def ensure_gps_partitions(
+    session: Session, *, months_back: int = 1, months_ahead: int = 3, now: datetime | None = None
+) -> int:
     """Create any missing partition from ``months_back`` ago to ``months_ahead`` from now.
 
     Idempotent and cheap when nothing is missing; returns how many partitions it created.
-    Works from the application role too (the SQL function runs as the schema owner).
+    Works from the application role too (the SQL function runs as the schema owner). "Now" is
+    campo's clock, not the database's, like every other instant campo decides with.
     """
+    now = now or datetime.now(UTC)
+    return _create(session, _add_months(now, -months_back), _add_months(now, months_ahead))
+
+
+def _create(session: Session, first: datetime, last: datetime) -> int:
     created = session.scalar(
-        text(
-            "SELECT campo_ensure_gps_partitions(now() - make_interval(months => :back), "
-            "now() + make_interval(months => :ahead))"
-        ),
-        {"back": months_back, "ahead": months_ahead},
+        text("SELECT campo_ensure_gps_partitions(:first, :last)"), {"first": first, "last": last}
     )
     return int(created or 0)
+
+
+def _add_months(at: datetime, months: int) -> datetime:
+    """``at`` moved by whole months, on the first of its month (all a partition needs)."""
+    index = at.year * 12 + at.month - 1 + months
+    return datetime(index // 12, index % 12 + 1, 1, tzinfo=UTC)
 
 
 _PARTITION = re.compile(r"^gps_fixes_y(\d{4})m(\d{2})$")

@@ -13,18 +13,23 @@ from geo.core.contact_law import holiday_name
 from geo.core.db import tenant_session
 
 BOGOTA = ZoneInfo("America/Bogota")
+WEDNESDAY_MORNING = datetime(2026, 12, 9, 11, 0, tzinfo=BOGOTA)
+"""For tests that pin the clock (``@pytest.mark.time_machine``) to an ordinary working hour:
+a Wednesday that is no holiday, inside the default shift and the law's hours."""
 
 
-def on_shift(days_ago: int = 1, minute: int = 0) -> datetime:
-    """10:00 Bogotá time on the ``days_ago``-th day back on which the law allows collection
-    visits (Sundays and Colombian holidays skipped): inside the 08:00-17:00 shift and the
-    legal hours, never in the future."""
-    day = datetime.now(BOGOTA).date()
+def on_shift(
+    days_ago: int = 1, minute: int = 0, *, zone: ZoneInfo = BOGOTA, holidays: str = "CO"
+) -> datetime:
+    """10:00 local time on the ``days_ago``-th day back on which the law allows collection
+    visits (Sundays and ``holidays``' public holidays skipped): inside the 08:00-17:00 shift
+    and the legal hours, never in the future, whatever the hour the tests run at."""
+    day = datetime.now(zone).date()
     for _ in range(days_ago):
         day -= timedelta(days=1)
-        while day.weekday() == 6 or holiday_name(day, "CO") is not None:
+        while day.weekday() == 6 or holiday_name(day, holidays) is not None:
             day -= timedelta(days=1)
-    return datetime(day.year, day.month, day.day, 10, 0, tzinfo=BOGOTA) + timedelta(minutes=minute)
+    return datetime(day.year, day.month, day.day, 10, 0, tzinfo=zone) + timedelta(minutes=minute)
 
 
 def app_fix(at: datetime, **extra: Any) -> dict[str, Any]:

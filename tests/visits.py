@@ -16,16 +16,23 @@ GEOD = Geod(ellps="WGS84")
 HOME = (-74.0589, 4.6565)  # the address of world.case_ids[0] (Calle 72 # 10-34)
 
 
-def near(metres: float, azimuth: float = 90.0) -> tuple[float, float]:
-    """(lon, lat) ``metres`` from HOME towards ``azimuth`` degrees, on the spheroid."""
-    lon, lat, _ = GEOD.fwd(HOME[0], HOME[1], azimuth, metres)
+def near(
+    metres: float, azimuth: float = 90.0, *, home: tuple[float, float] = HOME
+) -> tuple[float, float]:
+    """(lon, lat) ``metres`` from ``home`` towards ``azimuth`` degrees, on the spheroid."""
+    lon, lat, _ = GEOD.fwd(home[0], home[1], azimuth, metres)
     return float(lon), float(lat)
 
 
 def fix_at(
-    at: datetime, metres: float = 0.0, azimuth: float = 90.0, **extra: Any
+    at: datetime,
+    metres: float = 0.0,
+    azimuth: float = 90.0,
+    *,
+    home: tuple[float, float] = HOME,
+    **extra: Any,
 ) -> dict[str, Any]:
-    lon, lat = near(metres, azimuth)
+    lon, lat = near(metres, azimuth, home=home)
     return app_fix(at, lon=lon, lat=lat, **{"accuracy_m": 8.0, **extra})
 
 

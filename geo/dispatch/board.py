@@ -62,7 +62,8 @@ def agents_today(
     """Every active agent's state now, and its visits done of planned today."""
     settings = tenant_settings(session, tenant_id)
     zone = settings.zone
-    local = (now or datetime.now(UTC)).astimezone(zone)
+    at = now or datetime.now(UTC)
+    local = at.astimezone(zone)
     start, end = local_day(local.date(), zone)
     rows = session.execute(
         _AGENTS, {"t": tenant_id, "day": local.date(), "start": start, "end": end}
@@ -70,7 +71,11 @@ def agents_today(
     out = []
     for r in rows:
         seen = None if r.last_seen is None else r.last_seen.astimezone(zone)
-        stale = seen is None or (local - seen).total_seconds() > settings.live_stale_min * 60
+        # Elapsed time between instants, not wall clocks: an hour that happens twice when
+        # clocks go back must not make an agent silent for 45 minutes look heard 15 ago.
+        stale = r.last_seen is None or (at - r.last_seen).total_seconds() > (
+            settings.live_stale_min * 60
+        )
         out.append(
             AgentToday(
                 id=r.id,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import socket
 from collections.abc import Iterator
@@ -148,5 +149,25 @@ def browser() -> Iterator[webdriver.Chrome]:
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     chrome = webdriver.Chrome(options=options, service=Service(executable_path=driver))
+    if offset := os.environ.get("CAMPO_TEST_CLOCK_OFFSET_S"):  # scripts/test-clocks: pages
+        shift_clock(chrome, float(offset))  # live at the run's shifted time, like the servers
     yield chrome
     chrome.quit()
+
+
+def shift_clock(browser: webdriver.Chrome, seconds: float) -> str:
+    """Every page opened from now on reads ``Date`` ``seconds`` away from the browser's clock
+    (the pages' scripts read time only through ``Date``); returns the script's id, to remove
+    it. Chromium cannot be run under libfaketime (its timers spin), so its pages are shifted
+    instead; stacked shifts add up."""
+    shift_ms = round(seconds * 1000)
+    source = f"""(() => {{
+  const Real = Date, shift = {shift_ms};
+  class Shifted extends Real {{
+    constructor(...a) {{ if (a.length) super(...a); else super(Real.now() + shift); }}
+    static now() {{ return Real.now() + shift; }}
+  }}
+  window.Date = Shifted;
+}})();"""
+    added = browser.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": source})
+    return str(added["identifier"])

@@ -24,11 +24,13 @@ from sqlalchemy import text
 
 from geo.core.db import tenant_session
 from geo.provisioning.tenants import update_tenant_settings
-from tests.api.conftest import ARTIFACTS
+from tests.api.conftest import ARTIFACTS, shift_clock
 from tests.conftest import PASSWORD, ROOT, World
 from tests.gps import on_shift
 from tests.server import Server
 from tests.visits import near
+
+pytestmark = pytest.mark.clock
 
 PHONE = {"width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": True}
 
@@ -50,22 +52,9 @@ def phone(browser: webdriver.Chrome, campo: Server) -> Iterator[webdriver.Chrome
     browser.execute_cdp_cmd(
         "Browser.grantPermissions", {"origin": campo.url, "permissions": ["geolocation"]}
     )
-    shift_ms = int((on_shift(1, minute=30).timestamp() - time.time()) * 1000)
-    clock = browser.execute_cdp_cmd(
-        "Page.addScriptToEvaluateOnNewDocument",
-        {
-            "source": f"""(() => {{
-  const Real = Date, shift = {shift_ms};
-  class Shifted extends Real {{
-    constructor(...a) {{ if (a.length) super(...a); else super(Real.now() + shift); }}
-    static now() {{ return Real.now() + shift; }}
-  }}
-  window.Date = Shifted;
-}})();"""
-        },
-    )
+    clock = shift_clock(browser, on_shift(1, minute=30).timestamp() - time.time())
     yield browser
-    browser.execute_cdp_cmd("Page.removeScriptToEvaluateOnNewDocument", clock)
+    browser.execute_cdp_cmd("Page.removeScriptToEvaluateOnNewDocument", {"identifier": clock})
     browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
     browser.execute_cdp_cmd("Emulation.clearGeolocationOverride", {})
 

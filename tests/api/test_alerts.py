@@ -7,6 +7,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from aiosmtpd.controller import Controller
 from fastapi.testclient import TestClient
 from sqlalchemy import text
@@ -19,6 +20,8 @@ from tests.api.conftest import Inbox
 from tests.conftest import World
 from tests.gps import app_fix, on_shift
 from tests.visits import check_in, fix_at, sync
+
+pytestmark = pytest.mark.clock
 
 V1 = {"key": "cobranza", "version": 1}
 

@@ -18,6 +18,8 @@ from geo.core.db import libpq_url, owner_session
 from geo.core.settings import get_settings
 from tests.analytics import FIRST, LAST, PASSWORD, Portfolio, build_portfolio
 
+pytestmark = pytest.mark.clock
+
 PERIOD = {"date_from": FIRST.isoformat(), "date_to": LAST.isoformat()}
 
 

@@ -5,12 +5,15 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import jwt
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from geo.core.db import tenant_session
 from geo.core.settings import get_settings
 from tests.conftest import PASSWORD, World
+
+pytestmark = pytest.mark.clock
 
 
 def _login(client: TestClient, **form: str) -> tuple[int, dict[str, object]]:

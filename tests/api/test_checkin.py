@@ -15,6 +15,8 @@ from tests.conftest import World
 from tests.gps import on_shift
 from tests.visits import check_in, fix_at, near, sync
 
+pytestmark = pytest.mark.clock
+
 
 def _codes(answer: Any) -> list[str]:
     return [r["code"] for r in answer.json()["reasons"]]

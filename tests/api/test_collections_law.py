@@ -8,6 +8,7 @@ import uuid
 from datetime import date, datetime, timedelta
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from sqlalchemy import text
@@ -18,6 +19,8 @@ from geo.routing.planner import law_held, plan_inputs
 from tests.conftest import World
 from tests.gps import BOGOTA, on_shift
 from tests.visits import check_in, fix_at
+
+pytestmark = pytest.mark.clock
 
 
 def _import(client: TestClient, world: World, csv: str) -> Any:

@@ -99,6 +99,7 @@ def _in_review(client: TestClient, world: World) -> int:
     return int(answer["visit_id"])
 
 
+@pytest.mark.clock  # today's board
 def test_a_dispatcher_signs_in_watches_the_feed_reviews_and_signs_out(
     browser: webdriver.Chrome, server: Server, client: TestClient, world: World
 ) -> None:
@@ -452,6 +453,7 @@ def test_a_dispatcher_draws_a_geofence_and_sets_visiting_hours_on_a_case(
 
 
 @pytest.mark.usefixtures("worker")  # the plan asked for from the page is computed by a worker
+@pytest.mark.clock  # the day's plan, by default today
 def test_a_dispatcher_plans_a_day_publishes_it_and_opens_a_route_sheet(
     browser: webdriver.Chrome, server: Server, client: TestClient, world: World
 ) -> None:
@@ -521,6 +523,7 @@ def test_a_dispatcher_plans_a_day_publishes_it_and_opens_a_route_sheet(
 
 
 @pytest.mark.usefixtures("worker")
+@pytest.mark.clock  # the day's plan, by default today
 def test_a_dispatcher_moves_a_stop_to_another_agent_and_the_day_is_planned_around_it(
     browser: webdriver.Chrome, server: Server, world: World
 ) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 from typer.testing import CliRunner
@@ -13,6 +14,8 @@ from geo.core.db import owner_session, tenant_session
 from geo.tracking.partitions import gps_partitions
 from tests.conftest import World
 from tests.gps import app_fix, on_shift, stored_fixes
+
+pytestmark = pytest.mark.clock
 
 
 def test_day_bundle_sets_tracking_from_the_server(client: TestClient, world: World) -> None:

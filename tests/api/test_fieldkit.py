@@ -10,6 +10,7 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pytest
 from fastapi.testclient import TestClient
 from pyxform.validators.odk_validate import check_xform
 from sqlalchemy import text
@@ -23,6 +24,8 @@ from geo.routing.jobs import create_plan, run_plan
 from geo.routing.publishing import publish_plan
 from geo.visits.questionnaires import DEFAULT_KEY, ensure_default_questionnaire, list_questionnaires
 from tests.conftest import World
+
+pytestmark = pytest.mark.clock
 
 
 def test_the_visit_form_passes_odk_validate(world: World, tmp_path: Path) -> None:

@@ -19,6 +19,8 @@ from geo.core.db import tenant_session
 from tests.conftest import World
 from tests.gps import BOGOTA, app_fix, on_shift
 
+pytestmark = pytest.mark.clock
+
 GEOLIFE = Path(__file__).resolve().parents[1] / "data" / "geolife_small.csv"
 GEOD = Geod(ellps="WGS84")
 

@@ -7,6 +7,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from aiosmtpd.controller import Controller
 from fastapi.testclient import TestClient
 from sqlalchemy import text
@@ -18,6 +19,8 @@ from tests.api.conftest import Inbox
 from tests.conftest import World, start_worker, stop
 from tests.gps import on_shift
 from tests.visits import check_in, fix_at
+
+pytestmark = pytest.mark.clock
 
 
 def _complete_a_visit(client: TestClient, world: World) -> int:

@@ -21,7 +21,10 @@ from tests.conftest import PASSWORD, World
 from tests.gps import app_fix, on_shift
 from tests.server import Server
 
-pytestmark = pytest.mark.usefixtures("worker")  # plans are computed by a job worker
+pytestmark = [
+    pytest.mark.clock,
+    pytest.mark.usefixtures("worker"),  # plans are computed by a job worker
+]
 
 
 def _open(browser: webdriver.Chrome, server: Server, world: World, path: str, shot: str) -> Any:

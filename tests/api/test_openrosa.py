@@ -26,6 +26,8 @@ from tests.conftest import World
 from tests.gps import on_shift
 from tests.visits import check_in, fix_at, near
 
+pytestmark = pytest.mark.clock
+
 LIST = "{http://openrosa.org/xforms/xformsList}"
 MANIFEST = "{http://openrosa.org/xforms/xformsManifest}"
 RESPONSE = "{http://openrosa.org/http/response}"

@@ -6,6 +6,7 @@ import uuid
 from datetime import date, timedelta
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
@@ -13,6 +14,8 @@ from geo.core.db import tenant_session
 from tests.conftest import World
 from tests.gps import on_shift
 from tests.visits import check_in, fix_at, sync
+
+pytestmark = pytest.mark.clock
 
 V1 = {"key": "cobranza", "version": 1}
 

@@ -22,7 +22,10 @@ from geo.routing.matrix import travel_matrix
 from geo.routing.streets import load_network
 from tests.conftest import World
 
-pytestmark = pytest.mark.usefixtures("worker")  # plans are computed by a job worker
+pytestmark = [
+    pytest.mark.clock,
+    pytest.mark.usefixtures("worker"),  # plans are computed by a job worker
+]
 
 EXTRACT = Path(__file__).resolve().parents[1] / "data" / "aguascalientes.osm.pbf"
 GEOD = Geod(ellps="WGS84")

@@ -3,7 +3,6 @@ across tenants, and the board's counts."""
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -16,8 +15,10 @@ from geo.dispatch.board import agents_today, feed
 from geo.dispatch.history import audit_entries
 from geo.dispatch.review import decide, evidence, review_queue
 from tests.conftest import World
-from tests.gps import on_shift
+from tests.gps import WEDNESDAY_MORNING, on_shift
 from tests.visits import check_in, fix_at
+
+pytestmark = pytest.mark.clock
 
 
 def _doubtful(client: TestClient, world: World) -> int:
@@ -79,17 +80,8 @@ def test_a_decision_is_made_once_audited_and_never_across_tenants(
     assert (decided.verdict, decided.review_decision) == ("review", "rejected")
 
 
+@pytest.mark.time_machine(WEDNESDAY_MORNING)  # "today" must be a day the agent works
 def test_the_board_counts_visits_done_of_planned(client: TestClient, world: World) -> None:
-    with tenant_session(world.tenant_id) as session:  # any hour, so the test runs at any hour
-        days = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-        policy = {
-            "contact_hours": {d: ["00:00", "23:59:59"] for d in days},
-            "contact_holidays": None,
-        }
-        session.execute(
-            text("UPDATE tenants SET settings = settings || CAST(:p AS jsonb)"),
-            {"p": json.dumps(policy)},
-        )
     answer = check_in(client, world, fix_at(datetime.now(UTC) - timedelta(minutes=5), 10)).json()
     assert answer["verdict"] != "rejected", answer
     with tenant_session(world.tenant_id) as session:
@@ -98,6 +90,7 @@ def test_the_board_counts_visits_done_of_planned(client: TestClient, world: Worl
     assert agent.done == 1  # today's accepted check-in
     assert agent.planned == 0  # no plan for today
     assert agent.last_seen is not None
+    assert agent.on_shift  # 11:00 on a Wednesday, inside 08:00–17:00
 
 
 def test_a_case_changed_through_the_api_is_audited_with_before_and_after(

@@ -4,7 +4,6 @@ outcomes are stored and verified like real ones."""
 from __future__ import annotations
 
 import time
-from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -15,16 +14,22 @@ from geo.core.db import owner_session, tenant_session
 from geo.demo.portfolio import delete_tenant
 from geo.demo.simulation import simulate_plan
 from tests.conftest import World
+from tests.gps import on_shift
 
-pytestmark = pytest.mark.usefixtures("worker")  # plans are computed by a job worker
+pytestmark = [
+    pytest.mark.clock,
+    pytest.mark.usefixtures("worker"),  # plans are computed by a job worker
+]
 
 
 def test_a_planned_day_is_worked(client: TestClient, aguascalientes: World) -> None:
     world = aguascalientes
-    yesterday = (datetime.now(ZoneInfo("America/Mexico_City")) - timedelta(days=1)).date()
+    # The last day before today the law allows visits on in Aguascalientes (the tenant's
+    # calendar is Mexico's): on a Monday or after a holiday, that is not yesterday.
+    day = on_shift(1, zone=ZoneInfo("America/Mexico_City"), holidays="MX").date()
     made = client.post(
         "/v1/plans",
-        json={"date": yesterday.isoformat(), "budget_s": 2},
+        json={"date": day.isoformat(), "budget_s": 2},
         headers=world.auth("dispatcher"),
     ).json()
     deadline = time.monotonic() + 60
@@ -54,7 +59,7 @@ def test_a_planned_day_is_worked(client: TestClient, aguascalientes: World) -> N
     assert assigned == plan["stats"]["planned"]  # planning assigned the cases
     trail = client.get(
         f"/v1/agents/{world.agent_id}/trail",
-        params={"date": yesterday.isoformat()},
+        params={"date": day.isoformat()},
         headers=world.auth("dispatcher"),
     ).json()
     assert trail["summary"]["stops"] >= plan["stats"]["planned"] // 2

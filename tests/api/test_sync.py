@@ -5,12 +5,15 @@ from __future__ import annotations
 import random
 from datetime import datetime, timedelta
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from geo.core.db import tenant_session
 from tests.conftest import World
 from tests.gps import BOGOTA, app_fix, on_shift, stored_fixes
+
+pytestmark = pytest.mark.clock
 
 
 def _stored(world: World) -> int:

@@ -12,6 +12,8 @@ from fastapi.testclient import TestClient
 from tests.conftest import World
 from tests.gps import on_shift, stored_fixes
 
+pytestmark = pytest.mark.clock
+
 KNOT = 1852 / 3600
 
 

@@ -11,6 +11,8 @@ from geo.core.tenant_settings import TenantSettings
 from geo.tracking.telemetry import Fix, FixRejected, check_fix, parse_app_fix
 from geo.visits.checkin_rules import FIX_NAMES, Trail, TrailFix, checkin_reasons, verdict_of
 
+pytestmark = pytest.mark.clock
+
 NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
 SETTINGS = TenantSettings()
 

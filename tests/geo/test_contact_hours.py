@@ -21,6 +21,8 @@ from geo.provisioning.tenants import update_tenant_settings
 from geo.routing.planner import plan_inputs, stop_window, usable_suggestions
 from tests.analytics import build_portfolio
 
+pytestmark = pytest.mark.clock
+
 
 def test_wilson_matches_published_values() -> None:
     # Wilson (1927) 95 % intervals as tabulated by Newcombe (1998), Statistics in Medicine.

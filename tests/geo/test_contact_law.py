@@ -19,6 +19,8 @@ from geo.core.contact_law import (
 )
 from geo.core.tenant_settings import parse_settings
 
+pytestmark = pytest.mark.clock
+
 BOGOTA = ZoneInfo("America/Bogota")
 LAW = parse_settings({})
 

@@ -7,6 +7,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import numpy as np
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -16,6 +17,8 @@ from geo.routing.matrix import Matrix, Snapped
 from geo.routing.planner import NOON, build_problem, followup_window, plan_inputs
 from geo.routing.streets import grid_network
 from tests.conftest import World
+
+pytestmark = pytest.mark.clock
 
 GRID = grid_network(lon=-74.08, lat=4.65, rows=2, cols=2, spacing_m=100, mode="motorbike")
 """A network the matrices below never route on (the windows are what is tested)."""

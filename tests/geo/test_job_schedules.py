@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from croniter import croniter
 from sqlalchemy import text
 
@@ -11,6 +12,8 @@ from geo.core.db import owner_session
 from geo.jobs.queue import alerts, app, gps_partitions, gps_prune, plan_tomorrow
 from geo.tracking.partitions import ensure_gps_partitions
 from geo.tracking.partitions import gps_partitions as partitions
+
+pytestmark = pytest.mark.clock
 
 
 def test_each_schedule_is_due_when_the_docstring_says() -> None:

@@ -11,6 +11,8 @@ from geo.core.db import tenant_session
 from geo.core.errors import InvalidInput
 from tests.analytics import FIRST, LAST, build_portfolio
 
+pytestmark = pytest.mark.clock
+
 
 def _values(rows: list[KpiRow]) -> dict[tuple[str, str | None], tuple[float, float]]:
     return {(r.kpi, r.group): (r.numerator, r.denominator) for r in rows}

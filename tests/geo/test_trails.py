@@ -20,6 +20,8 @@ from geo.tracking.trails import TrailOptions, agent_trail
 from tests.conftest import World
 from tests.gps import on_shift
 
+pytestmark = pytest.mark.clock
+
 TO_WGS84 = Transformer.from_crs(9377, 4326, always_xy=True)
 FROM_WGS84 = Transformer.from_crs(4326, 9377, always_xy=True)
 STEP_S = 10

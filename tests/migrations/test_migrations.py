@@ -16,6 +16,8 @@ from geo.core.settings import get_settings
 from geo.core.tenancy import tenant_tables
 from tests.conftest import alembic_config, recreate_database
 
+pytestmark = pytest.mark.clock
+
 SCRATCH = "campo_migrations_test"
 GLOBAL_KEYS = {("devices", ("identifier",))}
 """Unique across tenants on purpose: tracker protocols name a device and nothing else."""

@@ -48,6 +48,15 @@ def _wait_for(browser: webdriver.Chrome, css: str, seconds: float = 20) -> Any:
     return found[0]
 
 
+def _text_of(browser: webdriver.Chrome, element_id: str) -> str:
+    """An element's text read in one step: htmx may swap it between a lookup and a read."""
+    found = browser.execute_script(
+        "const e = document.getElementById(arguments[0]); return e ? e.innerText : '';",
+        element_id,
+    )
+    return str(found)
+
+
 def _submit(browser: webdriver.Chrome, button: Any) -> None:
     """Click a form's button and wait for the next page (not a status of the page before)."""
     page = browser.find_element(By.TAG_NAME, "html")
@@ -464,8 +473,8 @@ def test_a_dispatcher_plans_a_day_publishes_it_and_opens_a_route_sheet(
     browser.get(f"{server.url}/planes?fecha={day.isoformat()}")
     browser.find_element(By.ID, "planificar").click()
     deadline = time.monotonic() + 90
-    while "terminado" not in browser.find_element(By.ID, "planes").text:  # htmx polls
-        assert time.monotonic() < deadline, browser.find_element(By.ID, "planes").text
+    while "terminado" not in (shown := _text_of(browser, "planes")):  # htmx polls
+        assert time.monotonic() < deadline, shown
         time.sleep(0.5)
     browser.find_element(By.CSS_SELECTOR, "form[action$='/publicar'] button").click()
     _wait_for(browser, "#planes strong.accepted")
@@ -570,10 +579,10 @@ def test_a_dispatcher_moves_a_stop_to_another_agent_and_the_day_is_planned_aroun
     )
     deadline = time.monotonic() + 90
     while (
-        "terminado" not in browser.find_element(By.ID, "planes").text
+        "terminado" not in (shown := _text_of(browser, "planes"))
         or len(browser.find_elements(By.CSS_SELECTOR, "#planes form[action$='/publicar']")) < 2
     ):
-        assert time.monotonic() < deadline, browser.find_element(By.ID, "planes").text
+        assert time.monotonic() < deadline, shown
         time.sleep(0.5)
     with tenant_session(world.tenant_id) as session:
         again = session.execute(

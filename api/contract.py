@@ -3,7 +3,8 @@ served from vendored assets.
 
 FastAPI documents its own 422 body and none of the statuses campo's error table produces;
 this rewrites every operation's error answers to the one shape campo sends (``ErrorBody``),
-so a client generated from ``/openapi.json`` parses what it gets.
+so a client generated from ``/openapi.json`` parses what it gets. The form server ODK
+Collect talks to answers in OpenRosa's XML (its day file in CSV), errors included.
 """
 
 from __future__ import annotations
@@ -53,9 +54,20 @@ class GeoJSONResponse(JSONResponse):
     media_type = GEOJSON
 
 
+OPENROSA = "/openrosa/"
+
+
+def _as_openrosa(path: str, responses: dict[str, Any]) -> None:
+    """A form server operation's answers, as sent: XML, and the day's file as CSV."""
+    for status, answer in responses.items():
+        kind = "text/csv" if path.endswith(".csv") and status.startswith("2") else "text/xml"
+        if "content" in answer or status.startswith("2"):
+            answer["content"] = {kind: {"schema": {"type": "string"}}}
+
+
 def _error_responses(document: dict[str, Any]) -> dict[str, Any]:
     reference = {"$ref": "#/components/schemas/ErrorBody"}
-    for path_item in document.get("paths", {}).values():
+    for path, path_item in document.get("paths", {}).items():
         for operation in path_item.values():
             if not isinstance(operation, dict) or "responses" not in operation:
                 continue
@@ -65,6 +77,8 @@ def _error_responses(document: dict[str, Any]) -> dict[str, Any]:
                     "description": description,
                     "content": {"application/json": {"schema": reference}},
                 }
+            if path.startswith(OPENROSA):
+                _as_openrosa(path, responses)
     schemas = document.setdefault("components", {}).setdefault("schemas", {})
     for name in ("HTTPValidationError", "ValidationError"):
         schemas.pop(name, None)

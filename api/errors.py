@@ -1,6 +1,8 @@
 """The one table from domain errors to HTTP, and the one JSON error shape.
 
-Every error answer is ``{"error": {"code", "message", "fields": [{"field", "message"}]}}``.
+Every error answer is ``{"error": {"code", "message", "fields": [{"field", "message"}]}}``,
+except on the form server ODK Collect talks to, whose errors are OpenRosa XML in Spanish
+(Collect shows their message to the agent), and on the console's pages (a page to read).
 """
 
 from __future__ import annotations
@@ -10,12 +12,13 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.routing import APIRoute
 from sqlalchemy.exc import DataError, IntegrityError
 from starlette.exceptions import HTTPException
 from starlette.routing import Match, Route
 
+from api.guard import OPENROSA
 from geo.core.errors import (
     AuthenticationFailed,
     CampoError,
@@ -26,6 +29,7 @@ from geo.core.errors import (
     Refused,
     TooManyAttempts,
 )
+from geo.fieldkit.openrosa import response
 
 STATUS: dict[type[CampoError], int] = {
     NotFound: 404,
@@ -76,10 +80,40 @@ def _error_page(status: int, message: str, fields: list[dict[str, str]]) -> Any:
     return HTMLResponse(body, status)
 
 
+_OPENROSA_MESSAGES = {
+    401: "Este teléfono no está registrado en campo o fue desactivado: pida al administrador "
+    "un código nuevo",
+    404: "Este teléfono no está registrado en campo o fue desactivado: pida al administrador "
+    "un código nuevo",
+    409: "El envío choca con lo ya guardado: avise a su supervisor",
+    429: "Demasiados intentos: espere un momento y vuelva a enviar",
+}
+
+
+def _openrosa_error(status: int, fields: list[dict[str, str]]) -> Response:
+    """An error as Collect shows it: OpenRosa's response document, in Spanish."""
+    named = ", ".join(sorted({f["field"] for f in fields if f["field"]}))
+    message = _OPENROSA_MESSAGES.get(
+        status,
+        "El servidor no aceptó el envío" + (f" (revise: {named})" if named else ""),
+    )
+    return Response(
+        response(message, nature="submit_error"),
+        status,
+        media_type="text/xml; charset=utf-8",
+    )
+
+
+def _from_openrosa(request: Request) -> bool:
+    return request.url.path.startswith(OPENROSA)
+
+
 async def _campo_error(request: Request, exc: Exception) -> Any:
     assert isinstance(exc, CampoError)
     status = next((s for kind, s in STATUS.items() if isinstance(exc, kind)), 400)
     fields = [{"field": field, "message": message} for field, message in exc.problems]
+    if _from_openrosa(request):
+        return _openrosa_error(status, fields)
     if _from_console(request):
         return _error_page(status, exc.message, fields)
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
@@ -91,14 +125,18 @@ async def _campo_error(request: Request, exc: Exception) -> Any:
 async def _validation_error(request: Request, exc: Exception) -> Any:
     assert isinstance(exc, RequestValidationError)
     fields = [{"field": _field_path(e["loc"]), "message": e["msg"]} for e in exc.errors()]
+    if _from_openrosa(request):
+        return _openrosa_error(422, fields)
     if _from_console(request):
         return _error_page(422, "Revise los datos del formulario.", fields)
     message = "; ".join(f"{f['field']}: {f['message']}" for f in fields[:5])
     return JSONResponse(error_body("invalid", message, fields), 422)
 
 
-async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
+    if _from_openrosa(request) and exc.status_code != 405:
+        return _openrosa_error(exc.status_code, [])
     code = {401: "not_authenticated", 403: "forbidden", 404: "not_found", 405: "method_not_allowed"}
     headers = exc.headers
     if exc.status_code == 405:

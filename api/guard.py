@@ -1,6 +1,7 @@
 """The door every request passes: body size capped per route before anything parses it, a
 write to an authenticated route refused before its body is read when it carries no valid
-token, and the security headers on every answer.
+token, and the security headers on every answer (and OpenRosa's on every answer of the form
+server, errors included, as ODK Collect expects).
 
 It is plain ASGI, outside FastAPI's routing, because FastAPI reads and parses a body before
 it runs the dependencies that authenticate: a 20 MB JSON from nobody would otherwise be
@@ -16,6 +17,7 @@ from typing import Any
 from api.security import read_token
 from geo.core.errors import AuthenticationFailed
 from geo.core.settings import get_settings
+from geo.fieldkit.openrosa import OPENROSA_VERSION, response
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -56,14 +58,26 @@ _HEADERS = [
 ]
 
 
-def _error(status: int, code: str, message: str) -> tuple[Message, Message]:
-    body = json.dumps({"error": {"code": code, "message": message, "fields": []}}).encode()
+OPENROSA = "/openrosa/"
+"""ODK Collect's form server: its answers carry OpenRosa's headers, its errors its XML."""
+
+
+def _error(status: int, code: str, message: str, path: str = "") -> tuple[Message, Message]:
+    if path.startswith(OPENROSA):
+        kind = b"text/xml; charset=utf-8"
+        body = response(_SPANISH.get(code, message), nature="submit_error").encode()
+    else:
+        kind = b"application/json"
+        body = json.dumps({"error": {"code": code, "message": message, "fields": []}}).encode()
     start = {
         "type": "http.response.start",
         "status": status,
-        "headers": [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))],
+        "headers": [(b"content-type", kind), (b"content-length", b"%d" % len(body))],
     }
     return start, {"type": "http.response.body", "body": body}
+
+
+_SPANISH = {"too_large": "El envío es más grande de lo que el servidor acepta"}
 
 
 SUBMISSION_CAP = 30 * MIB
@@ -113,6 +127,8 @@ class Guard:
                 kind = next((v for k, v in headers if k == b"content-type"), b"")
                 if kind.startswith(b"text/html"):
                     headers.append((b"content-security-policy", CSP.encode()))
+                if path.startswith(OPENROSA):
+                    headers += _openrosa(headers)
                 message["headers"] = headers
             await send(message)
 
@@ -126,7 +142,8 @@ class Guard:
             cap = _cap(path)
             body = await _read_capped(receive, cap)
             if body is None:
-                for message in _error(413, "too_large", f"the body is larger than {cap} bytes"):
+                too_large = _error(413, "too_large", f"the body is larger than {cap} bytes", path)
+                for message in too_large:
                     await secured(message)
                 return
             receive = _replay(body, receive)
@@ -136,12 +153,20 @@ class Guard:
         length = _header(scope, b"content-length")
         cap = _cap(path)
         if length is not None and length.isdigit() and int(length) > cap:
-            return _error(413, "too_large", f"the body is larger than {cap} bytes")
+            return _error(413, "too_large", f"the body is larger than {cap} bytes", path)
         if path.startswith("/v1/") and path not in PUBLIC_WRITES and not _authenticated(scope):
             start, body = _error(401, "not_authenticated", "sign in: a bearer token is needed")
             start["headers"].append((b"www-authenticate", b"Bearer"))
             return start, body
         return None
+
+
+def _openrosa(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    """OpenRosa's version header when an answer lacks it (``Date``, which OpenRosa also asks
+    for, is the web server's: uvicorn puts it on every answer)."""
+    if any(k.lower() == b"x-openrosa-version" for k, _ in headers):
+        return []
+    return [(b"x-openrosa-version", OPENROSA_VERSION.encode())]
 
 
 async def _read_capped(receive: Receive, cap: int) -> bytes | None:

@@ -3,9 +3,10 @@ the door, the outcome and the questionnaire, with the phone's trail during the v
 
 It wraps a questionnaire version (:mod:`geo.visits.xlsform` writes its questions) in what a
 visit needs, written as an XLSForm and converted by pyxform. The form itself refuses a
-check-in farther from the case than its fence or less accurate than the tenant allows
-(ODK's ``distance()`` against the case's point from the day's file), so an agent offline
-learns at the door; the server checks the same fix again with every rule when it arrives.
+check-in farther outside the case's fence than the fix's own accuracy, the server's rule
+(ODK's ``distance()`` against the case's point from the day's file), and waits for the
+accuracy the tenant asks for, so an agent offline learns at the door; the server checks the
+same fix again with every rule when it arrives.
 """
 
 from __future__ import annotations
@@ -30,12 +31,14 @@ def form_id(questionnaire_key: str) -> str:
 def visit_xlsform(questionnaire: QuestionnaireView, settings: TenantSettings) -> dict[str, Any]:
     """The visit form as XLSForm sheets, for one questionnaire version."""
     item = "instance('cases')/root/item[name = ${case}]"
-    # "not farther than", rather than "nearer than": Enketo's distance() is NaN for two
-    # identical points (an agent exactly on the geocoded spot), which must not refuse.
+    # The server's own door rule (geo.visits.checkin_rules): a fix farther outside the fence
+    # than its own accuracy is rejected; within it, the server may still send it to review
+    # (poor accuracy, ...), which the phone cannot judge. "Not farther than", rather than
+    # "nearer than": Enketo's distance() is NaN for two identical points (an agent exactly
+    # on the geocoded spot), which must not refuse.
     fix_rule = (
-        f"not(distance(concat(${{case_lat}}, ' ', ${{case_lon}}, ';', .)) > "
-        f"${{case_radius}} + {settings.checkin_max_accuracy_m:g}) "
-        f"and selected-at(., 3) <= {settings.checkin_max_accuracy_m:g}"
+        "not(distance(concat(${case_lat}, ' ', ${case_lon}, ';', .)) > "
+        "${case_radius} + selected-at(., 3))"
     )
     survey: list[dict[str, Any]] = [
         {"type": "start", "name": "start"},

@@ -321,12 +321,20 @@ def _arithmetic(operator: str, left: Any, right: Any) -> Any:
     return result
 
 
+def text_length(value: str) -> int:
+    """A text's length as the phone's form engine counts it: JavaRosa's ``string-length`` is
+    Java's, in UTF-16 code units, so an emoji outside the BMP counts 2 there and here."""
+    return len(value.encode("utf-16-le")) // 2
+
+
 _FUNCTIONS: dict[str, Callable[..., Any]] = {
     "selected": lambda values, choice: (
         (isinstance(values, list) and choice in values) or values == choice
     ),
     "count_selected": lambda values: len(values) if isinstance(values, list) else 0,
-    "string_length": lambda value: Decimal(len(value)) if isinstance(value, str) else Decimal(0),
+    "string_length": lambda value: (
+        Decimal(text_length(value)) if isinstance(value, str) else Decimal(0)
+    ),
 }
 """Eager functions; ``if`` (lazy) and ``today`` (the caller's day) are handled in
 :func:`evaluate`."""

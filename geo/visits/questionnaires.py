@@ -23,7 +23,14 @@ from sqlalchemy.orm import Session
 from geo.core.bounds import FIRST_DAY, LAST_DAY
 from geo.core.errors import InvalidInput, NotFound
 from geo.core.models import OUTCOMES, QUESTION_TYPES, Questionnaire
-from geo.visits.expressions import ExpressionError, evaluate, holds, parse, references
+from geo.visits.expressions import (
+    ExpressionError,
+    evaluate,
+    holds,
+    parse,
+    references,
+    text_length,
+)
 
 DEFAULT_KEY = "cobranza"
 _YES_NO = [{"name": "si", "label": "Sí"}, {"name": "no", "label": "No"}]
@@ -235,6 +242,8 @@ def get_questionnaire(
 
 
 MAX_NUMBER = Decimal(10) ** 13
+MAX_TEXT = 2000
+"""Longest text answer, in the phone's units (:func:`text_length`); the form carries it too."""
 """Numbers answered are below this (amounts in COP are stored as numeric(16, 2))."""
 
 
@@ -248,7 +257,7 @@ def _typed(question: Mapping[str, Any], value: Any) -> Any:
     """The answer as the expressions see it, or ValueError saying what was expected."""
     kind = question["type"]
     if kind in {"text", "photo"}:
-        if not isinstance(value, str) or not value.strip() or len(value) > 2000:
+        if not isinstance(value, str) or not value.strip() or text_length(value) > MAX_TEXT:
             raise ValueError("se espera un texto")
         return value
     if kind == "integer":

@@ -25,6 +25,7 @@ from geo.core.models import OUTCOMES
 from geo.visits.expressions import to_xpath
 from geo.visits.mail import OUTCOME_LABELS
 from geo.visits.questionnaires import (
+    MAX_TEXT,
     QuestionnaireView,
     create_questionnaire,
     definition_problems,
@@ -184,6 +185,11 @@ def question_rows(
         for key in ("relevant", "constraint"):
             if question.get(key):
                 row[key] = to_xpath(question[key])
+        if question["type"] == "text":  # the server's bound, so the phone refuses it first
+            bound = f"string-length(.) <= {MAX_TEXT}"
+            row["constraint"] = (
+                f"({row['constraint']}) and {bound}" if "constraint" in row else bound
+            )
         if question.get("constraint_message"):
             row["constraint_message"] = question["constraint_message"]
         survey.append(row)

@@ -29,6 +29,13 @@ ROLE_LABELS = {
     "agent": "Gestor",
 }
 DECISION_LABELS = {"approved": "aprobada", "rejected": "rechazada en revisión"}
+SUBMISSION_STATE_LABELS = {
+    "stored": "sin procesar",
+    "derived": "registrado",
+    "problems": "con problemas",
+    "refused": "sin visita",
+    "replaced": "reemplazado",
+}
 VisitId = Annotated[int, PathParam(ge=1, le=MAX_ID)]
 
 

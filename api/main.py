@@ -33,6 +33,7 @@ from api.routers import (
     me,
     openrosa,
     plans,
+    submissions,
     tenant,
     trackers,
     users,
@@ -97,6 +98,7 @@ def create_app() -> FastAPI:
         console_settings,
         console_people,
         openrosa,
+        submissions,
         fieldapp,
     ):
         app.include_router(module.router)

@@ -6,6 +6,7 @@ PostgreSQL ``LISTEN``/``NOTIFY``."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import suppress
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -13,7 +14,15 @@ import anyio.to_thread
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 
-from api.console_pages import DECISION_LABELS, VisitId, acting, gate, render, templates
+from api.console_pages import (
+    DECISION_LABELS,
+    SUBMISSION_STATE_LABELS,
+    VisitId,
+    acting,
+    gate,
+    render,
+    templates,
+)
 from api.console_session import (
     CSRF_FIELD,
     SIGN_IN_COOKIE,
@@ -35,6 +44,8 @@ from geo.core.tenant_settings import tenant_settings
 from geo.dispatch.board import agents_today, feed
 from geo.dispatch.notices import visit_notices
 from geo.dispatch.review import decide, review_queue, waiting
+from geo.fieldkit.inbox import list_submissions
+from geo.fieldkit.receipts import rederive
 from geo.maps.live import realtime_map
 from geo.maps.review import review_map
 from geo.visits.mail import OUTCOME_LABELS, VERDICT_LABELS
@@ -239,8 +250,36 @@ def reviews(request: Request, visitor: VisitorDep) -> Response:
     if refused := gate(visitor, STAFF):
         return refused
     assert visitor.caller is not None
-    items = review_queue(visitor.caller.session, tenant_id=visitor.caller.tenant_id)
-    return render(request, "revision.html", visitor, active="revision", items=items)
+    session, tenant_id = visitor.caller.session, visitor.caller.tenant_id
+    return render(
+        request,
+        "revision.html",
+        visitor,
+        active="revision",
+        items=review_queue(session, tenant_id=tenant_id),
+        submissions=list_submissions(session, tenant_id=tenant_id),
+        states=SUBMISSION_STATE_LABELS,
+    )
+
+
+@router.post("/revision/envios/{submission_id}")
+def derive_submission_again(
+    visitor: VisitorDep,
+    submission_id: VisitId,
+    csrf: Annotated[str, Form(alias=CSRF_FIELD, max_length=200)] = "",
+) -> Response:
+    """Derive a kept submission again after a fix (a case assigned to its agent, ...)."""
+    caller = acting(visitor, STAFF, csrf)
+    if isinstance(caller, Response):
+        return caller
+    with suppress(NotFound):  # another tenant's: the list shows what there is
+        rederive(
+            caller.session,
+            tenant_id=caller.tenant_id,
+            submission_id=submission_id,
+            actor_id=caller.principal.user_id,
+        )
+    return RedirectResponse("/revision", status_code=303)
 
 
 @router.get("/revision/{visit_id}")

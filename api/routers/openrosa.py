@@ -7,6 +7,7 @@ app users have theirs; every answer carries ``X-OpenRosa-Version``.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Request
@@ -16,6 +17,7 @@ from starlette.datastructures import UploadFile
 
 from geo.core.errors import InvalidInput
 from geo.fieldkit.forms import current_questionnaires, today_file, visit_form_questionnaire
+from geo.fieldkit.inbox import MAX_ATTACHMENTS, Attachment, store_submission
 from geo.fieldkit.openrosa import (
     OPENROSA_VERSION,
     ListedForm,
@@ -24,14 +26,13 @@ from geo.fieldkit.openrosa import (
     response,
 )
 from geo.fieldkit.phones import phone_session
-from geo.fieldkit.submissions import receive_submission
+from geo.fieldkit.receipts import derive_stored, verdict_message
 from geo.fieldkit.visit_form import DAY_FILE, form_id, visit_xform
 
 router = APIRouter(prefix="/openrosa/key/{key}", tags=["ODK Collect (OpenRosa)"])
 Key = Annotated[str, Path(min_length=20, max_length=100, pattern="^[A-Za-z0-9_-]+$")]
 FormId = Annotated[str, Path(pattern="^campo-[a-z0-9_-]{2,40}$")]
 MAX_SUBMISSION = 30 * 1024 * 1024
-VERDICTS = {"accepted": "aceptada", "review": "en revisión", "rejected": "rechazada"}
 
 
 def _xml(body: str, status: int = 200) -> Response:
@@ -106,42 +107,34 @@ def submission_probe(key: Key) -> Response:
     )
 
 
-@router.post("/submission")
+@router.post("/submission", status_code=201, response_class=Response)
 async def submission(request: Request, key: Key) -> Response:
-    """A finished visit form: ``xml_submission_file`` and its attachments (``audit.csv``)."""
-    async with request.form(max_files=20, max_fields=20) as parts:
+    """A finished visit form: ``xml_submission_file`` and its attachments (``audit.csv``,
+    photos). Kept as sent first; answered 201 once kept, whatever deriving it then finds."""
+    async with request.form(max_files=MAX_ATTACHMENTS + 1, max_fields=20) as parts:
         instance = parts.get("xml_submission_file")
         if not isinstance(instance, UploadFile):
             raise InvalidInput("xml_submission_file is required", "xml_submission_file")
         xml = await instance.read()
         files = {
-            name: await part.read()
+            name: Attachment(await part.read(), part.content_type or "")
             for name, part in parts.multi_items()
             if isinstance(part, UploadFile) and name != "xml_submission_file"
         }
-    trail = files.pop("audit.csv", None)
-    return await _receive(key, xml, trail, files)
 
-
-async def _receive(key: str, xml: bytes, trail: bytes | None, files: dict[str, bytes]) -> Response:
-    def work() -> tuple[int, str]:
+    def work() -> str:
         with phone_session(key) as (session, phone):
-            got = receive_submission(
+            stored = store_submission(
                 session,
                 tenant_id=phone.tenant_id,
                 agent_id=phone.agent_id,
+                device_id=phone.device_id,
                 xml=xml,
-                audit=trail,
                 files=files,
-                mock_reported=not phone.browser,
+                now=datetime.now(UTC),
             )
-        if got.checkin.get("status") != "done":
-            return 400, f"Visita no registrada: {got.checkin.get('message')}"
-        verdict = VERDICTS.get(str(got.checkin.get("verdict")), "")
-        reasons = "; ".join(r["message"] for r in got.checkin.get("reasons", []))
-        return 201, f"Visita recibida: marcación {verdict}" + (f" ({reasons})" if reasons else "")
+        with phone_session(key) as (session, phone):
+            derived = derive_stored(session, tenant_id=phone.tenant_id, submission_id=stored)
+        return verdict_message(derived)
 
-    status, message = await run_in_threadpool(work)
-    return _xml(
-        response(message, nature="submit_success" if status == 201 else "submit_error"), status
-    )
+    return _xml(response(await run_in_threadpool(work)), 201)

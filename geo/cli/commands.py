@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from typer.core import TyperGroup
 
 from geo.accounts.agents import create_agent, list_agents
-from geo.accounts.users import create_user, tenant_by_slug
+from geo.accounts.users import create_user, list_users, tenant_by_slug
 from geo.analytics.logins import create_analyst_login, drop_analyst_login
 from geo.contacts.report import compliance_report
 from geo.contacts.rules import next_contact_day
@@ -36,7 +36,9 @@ from geo.demo import portfolio as demo
 from geo.demo.calls import seed_calls
 from geo.demo.history import seed_history
 from geo.demo.simulation import simulate_plan
+from geo.fieldkit.inbox import list_submissions
 from geo.fieldkit.openrosa import collect_settings
+from geo.fieldkit.receipts import rederive
 from geo.maps.plan import UNPLANNED_LABELS
 from geo.portfolio.imports import ImportReport, RowError, import_cases
 from geo.portfolio.payments import import_payments
@@ -77,6 +79,7 @@ mail_app = typer.Typer(no_args_is_help=True, help="The e-mail outbox.")
 analyst_app = typer.Typer(no_args_is_help=True, help="Analysts' database logins.")
 media_app = typer.Typer(no_args_is_help=True, help="Files sent with visits.")
 form_app = typer.Typer(no_args_is_help=True, help="Questionnaires (XLSForm).")
+submission_app = typer.Typer(no_args_is_help=True, help="Submissions kept as phones sent them.")
 for sub, name in (
     (tenant_app, "tenant"),
     (user_app, "user"),
@@ -88,6 +91,7 @@ for sub, name in (
     (analyst_app, "analyst"),
     (media_app, "media"),
     (form_app, "questionnaire"),
+    (submission_app, "submissions"),
 ):
     app.add_typer(sub, name=name)
 
@@ -445,6 +449,29 @@ def questionnaire_import(
     except CampoError as exc:
         raise typer.BadParameter(exc.message, param_hint="path") from None
     typer.echo(f"{view.key} v{view.version}: {len(view.definition['questions'])} questions")
+
+
+@submission_app.command("derive")
+def submissions_derive(
+    tenant: Tenant,
+    by: Annotated[str, typer.Option("--by", help="E-mail of the staff user answering for it.")],
+    ids: Annotated[
+        list[int] | None,
+        typer.Argument(help="Submission ids; by default all needing a look."),
+    ] = None,
+) -> None:
+    """Derive kept submissions again after a fix (audited as ``--by``)."""
+    tenant_id = _tenant_id(tenant)
+    with tenant_session(tenant_id) as session:
+        actor = next((u for u in list_users(session, tenant_id=tenant_id) if u.email == by), None)
+        if actor is None or actor.role not in {"admin", "dispatcher"}:
+            raise typer.BadParameter("no admin or dispatcher with this e-mail", param_hint="--by")
+        chosen = ids or [s.id for s in list_submissions(session, tenant_id=tenant_id)]
+        for submission_id in chosen:
+            derived = rederive(
+                session, tenant_id=tenant_id, submission_id=submission_id, actor_id=actor.id
+            )
+            typer.echo(f"{submission_id}: {'stored' if derived is None else derived.state}")
 
 
 @media_app.command("prune")

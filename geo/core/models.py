@@ -58,7 +58,12 @@ ZONE_KINDS = ("territory", "no_go", "area")
 """``area`` zones are the tenant's own map of its city, used to group analytics."""
 VERDICTS = ("accepted", "review", "rejected")
 ALERT_RULES = ("silent_agent", "low_battery", "rejected_checkin", "unpaid_promise")
-VISIT_STATUSES = ("open", "completed", "rejected")
+VISIT_STATUSES = ("open", "completed", "rejected", "incomplete")
+"""``incomplete``: closed without an outcome the server could accept (its submission's problems
+wait in the review queue), so the case is never left blocked by an open visit."""
+SUBMISSION_STATES = ("stored", "derived", "problems", "refused", "replaced")
+"""``stored``: kept, not derived yet; ``derived``: its visit and outcome made; ``problems``: a
+visit made, a part refused; ``refused``: nothing could be made; ``replaced``: by an edit."""
 QUESTION_TYPES = (
     "text",
     "integer",
@@ -818,4 +823,77 @@ class VisitMedia(Base):
         UniqueConstraint("tenant_id", "visit_id", "filename"),
         CheckConstraint("size_bytes > 0", name="size_positive"),
         CheckConstraint("sha256 ~ '^[0-9a-f]{64}$'", name="sha256_hex"),
+    )
+
+
+class Submission(Base):
+    """A form instance as a phone sent it (ODK Collect's XML), kept before anything is derived
+    from it: the truth its visit, outcome and trail are derived, and re-derived, from."""
+
+    __tablename__ = "submissions"
+
+    tenant_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    instance_id: Mapped[str] = mapped_column(Text)
+    """``meta/instanceID`` (``uuid:…``): a resend is the same submission."""
+    deprecated_id: Mapped[str | None] = mapped_column(Text)
+    """``meta/deprecatedID``: the instance this one edits."""
+    agent_id: Mapped[int] = mapped_column(BigInteger)
+    device_id: Mapped[int] = mapped_column(BigInteger)
+    form_id: Mapped[str] = mapped_column(Text)
+    form_version: Mapped[str] = mapped_column(Text)
+    xml: Mapped[bytes] = mapped_column(LargeBinary)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    """campo's clock when it was stored: the "now" it is judged against, on every derivation."""
+    state: Mapped[str] = mapped_column(Text, server_default=text("'stored'"))
+    problems: Mapped[list[dict[str, Any]]] = mapped_column(
+        JSONB, server_default=text("'[]'::jsonb")
+    )
+    clock_skew_s: Mapped[float | None] = mapped_column(Float)
+    """How far the phone's clock ran ahead of campo's (its times were moved back by this)."""
+    visit_id: Mapped[int | None] = mapped_column(BigInteger)
+    derived_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id"], ["tenants.id"], ondelete="CASCADE"),
+        ForeignKeyConstraint(["tenant_id", "agent_id"], ["agents.tenant_id", "agents.id"]),
+        ForeignKeyConstraint(["tenant_id", "device_id"], ["devices.tenant_id", "devices.id"]),
+        ForeignKeyConstraint(["tenant_id", "visit_id"], ["visits.tenant_id", "visits.id"]),
+        UniqueConstraint("tenant_id", "instance_id"),
+        CheckConstraint(_one_of("state", SUBMISSION_STATES), name="state"),
+        CheckConstraint("length(instance_id) BETWEEN 1 AND 200", name="instance_id_length"),
+        Index("ix_submissions_tenant_id_visit_id", "tenant_id", "visit_id"),
+        Index(
+            "ix_submissions_needing_review",
+            "tenant_id",
+            "received_at",
+            postgresql_where=text("state IN ('problems', 'refused')"),
+        ),
+    )
+
+
+class SubmissionFile(Base):
+    """An attachment of a submission, its bytes as sent (a photo, Collect's ``audit.csv``)."""
+
+    __tablename__ = "submission_files"
+
+    tenant_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    submission_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    name: Mapped[str] = mapped_column(Text, primary_key=True)
+    content_type: Mapped[str] = mapped_column(Text)
+    """What the phone said it is (the bytes are sniffed again when derived)."""
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(Text)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id"], ["tenants.id"], ondelete="CASCADE"),
+        ForeignKeyConstraint(
+            ["tenant_id", "submission_id"],
+            ["submissions.tenant_id", "submissions.id"],
+            ondelete="CASCADE",
+        ),
+        CheckConstraint("sha256 ~ '^[0-9a-f]{64}$'", name="sha256_hex"),
+        CheckConstraint("length(name) BETWEEN 1 AND 200", name="name_length"),
     )

@@ -155,6 +155,13 @@ class TenantSettings(BaseModel):
     checkin_repeat_count: int = _setting(
         3, "This many fixes at the very same point in the window look replayed.", ge=2, le=100
     )
+    phone_clock_skew_min: float = _setting(
+        15,
+        "A phone's clock may run this far ahead of the server's: its submission is stored and "
+        "its times moved back, the skew recorded; farther ahead, the visit also goes to review.",
+        ge=0,
+        le=1440,
+    )
     # --- GPS tracking
     gps_horizon_days: float = _setting(
         30, "Fixes older than this when they arrive are refused.", gt=0, le=400

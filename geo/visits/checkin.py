@@ -557,3 +557,19 @@ def _checked_in_at(raw: Any, now: datetime) -> datetime:
     if at > now + FUTURE_TOLERANCE:
         raise FixRejected("in_future", "checked_in_at", "checked_in_at is in the future")
     return at
+
+
+def add_reason(
+    session: Session, *, tenant_id: int, visit_id: int, code: str, message: str, review: bool
+) -> None:
+    """A reason found after the check-in was judged (a phone's clock far ahead): kept with
+    the others, once; ``review`` sends an accepted check-in to review."""
+    visit = session.scalar(
+        select(Visit).where(Visit.tenant_id == tenant_id, Visit.id == visit_id).with_for_update()
+    )
+    if visit is None or any(r.get("code") == code for r in visit.reasons):
+        return
+    visit.reasons = [*visit.reasons, {"code": code, "message": message}]
+    if review and visit.verdict == "accepted":
+        visit.verdict = "review"
+    session.flush()

@@ -15,9 +15,10 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from geo.core.audit import record
 from geo.core.errors import Conflict, InvalidInput, NotFound
 from geo.core.models import Promise, Visit
-from geo.core.tenant_settings import tenant_settings
+from geo.core.tenant_settings import TenantSettings, tenant_settings
 from geo.tracking.telemetry import FUTURE_TOLERANCE, FixRejected, aware_time
 from geo.visits.mail import queue_emails
 from geo.visits.questionnaires import PROMISE_AMOUNT, PROMISE_DATE, check_answers, get_questionnaire
@@ -51,6 +52,16 @@ def _result(session: Session, visit: Visit, notified: bool) -> OutcomeResult:
     return OutcomeResult(visit.id, visit.status, visit.outcome or "", promise_id, notified)
 
 
+def _client_id(body: Any) -> uuid.UUID:
+    """The outcome's own id, from the phone."""
+    if not isinstance(body, dict):
+        raise InvalidInput("an outcome is a JSON object", "outcome")
+    try:
+        return uuid.UUID(str(body.get("id")))
+    except ValueError:
+        raise InvalidInput("id must be the outcome's UUID", "id") from None
+
+
 def record_outcome(
     session: Session,
     *,
@@ -62,12 +73,7 @@ def record_outcome(
 ) -> OutcomeResult:
     """Close an open visit with its outcome; see the module docstring for idempotency."""
     now = now or datetime.now(UTC)
-    if not isinstance(body, dict):
-        raise InvalidInput("an outcome is a JSON object", "outcome")
-    try:
-        client = uuid.UUID(str(body.get("id")))
-    except ValueError:
-        raise InvalidInput("id must be the outcome's UUID", "id") from None
+    client = _client_id(body)
     visit = _visit(session, tenant_id, agent_id, visit_id)
     if visit.status == "completed":
         if visit.outcome_client_id == client:
@@ -75,40 +81,7 @@ def record_outcome(
         raise Conflict("esta visita ya tiene resultado", "visit_id")
     if visit.status == "rejected":
         raise Conflict("la marcación de esta visita fue rechazada: marque de nuevo", "visit_id")
-    checkout_at = _checkout(body.get("checkout_at"), visit.checkin_at, now)
-    form = body.get("questionnaire")
-    if (
-        not isinstance(form, dict)
-        or not isinstance(form.get("key"), str)
-        or (type(form.get("version")) is not int)
-    ):
-        raise InvalidInput("questionnaire is {key, version}", "questionnaire")
-    questionnaire = get_questionnaire(
-        session, tenant_id=tenant_id, key=form["key"], version=form["version"]
-    )
-    settings = tenant_settings(session, tenant_id)
-    local_day = checkout_at.astimezone(settings.zone)
-    outcome = body.get("outcome")
-    stored, typed = check_answers(
-        questionnaire.definition,
-        body.get("answers", {}),
-        outcome=str(outcome),
-        today=local_day.date(),
-    )
-    visit.outcome, visit.answers, visit.checkout_at = str(outcome), stored, checkout_at
-    visit.status, visit.completed_at = "completed", now
-    visit.questionnaire_id, visit.outcome_client_id = questionnaire.id, client
-    if outcome == "promise_to_pay" and PROMISE_AMOUNT in typed and PROMISE_DATE in typed:
-        amount, due = typed[PROMISE_AMOUNT], typed[PROMISE_DATE]
-        session.add(
-            Promise(
-                tenant_id=tenant_id,
-                visit_id=visit.id,
-                case_id=visit.case_id,
-                amount_cop=amount,
-                due_date=due,
-            )
-        )
+    settings = _apply(session, tenant_id, visit, body, client, now)
     recipients = [str(r) for r in settings.notify_emails]
     if recipients:
         session.flush()  # the visit's id, for its message
@@ -235,3 +208,110 @@ def visit_of_checkin(session: Session, *, tenant_id: int, agent_id: int, checkin
     if visit_id is None:
         raise NotFound("no check-in with that id", "checkin_id")
     return int(visit_id)
+
+
+def _apply(
+    session: Session,
+    tenant_id: int,
+    visit: Visit,
+    body: dict[str, Any],
+    client: uuid.UUID,
+    now: datetime,
+) -> TenantSettings:
+    """Check an outcome against its questionnaire version and write it on the visit, its
+    promise with it; the tenant's settings, for what follows."""
+    checkout_at = _checkout(body.get("checkout_at"), visit.checkin_at, now)
+    form = body.get("questionnaire")
+    if (
+        not isinstance(form, dict)
+        or not isinstance(form.get("key"), str)
+        or (type(form.get("version")) is not int)
+    ):
+        raise InvalidInput("questionnaire is {key, version}", "questionnaire")
+    questionnaire = get_questionnaire(
+        session, tenant_id=tenant_id, key=form["key"], version=form["version"]
+    )
+    settings = tenant_settings(session, tenant_id)
+    local_day = checkout_at.astimezone(settings.zone)
+    outcome = body.get("outcome")
+    stored, typed = check_answers(
+        questionnaire.definition,
+        body.get("answers", {}),
+        outcome=str(outcome),
+        today=local_day.date(),
+    )
+    visit.outcome, visit.answers, visit.checkout_at = str(outcome), stored, checkout_at
+    visit.status, visit.completed_at = "completed", now
+    visit.questionnaire_id, visit.outcome_client_id = questionnaire.id, client
+    if outcome == "promise_to_pay" and PROMISE_AMOUNT in typed and PROMISE_DATE in typed:
+        amount, due = typed[PROMISE_AMOUNT], typed[PROMISE_DATE]
+        session.add(
+            Promise(
+                tenant_id=tenant_id,
+                visit_id=visit.id,
+                case_id=visit.case_id,
+                amount_cop=amount,
+                due_date=due,
+            )
+        )
+    return settings
+
+
+def amend_outcome(
+    session: Session,
+    *,
+    tenant_id: int,
+    visit_id: int,
+    body: Any,
+    user_id: int,
+    now: datetime | None = None,
+) -> OutcomeResult:
+    """An edited submission's outcome replaces the visit's (answers and promise with it), the
+    earlier one kept in the audit log: an edit is never a second visit nor a second promise.
+    A visit with no outcome yet simply gets this one."""
+    now = now or datetime.now(UTC)
+    client = _client_id(body)
+    visit = _visit(session, tenant_id, None, visit_id)
+    if visit.status == "rejected":
+        raise Conflict("la marcación de esta visita fue rechazada: marque de nuevo", "visit_id")
+    if visit.outcome_client_id == client:
+        return _result(session, visit, notified=False)
+    promise = session.scalar(
+        select(Promise).where(Promise.tenant_id == tenant_id, Promise.visit_id == visit.id)
+    )
+    before = {
+        "outcome": visit.outcome,
+        "answers": visit.answers,
+        "promise": None
+        if promise is None
+        else {"amount_cop": str(promise.amount_cop), "due_date": promise.due_date.isoformat()},
+    }
+    if promise is not None:
+        session.delete(promise)
+        session.flush()
+    _apply(session, tenant_id, visit, body, client, now)
+    session.flush()
+    result = _result(session, visit, notified=False)
+    record(
+        session,
+        tenant_id=tenant_id,
+        user_id=user_id,
+        action="edit",
+        subject=f"visit:{visit.id}",
+        before=before,
+        after={"outcome": visit.outcome, "answers": visit.answers, "promise": result.promise_id},
+        at=now,
+    )
+    return result
+
+
+def close_incomplete(session: Session, *, tenant_id: int, visit_id: int, at: datetime) -> bool:
+    """Close an open visit whose outcome the server could not accept, so its case is not left
+    blocked; the outcome can still be recorded later (a re-derived submission). Whether it
+    was open."""
+    visit = _visit(session, tenant_id, None, visit_id)
+    if visit.status != "open":
+        return False
+    visit.status, visit.checkout_at = "incomplete", max(at, visit.checkin_at)
+    session.flush()
+    return True

@@ -9,7 +9,7 @@ import hashlib
 import json
 import uuid
 import zlib
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -22,68 +22,23 @@ from geo.core.settings import get_settings
 from geo.dispatch.history import case_history
 from geo.fieldkit.openrosa import collect_settings
 from geo.visits.mail import render_visit_email
+from tests.collect import RESPONSE, audit_csv, instance_xml, phone, send
 from tests.conftest import World
 from tests.gps import on_shift
-from tests.visits import check_in, fix_at, near
+from tests.visits import check_in, fix_at
 
 pytestmark = pytest.mark.clock
 
 LIST = "{http://openrosa.org/xforms/xformsList}"
 MANIFEST = "{http://openrosa.org/xforms/xformsManifest}"
-RESPONSE = "{http://openrosa.org/http/response}"
-
-
-def _phone(client: TestClient, world: World) -> str:
-    answer = client.post(
-        "/v1/devices",
-        json={"agent_id": world.agent_id, "protocol": "odk"},
-        headers=world.auth("admin"),
-    )
-    assert answer.status_code == 201, answer.text
-    return str(answer.json()["identifier"])
 
 
 def _md5(data: bytes) -> str:
     return "md5:" + hashlib.md5(data, usedforsecurity=False).hexdigest()
 
 
-def _instance(
-    world: World, at: datetime, *, metres: float, instance: str, case: int | None = None
-) -> bytes:
-    lon, lat = near(metres)
-    return f"""<?xml version='1.0' ?><data id="campo-cobranza" version="1"
- xmlns:jr="http://openrosa.org/javarosa" xmlns:orx="http://openrosa.org/xforms">
-<start>{(at - timedelta(minutes=4)).isoformat()}</start><end>{at.isoformat()}</end>
-<deviceid>collect:test</deviceid><case>{case or world.case_ids[0]}</case>
-<case_lat>4.6565</case_lat><case_lon>-74.0589</case_lon><case_radius>75</case_radius>
-<checkin>{lat} {lon} 2600 6.0</checkin><outcome>no_one_home</outcome>
-<contact_made>no</contact_made><comments>Portón cerrado &amp; sin timbre</comments>
-<meta><audit>audit.csv</audit><instanceID>{instance}</instanceID></meta></data>""".encode()
-
-
-def _audit(at: datetime, metres: float) -> bytes:
-    """Collect's audit log: the form's events and, with location tracking, where it was."""
-    rows = ["event,node,start,end,latitude,longitude,accuracy"]
-    start = int((at - timedelta(minutes=10)).timestamp() * 1000)
-    rows.append(f"form start,,{start},,,,")
-    for minutes, offset in ((9, 400), (6, 250), (3, 100), (0.5, 0)):
-        lon, lat = near(metres + offset, 270)
-        stamp = int((at - timedelta(minutes=minutes)).timestamp() * 1000)
-        rows.append(f"location changed,,{stamp},,{lat},{lon},7.5")
-    taken = int((at - timedelta(minutes=2)).timestamp() * 1000)  # the check-in question left
-    rows.append(f"question,/data/checkin,{taken - 15000},{taken},,,")
-    return ("\n".join(rows) + "\n").encode()
-
-
-def _send(client: TestClient, key: str, xml: bytes, audit: bytes | None = None) -> Any:
-    files: dict[str, Any] = {"xml_submission_file": ("submission.xml", xml, "text/xml")}
-    if audit is not None:
-        files["audit.csv"] = ("audit.csv", audit, "text/csv")
-    return client.post(f"/openrosa/key/{key}/submission", files=files)
-
-
 def test_the_form_list_manifest_and_day_file_are_openrosa(client: TestClient, world: World) -> None:
-    key = _phone(client, world)
+    key = phone(client, world)
     listed = client.get(f"/openrosa/key/{key}/formList")
     assert listed.status_code == 200
     assert listed.headers["x-openrosa-version"] == "1.0"
@@ -125,16 +80,18 @@ def test_the_form_list_manifest_and_day_file_are_openrosa(client: TestClient, wo
 def test_a_submission_at_the_door_becomes_a_verified_visit_once(
     client: TestClient, world: World
 ) -> None:
-    key = _phone(client, world)
+    key = phone(client, world)
     client.get(f"/openrosa/key/{key}/formList")  # the phone downloads the form first
     at = on_shift()
     instance = f"uuid:{uuid.uuid4()}"
-    sent = _send(client, key, _instance(world, at, metres=8, instance=instance), _audit(at, 8))
+    sent = send(client, key, instance_xml(world, at, metres=8, instance=instance), audit_csv(at, 8))
     assert sent.status_code == 201, sent.text
     answer = SafeXML.fromstring(sent.content)
     assert answer.tag == f"{RESPONSE}OpenRosaResponse"
     assert "aceptada" in str(answer.find(f"{RESPONSE}message").text)  # type: ignore[union-attr]
-    again = _send(client, key, _instance(world, at, metres=8, instance=instance), _audit(at, 8))
+    again = send(
+        client, key, instance_xml(world, at, metres=8, instance=instance), audit_csv(at, 8)
+    )
     assert again.status_code == 201
     with tenant_session(world.tenant_id) as session:
         visits = session.execute(text("SELECT verdict, status, outcome, answers FROM visits")).all()
@@ -151,14 +108,14 @@ def test_a_submission_at_the_door_becomes_a_verified_visit_once(
 def test_a_submission_away_from_the_door_is_rejected_with_the_apis_reasons(
     client: TestClient, world: World
 ) -> None:
-    key = _phone(client, world)
+    key = phone(client, world)
     client.get(f"/openrosa/key/{key}/formList")
     at = on_shift()
-    sent = _send(
+    sent = send(
         client,
         key,
-        _instance(world, at, metres=400, instance=f"uuid:{uuid.uuid4()}"),
-        _audit(at, 400),
+        instance_xml(world, at, metres=400, instance=f"uuid:{uuid.uuid4()}"),
+        audit_csv(at, 400),
     )
     assert sent.status_code == 201, sent.text
     message = str(SafeXML.fromstring(sent.content).find(f"{RESPONSE}message").text)  # type: ignore[union-attr]
@@ -177,40 +134,65 @@ def test_a_submission_away_from_the_door_is_rejected_with_the_apis_reasons(
         b"<?xml version='1.0'?><!DOCTYPE d [<!ENTITY e SYSTEM 'file:///etc/passwd'>]>"
         b"<data id='campo-cobranza' version='1'>&e;</data>",
         b"<data id='campo-cobranza' version='1'><case>1",
-        b"<data id='otro' version='1'><meta><instanceID>uuid:"
-        + str(uuid.uuid4()).encode()
-        + b"</instanceID></meta></data>",
+        b"<data id='campo-cobranza' version='1'><case>1</case></data>",
     ],
 )
-def test_hostile_or_foreign_xml_is_refused_without_harm(
+def test_xml_that_is_not_an_instance_is_refused_in_openrosas_words(
     client: TestClient, world: World, xml: bytes
 ) -> None:
-    key = _phone(client, world)
-    sent = _send(client, key, xml)
+    key = phone(client, world)
+    sent = send(client, key, xml)
     assert 400 <= sent.status_code < 500
+    assert sent.headers["x-openrosa-version"] == "1.0"
+    answer = SafeXML.fromstring(sent.content)
+    message = answer.find(f"{RESPONSE}message")
+    assert message is not None
+    assert message.get("nature") == "submit_error"
+    assert "envío" in str(message.text)
     with tenant_session(world.tenant_id) as session:
         assert session.execute(text("SELECT count(*) FROM visits")).scalar_one() == 0
+        assert session.execute(text("SELECT count(*) FROM submissions")).scalar_one() == 0
+
+
+def test_a_foreign_form_is_kept_and_refused_without_a_visit(
+    client: TestClient, world: World
+) -> None:
+    key = phone(client, world)
+    instance = f"uuid:{uuid.uuid4()}"
+    xml = f"<data id='otro' version='1'><meta><instanceID>{instance}</instanceID></meta></data>"
+    sent = send(client, key, xml.encode())
+    assert sent.status_code == 201, sent.text
+    with tenant_session(world.tenant_id) as session:
+        assert session.execute(text("SELECT count(*) FROM visits")).scalar_one() == 0
+        state, problems = session.execute(text("SELECT state, problems FROM submissions")).one()
+    assert state == "refused"
+    assert problems[0]["field"] == "form"
 
 
 def test_another_tenants_case_is_refused_like_a_missing_one(
     client: TestClient, world: World, other_world: World
 ) -> None:
-    key = _phone(client, world)
+    key = phone(client, world)
     client.get(f"/openrosa/key/{key}/formList")
     at = on_shift()
     theirs = other_world.case_ids[0]
-    foreign = _send(
-        client, key, _instance(world, at, metres=8, instance=f"uuid:{uuid.uuid4()}", case=theirs)
+    foreign = send(
+        client, key, instance_xml(world, at, metres=8, instance=f"uuid:{uuid.uuid4()}", case=theirs)
     )
-    missing = _send(
+    missing = send(
         client,
         key,
-        _instance(world, at, metres=8, instance=f"uuid:{uuid.uuid4()}", case=987_654_321),
+        instance_xml(world, at, metres=8, instance=f"uuid:{uuid.uuid4()}", case=987_654_321),
     )
-    assert foreign.status_code == missing.status_code == 400
-    assert foreign.text.replace(str(theirs), "N") == missing.text.replace("987654321", "N")
+    assert foreign.status_code == missing.status_code == 201  # kept, for a dispatcher to see
+    assert foreign.text == missing.text
+    with tenant_session(world.tenant_id) as session:
+        kept = session.execute(text("SELECT state, problems FROM submissions ORDER BY id")).all()
+    assert [state for state, _ in kept] == ["refused", "refused"]
+    assert kept[0][1] == kept[1][1]
     with tenant_session(other_world.tenant_id) as session:
         assert session.execute(text("SELECT count(*) FROM visits")).scalar_one() == 0
+        assert session.execute(text("SELECT count(*) FROM submissions")).scalar_one() == 0
 
 
 def test_collects_settings_code_points_the_phone_at_its_form_server() -> None:
@@ -243,10 +225,10 @@ def _send_files(client: TestClient, key: str, xml: bytes, photo: bytes) -> Any:
 def test_a_photo_is_kept_with_its_visit_and_shown_to_its_staff_only(
     client: TestClient, world: World, other_world: World
 ) -> None:
-    key = _phone(client, world)
+    key = phone(client, world)
     client.get(f"/openrosa/key/{key}/formList")
     at = on_shift()
-    xml = _with_photo(_instance(world, at, metres=8, instance=f"uuid:{uuid.uuid4()}"))
+    xml = _with_photo(instance_xml(world, at, metres=8, instance=f"uuid:{uuid.uuid4()}"))
     sent = _send_files(client, key, xml, JPEG)
     assert sent.status_code == 201, sent.text
     with tenant_session(world.tenant_id) as session:
@@ -272,13 +254,23 @@ def test_a_photo_is_kept_with_its_visit_and_shown_to_its_staff_only(
     body = mail.get_body(("plain",))
     assert body is not None
     assert f"/v1/visits/{visit_id}/media/fachada.jpg" in body.get_content()
-    # A file that is not an image, or too large, is refused and nothing of that visit kept.
+    # A file that is not an image, or too large for a visit, is kept with its submission and
+    # named as its problem; the visit is kept without it.
     for bad in (b"#!/bin/sh\necho hola\n", b"\xff\xd8\xff" + bytes(11 * 1024 * 1024)):
-        xml = _with_photo(_instance(world, at, metres=8, instance=f"uuid:{uuid.uuid4()}"))
-        refused = _send_files(client, key, xml, bad)
-        assert refused.status_code == 422, refused.text
+        xml = _with_photo(instance_xml(world, at, metres=8, instance=f"uuid:{uuid.uuid4()}"))
+        kept = _send_files(client, key, xml, bad)
+        assert kept.status_code == 201, kept.text
     with tenant_session(world.tenant_id) as session:
-        assert session.execute(text("SELECT count(*) FROM visits")).scalar_one() == 1
+        assert session.execute(text("SELECT count(*) FROM visits")).scalar_one() == 3
+        assert session.execute(text("SELECT count(*) FROM visit_media")).scalar_one() == 1
+        problems = session.execute(
+            text("SELECT problems FROM submissions WHERE state = 'problems' ORDER BY id")
+        ).scalars()
+        sizes = session.execute(
+            text("SELECT size_bytes FROM submission_files ORDER BY size_bytes")
+        ).scalars()
+        assert [p[0]["code"] for p in problems] == ["media_refused", "media_refused"]
+        assert list(sizes) == [20, len(JPEG), 3 + 11 * 1024 * 1024]
 
 
 def test_the_app_sends_a_photo_for_its_own_visit_through_the_api(
@@ -320,11 +312,11 @@ def test_the_web_app_registers_its_browser_and_its_visits_say_gps_is_unverified(
     assert client.get(f"/openrosa/key/{keys[0]}/formList").status_code == 404
     assert all(client.get(f"/openrosa/key/{k}/formList").status_code == 200 for k in keys[1:])
     at = on_shift()
-    sent = _send(
+    sent = send(
         client,
         keys[-1],
-        _instance(world, at, metres=8, instance=f"uuid:{uuid.uuid4()}"),
-        _audit(at, 8),
+        instance_xml(world, at, metres=8, instance=f"uuid:{uuid.uuid4()}"),
+        audit_csv(at, 8),
     )
     assert sent.status_code == 201, sent.text
     assert "en revisión" in sent.text
@@ -334,11 +326,17 @@ def test_the_web_app_registers_its_browser_and_its_visits_say_gps_is_unverified(
     assert [r["code"] for r in reasons] == ["mock_unknown"]
     # The other tenant's agent gets its own key, never this tenant's cases.
     theirs = client.post("/v1/me/web-app", headers=other_world.auth("agent")).json()["key"]
-    foreign = _send(
+    foreign = send(
         client,
         theirs,
-        _instance(world, at, metres=8, instance=f"uuid:{uuid.uuid4()}"),
-        _audit(at, 8),
+        instance_xml(world, at, metres=8, instance=f"uuid:{uuid.uuid4()}"),
+        audit_csv(at, 8),
     )
-    assert foreign.status_code in (400, 404)
-    assert "no encontrado" in foreign.text or "not found" in foreign.text
+    assert foreign.status_code == 201  # kept under the other tenant, refused there
+    assert "no se pudo registrar la visita" in foreign.text
+    with tenant_session(other_world.tenant_id) as session:
+        problems = session.execute(text("SELECT problems FROM submissions")).scalar_one()
+        assert session.execute(text("SELECT count(*) FROM visits")).scalar_one() == 0
+    assert problems[0]["field"] == "case_id"
+    with tenant_session(world.tenant_id) as session:
+        assert session.execute(text("SELECT count(*) FROM submissions")).scalar_one() == 1

@@ -11,8 +11,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.console_pages import acting, render
 from api.console_session import CSRF_FIELD, VisitorDep
+from geo.fieldkit.forms import import_form
 from geo.visits.questionnaires import list_questionnaires
-from geo.visits.xlsform import import_xlsform
 
 router = APIRouter(tags=["console"], default_response_class=HTMLResponse, include_in_schema=False)
 ADMIN = ("admin",)
@@ -45,7 +45,7 @@ def forms_upload(
     caller = acting(visitor, ADMIN, csrf)
     if isinstance(caller, Response):
         return caller
-    view = import_xlsform(
+    view = import_form(
         caller.session, tenant_id=caller.tenant_id, key=clave, data=archivo.file.read()
     )
     return RedirectResponse(f"/cuestionarios?hecho={view.key}-v{view.version}", status_code=303)

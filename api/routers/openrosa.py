@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from geo.core.errors import InvalidInput
-from geo.fieldkit.forms import current_questionnaires, today_file, visit_form_questionnaire
+from geo.fieldkit.forms import servable_forms, today_file, visit_form_questionnaire
 from geo.fieldkit.inbox import MAX_ATTACHMENTS, Attachment, store_submission
 from geo.fieldkit.openrosa import (
     OPENROSA_VERSION,
@@ -58,11 +58,11 @@ def forms(request: Request, key: Key) -> Response:
                 form_id=form_id(q.key),
                 name=f"{q.title} (v{q.version})",
                 version=str(q.version),
-                xml=visit_xform(session, tenant_id=phone.tenant_id, questionnaire=q),
+                xml=xml,
                 download_url=f"{base}/forms/{form_id(q.key)}.xml",
                 manifest_url=f"{base}/forms/{form_id(q.key)}/manifest",
             )
-            for q in current_questionnaires(session, tenant_id=phone.tenant_id)
+            for q, xml in servable_forms(session, tenant_id=phone.tenant_id)
         ]
     return _xml(form_list(listed))
 

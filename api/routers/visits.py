@@ -21,12 +21,13 @@ from api.schemas import (
     QuestionnaireOut,
     VisitOut,
 )
+from geo.fieldkit.forms import add_questionnaire, import_form
 from geo.visits.checkin import check_in
 from geo.visits.geofences import get_geofence, set_geofence
 from geo.visits.media import attach_media, media_file
 from geo.visits.outcomes import get_visit, list_visits, record_outcome
-from geo.visits.questionnaires import create_questionnaire, list_questionnaires
-from geo.visits.xlsform import import_xlsform, questionnaire_xform
+from geo.visits.questionnaires import list_questionnaires
+from geo.visits.xlsform import questionnaire_xform
 
 router = APIRouter(tags=["visits"])
 RowId = Annotated[int, Path(ge=1, le=MAX_ID)]
@@ -130,9 +131,7 @@ def new_questionnaire_from_xlsform(
     """An XLSForm workbook (``survey``, ``choices``, ``settings`` sheets) as the next version of
     ``key``. Only what campo can check is accepted: another row type, or an expression with a
     function campo does not evaluate, is refused with its sheet row."""
-    view = import_xlsform(
-        caller.session, tenant_id=caller.tenant_id, key=key, data=file.file.read()
-    )
+    view = import_form(caller.session, tenant_id=caller.tenant_id, key=key, data=file.file.read())
     return QuestionnaireOut.model_validate(view, from_attributes=True)
 
 
@@ -189,7 +188,7 @@ def questionnaires(caller: Reader) -> list[QuestionnaireOut]:
 )
 def new_questionnaire(caller: Admin, body: QuestionnaireIn) -> QuestionnaireOut:
     """A new version of ``key`` (the first, or the next); earlier versions stay valid."""
-    view = create_questionnaire(
+    view = add_questionnaire(
         caller.session, tenant_id=caller.tenant_id, key=body.key, definition=body.definition
     )
     return QuestionnaireOut.model_validate(view, from_attributes=True)

@@ -36,6 +36,7 @@ from geo.demo import portfolio as demo
 from geo.demo.calls import seed_calls
 from geo.demo.history import seed_history
 from geo.demo.simulation import simulate_plan
+from geo.fieldkit.forms import import_form
 from geo.fieldkit.inbox import list_submissions
 from geo.fieldkit.openrosa import collect_settings
 from geo.fieldkit.receipts import rederive
@@ -49,7 +50,6 @@ from geo.tracking.devices import register_device
 from geo.tracking.partitions import ensure_gps_partitions, prune_gps_partitions
 from geo.visits.mail import VERDICT_LABELS, deliver_due
 from geo.visits.media import prune_media
-from geo.visits.xlsform import import_xlsform
 
 console = Console(stderr=True)
 
@@ -445,7 +445,7 @@ def questionnaire_import(
         tenant_id = tenant_by_slug(session, tenant).id
     try:
         with tenant_session(tenant_id) as session:
-            view = import_xlsform(session, tenant_id=tenant_id, key=key, data=path.read_bytes())
+            view = import_form(session, tenant_id=tenant_id, key=key, data=path.read_bytes())
     except CampoError as exc:
         raise typer.BadParameter(exc.message, param_hint="path") from None
     typer.echo(f"{view.key} v{view.version}: {len(view.definition['questions'])} questions")

@@ -1,0 +1,108 @@
+"""A person who left takes their phones with them, and no questionnaire can break the form list
+of a tenant's phones."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+
+from geo.core.db import owner_session, tenant_session
+from tests.collect import audit_csv, instance_xml, phone, send
+from tests.conftest import World
+from tests.gps import on_shift
+
+pytestmark = pytest.mark.clock
+
+
+def _agent_user(world: World) -> int:
+    with tenant_session(world.tenant_id) as session:
+        return int(
+            session.execute(
+                text("SELECT user_id FROM agents WHERE id = :a"), {"a": world.agent_id}
+            ).scalar_one()
+        )
+
+
+def test_a_deactivated_users_phones_stop_at_once(client: TestClient, world: World) -> None:
+    collect = phone(client, world)
+    web = client.post("/v1/me/web-app", headers=world.auth("agent")).json()["key"]
+    tracker = client.post(
+        "/v1/devices",
+        json={"agent_id": world.agent_id, "protocol": "osmand"},
+        headers=world.auth("admin"),
+    ).json()["identifier"]
+    at = on_shift()
+    fix = {"id": tracker, "timestamp": str(int(at.timestamp())), "lat": "4.6486", "lon": "-74.06"}
+    assert client.get(f"/openrosa/key/{collect}/formList").status_code == 200
+    assert client.get("/osmand", params=fix).status_code == 200
+    left = client.patch(
+        f"/v1/users/{_agent_user(world)}", json={"active": False}, headers=world.auth("admin")
+    )
+    assert left.status_code == 200, left.text
+    for key in (collect, web):
+        assert client.get(f"/openrosa/key/{key}/formList").status_code == 404
+        sent = send(
+            client,
+            key,
+            instance_xml(world, at, metres=8, instance=f"uuid:{uuid.uuid4()}"),
+            audit_csv(at, 8),
+        )
+        assert sent.status_code == 404
+    later = {**fix, "timestamp": str(int(at.timestamp()) + 60)}
+    assert client.get("/osmand", params=later).status_code >= 400
+    with tenant_session(world.tenant_id) as session:
+        assert session.execute(text("SELECT count(*) FROM submissions")).scalar_one() == 0
+        assert session.execute(text("SELECT count(*) FROM gps_fixes")).scalar_one() == 1
+    back = client.patch(
+        f"/v1/users/{_agent_user(world)}", json={"active": True}, headers=world.auth("admin")
+    )
+    assert back.status_code == 200
+    assert client.get(f"/openrosa/key/{collect}/formList").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "definition",
+    [
+        {"title": "Visita ${x}", "questions": [{"name": "nota", "type": "text"}]},
+        {"questions": [{"name": "nota", "type": "text", "label": "Diga ${nadie}"}]},
+    ],
+)
+def test_a_questionnaire_that_cannot_become_a_form_is_refused(
+    client: TestClient, world: World, definition: dict[str, object]
+) -> None:
+    key = phone(client, world)
+    made = client.post(
+        "/v1/questionnaires",
+        json={"key": "corta", "definition": definition},
+        headers=world.auth("admin"),
+    )
+    assert made.status_code == 422, made.text
+    assert made.json()["error"]["fields"][0]["field"] == "definition"
+    listed = client.get(f"/openrosa/key/{key}/formList")
+    assert listed.status_code == 200
+    assert "campo-corta" not in listed.text
+
+
+def test_a_broken_version_stored_earlier_leaves_the_other_forms_listed(
+    client: TestClient, world: World
+) -> None:
+    key = phone(client, world)
+    assert client.get(f"/openrosa/key/{key}/formList").status_code == 200  # the default form
+    with owner_session() as session:  # as a version stored before campo checked them
+        session.execute(
+            text(
+                "INSERT INTO questionnaires (tenant_id, key, version, title, definition) "
+                "VALUES (:t, 'rota', 1, 'Rota ${x}', CAST(:d AS jsonb))"
+            ),
+            {
+                "t": world.tenant_id,
+                "d": '{"title": "Rota ${x}", "questions": [{"name": "n", "type": "text"}]}',
+            },
+        )
+    listed = client.get(f"/openrosa/key/{key}/formList")
+    assert listed.status_code == 200
+    assert "campo-cobranza" in listed.text
+    assert "campo-rota" not in listed.text

@@ -13,18 +13,18 @@ from __future__ import annotations
 
 import csv
 import io
-import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from openpyxl import load_workbook
-
 from geo.core.errors import InvalidInput
+from geo.core.workbooks import open_workbook
 
 MAX_FIELD = 4000
+MAX_COLUMNS = 200
+"""Columns of a sheet that are read; a real portfolio has a few dozen."""
 """Characters in one field: far above any name or address, far below csv's own limit."""
 _SEPARATORS = (",", ";", "\t", "|")
 _ZIP_MAGIC = b"PK\x03\x04"
@@ -127,12 +127,9 @@ def _cell(value: Any) -> str:
 
 
 def _workbook(data: bytes) -> Table:
-    try:
-        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise InvalidInput(f"the file is not a readable .xlsx workbook ({exc})", "file") from None
+    book = open_workbook(data)
     sheet = book.worksheets[0]
-    cells = sheet.iter_rows(values_only=True)
+    cells = sheet.iter_rows(values_only=True, max_col=MAX_COLUMNS)
     columns = _header(list(next(cells, ())))
 
     def rows() -> Iterator[tuple[int, dict[str, str]]]:

@@ -11,17 +11,16 @@ phone never disagree about an answer.
 
 from __future__ import annotations
 
-import io
 from collections.abc import Mapping
 from typing import Any
 
-from openpyxl import load_workbook
 from pyxform.errors import PyXFormError
 from pyxform.xls2xform import convert
 from sqlalchemy.orm import Session
 
 from geo.core.errors import InvalidInput
 from geo.core.models import OUTCOMES
+from geo.core.workbooks import open_workbook
 from geo.visits.expressions import to_xpath
 from geo.visits.mail import OUTCOME_LABELS
 from geo.visits.questionnaires import (
@@ -48,6 +47,10 @@ _META = {"start", "end", "today", "deviceid", "phonenumber", "username", "email"
 # campo question type → XLSForm type (photos are images to Collect).
 _XLS_TYPES = {campo: xls for xls, campo in _TYPES.items()}
 MAX_ROWS = 500
+MAX_COLUMNS = 200
+"""Columns of a sheet that are read (translations included, far fewer in any real form)."""
+MAX_SHEET_ROWS = 20 * MAX_ROWS
+"""Rows of a sheet, blank ones included, past which it is no form."""
 
 Workbook = dict[str, list[dict[str, Any]]]
 """Sheets by name, each a list of rows (column → value), as pyxform reads a workbook."""
@@ -55,23 +58,20 @@ Workbook = dict[str, list[dict[str, Any]]]
 
 def read_xlsform(data: bytes) -> Workbook:
     """The sheets of an ``.xlsx`` XLSForm, each row with its sheet row number (``_row``)."""
-    try:
-        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception:  # openpyxl raises many kinds for what is not a workbook
-        raise InvalidInput("the file is not an .xlsx workbook", "file") from None
+    book = open_workbook(data)
     sheets: Workbook = {}
     for name in ("survey", "choices", "settings"):
         if name not in book.sheetnames:
             continue
-        rows = book[name].iter_rows(values_only=True)
+        rows = book[name].iter_rows(values_only=True, max_col=MAX_COLUMNS)
         header = [str(h).strip() if h is not None else "" for h in next(rows, ())]
         found = []
         for number, values in enumerate(rows, start=2):
-            if number > MAX_ROWS + 1:
-                raise InvalidInput(f"{name}: more than {MAX_ROWS} rows", "file")
             cells = {k: v for k, v in zip(header, values, strict=False) if k and v is not None}
-            if cells:
+            if cells:  # blank rows, as pyxform skips them, count for nothing
                 found.append({**cells, "_row": number})
+            if len(found) > MAX_ROWS or number > MAX_SHEET_ROWS:
+                raise InvalidInput(f"{name}: more than {MAX_ROWS} rows", "file")
         sheets[name] = found
     if "survey" not in sheets:
         raise InvalidInput("an XLSForm needs a 'survey' sheet", "file")

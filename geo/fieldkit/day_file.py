@@ -70,9 +70,11 @@ def day_file(session: Session, *, tenant_id: int, agent_id: int, day: date) -> s
             (
                 r.id,
                 " · ".join(p for p in parts if p),
-                f"{r.lat:.6f}",
-                f"{r.lon:.6f}",
-                f"{r.radius:.0f}",
+                # Exactly the numbers the server judges with (the shortest text that reads
+                # back as the same double), so the form's door check at the door is its own.
+                repr(float(r.lat)),
+                repr(float(r.lon)),
+                repr(float(r.radius)),
                 window,
                 money(r.amount),
                 r.bucket,

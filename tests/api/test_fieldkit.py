@@ -68,7 +68,11 @@ def test_the_day_file_lists_the_published_route_first(client: TestClient, world:
     rows = list(csv.DictReader(io.StringIO(before)))
     assert [r["name"] for r in rows] == [str(world.case_ids[0])]
     assert rows[0]["label"].startswith("Ana Gómez · Calle 72")  # not on a route: no stop number
-    assert (rows[0]["lat"], rows[0]["lon"], rows[0]["radius"]) == ("4.656500", "-74.058900", "75")
+    assert (rows[0]["lat"], rows[0]["lon"], rows[0]["radius"]) == (
+        "4.6565",
+        "-74.0589",
+        "75.0",
+    )  # as stored
     with tenant_session(world.tenant_id) as session:
         plan = create_plan(session, tenant_id=world.tenant_id, day=day, budget_s=1, queue=False)
     run_plan(world.tenant_id, plan.id)

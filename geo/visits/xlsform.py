@@ -49,6 +49,9 @@ _XLS_TYPES = {campo: xls for xls, campo in _TYPES.items()}
 MAX_ROWS = 500
 MAX_COLUMNS = 200
 """Columns of a sheet that are read (translations included, far fewer in any real form)."""
+MAX_PHOTO_PIXELS = 2560
+"""Longest side of a photo the phone sends (Collect's and Enketo's ``max-pixels``): a JPEG of
+that size is a few MiB, well under ``CAMPO_MEDIA_MAX_MIB``."""
 MAX_SHEET_ROWS = 20 * MAX_ROWS
 """Rows of a sheet, blank ones included, past which it is no form."""
 
@@ -185,6 +188,8 @@ def question_rows(
         for key in ("relevant", "constraint"):
             if question.get(key):
                 row[key] = to_xpath(question[key])
+        if question["type"] == "photo":  # the phone scales a photo down to what campo keeps
+            row["parameters"] = f"max-pixels={MAX_PHOTO_PIXELS}"
         if question["type"] == "text":  # the server's bound, so the phone refuses it first
             bound = f"string-length(.) <= {MAX_TEXT}"
             row["constraint"] = (

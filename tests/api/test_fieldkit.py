@@ -23,6 +23,7 @@ from geo.fieldkit.visit_form import visit_xform
 from geo.routing.jobs import create_plan, run_plan
 from geo.routing.publishing import publish_plan
 from geo.visits.questionnaires import DEFAULT_KEY, ensure_default_questionnaire, list_questionnaires
+from geo.visits.xlsform import MAX_PHOTO_PIXELS
 from tests.conftest import World
 
 pytestmark = pytest.mark.clock
@@ -41,6 +42,7 @@ def test_the_visit_form_passes_odk_validate(world: World, tmp_path: Path) -> Non
     assert "jr://file-csv/cases.csv" in xml
     assert "distance(" in xml
     assert "odk:location-min-interval" in xml or "location-min-interval" in xml
+    assert f'orx:max-pixels="{MAX_PHOTO_PIXELS}"' in xml  # photos scaled to what campo keeps
     assert shutil.which("java"), "ODK Validate needs java (scripts/setup installs it)"
     path = tmp_path / "visita.xml"
     path.write_text(xml, encoding="utf-8")

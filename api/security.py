@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
 
 import jwt
 
@@ -48,3 +49,12 @@ def read_token(token: str, settings: Settings) -> tuple[int, int]:
         return tenant_id, int(user_id)
     except (jwt.PyJWTError, KeyError, ValueError, TypeError, OverflowError) as exc:
         raise AuthenticationFailed("invalid or expired token") from exc
+
+
+def same_origin(origin: str | None, base_url: str) -> bool:
+    """Whether a browser's ``Origin`` is this server's own (no ``Origin``: not a browser's
+    cross-site request, which always carries one on a POST)."""
+    if origin is None:
+        return True
+    given, own = urlsplit(origin), urlsplit(base_url)
+    return (given.scheme, given.netloc) == (own.scheme, own.netloc)

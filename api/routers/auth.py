@@ -8,8 +8,9 @@ from fastapi import APIRouter, Form, Request, Response
 
 from api.deps import AnonymousSessionDep, CallerDep, SettingsDep, keep_session
 from api.schemas import Me, Token
-from api.security import issue_token
+from api.security import issue_token, same_origin
 from geo.accounts.users import authenticate
+from geo.core.errors import PermissionDenied
 
 router = APIRouter(prefix="/v1", tags=["auth"])
 
@@ -28,8 +29,12 @@ def token(
     """OAuth2 password grant: e-mail, password and the tenant (as ``client_id``).
 
     The token also comes back as an HttpOnly cookie, so a browser that signed in (for instance
-    through ``/docs``) can open the map pages; the API honours that cookie on GET only.
+    through ``/docs``) can open the map pages; the API honours that cookie on GET only. A
+    browser's post from another site is refused: it would sign the victim's browser into
+    the attacker's account (login CSRF).
     """
+    if not same_origin(request.headers.get("origin"), str(request.base_url)):
+        raise PermissionDenied("sign-in from another site's page is refused", "origin")
     principal = authenticate(
         session,
         tenant_slug=client_id,

@@ -42,7 +42,7 @@ from geo.core.db import tenant_session
 from geo.core.errors import CampoError, NotFound, TooManyAttempts
 from geo.core.tenant_settings import tenant_settings
 from geo.dispatch.board import agents_today, feed
-from geo.dispatch.notices import visit_notices
+from geo.dispatch.notices import TooManyStreams, visit_notices
 from geo.dispatch.review import decide, review_queue, waiting
 from geo.fieldkit.inbox import list_submissions
 from geo.fieldkit.receipts import rederive
@@ -229,15 +229,21 @@ async def board_events(request: Request, visitor: VisitorDep, settings: Settings
 
     async def stream() -> AsyncIterator[str]:
         yield ": conectado\n\n"
-        async for ids in visit_notices(settings.app_url, tenant_id=tenant_id, quiet_s=KEEPALIVE_S):
-            if await request.is_disconnected():
-                return
-            if not ids:
-                yield ": sigue\n\n"
-                continue
-            for html in reversed(await anyio.to_thread.run_sync(rows, ids)):
-                data = "\n".join(f"data: {line}" for line in html.splitlines())
-                yield f"event: visita\n{data}\n\n"
+        notices = visit_notices(settings.app_url, tenant_id=tenant_id, quiet_s=KEEPALIVE_S)
+        try:
+            async for ids in notices:
+                if await request.is_disconnected():
+                    return
+                if not ids:
+                    yield ": sigue\n\n"
+                    continue
+                for html in reversed(await anyio.to_thread.run_sync(rows, ids)):
+                    data = "\n".join(f"data: {line}" for line in html.splitlines())
+                    yield f"event: visita\n{data}\n\n"
+        except TooManyStreams:
+            yield "retry: 30000\n\n"  # the browser comes back in 30 s
+        finally:
+            await notices.aclose()
 
     return StreamingResponse(
         stream(), media_type="text/event-stream", headers={"Cache-Control": "no-store"}

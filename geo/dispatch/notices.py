@@ -1,35 +1,101 @@
 """Visits as they happen: the ``campo_feed`` notifications the database sends when a visit is
 written or decided (a trigger, migration 0014), for one tenant.
 
-Each listener holds one connection in ``LISTEN``; the console opens one per open board, which
-at a dispatch office's scale is a handful. The tenant filter is applied here because a
-notification channel is shared by every tenant (payloads carry only ids, never data).
+A server process holds one connection in ``LISTEN``, however many boards are open: it fans
+each notification out to every open stream and closes when the last one goes, so open
+browser tabs never cost the database a connection each. The tenant filter is applied here
+because a notification channel is shared by every tenant (payloads carry only ids, never
+data). Nothing a request needs lives here: a lost connection ends the streams, and each
+browser's EventSource reconnects.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncGenerator
+from typing import Any
 
 import psycopg
 
 from geo.core.db import libpq_url
 
 CHANNEL = "campo_feed"
+APPLICATION_NAME = "campo-feed"
+"""How the listening connection shows in ``pg_stat_activity``."""
+MAX_STREAMS = 200
+"""Open streams one process serves; more would only queue behind them."""
+_BACKLOG = 1000
+"""Notifications kept for a stream that reads slowly; past it, it misses some (the board
+reloads its list on its next visit anyway)."""
+
+log = logging.getLogger(__name__)
+
+
+class TooManyStreams(Exception):
+    """This process already serves :data:`MAX_STREAMS` streams."""
+
+
+class _Listener:
+    """One ``LISTEN`` connection of this process and event loop, shared by its streams."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.streams: set[asyncio.Queue[dict[str, Any] | None]] = set()
+        self.task: asyncio.Task[None] | None = None
+
+    async def run(self) -> None:
+        try:
+            async with await psycopg.AsyncConnection.connect(
+                libpq_url(self.url), autocommit=True, application_name=APPLICATION_NAME
+            ) as conn:
+                await conn.execute(f"LISTEN {CHANNEL}")
+                async for note in conn.notifies():
+                    self._send(json.loads(note.payload))
+        except (psycopg.Error, OSError):
+            log.exception("the feed's LISTEN connection was lost; open streams end")
+            self._send(None)
+        finally:
+            if self.task is asyncio.current_task():
+                self.task = None
+
+    def _send(self, payload: dict[str, Any] | None) -> None:
+        for stream in list(self.streams):
+            with contextlib.suppress(asyncio.QueueFull):
+                stream.put_nowait(payload)
+
+
+_LISTENERS: dict[tuple[str, int], _Listener] = {}
 
 
 async def visit_notices(
     url: str, *, tenant_id: int, quiet_s: float = 15.0
-) -> AsyncIterator[list[int]]:
+) -> AsyncGenerator[list[int]]:
     """Ids of the tenant's visits as they are written, one notification at a time; an empty
     list after ``quiet_s`` of silence (or another tenant's notification), so the caller can
-    keep its stream alive or notice it was left."""
-    async with await psycopg.AsyncConnection.connect(libpq_url(url), autocommit=True) as conn:
-        await conn.execute(f"LISTEN {CHANNEL}")
+    keep its stream alive or notice it was left. Ends if the database connection is lost;
+    TooManyStreams when the process serves as many as it may."""
+    loop = asyncio.get_running_loop()
+    listener = _LISTENERS.setdefault((url, id(loop)), _Listener(url))
+    if len(listener.streams) >= MAX_STREAMS:
+        raise TooManyStreams
+    stream: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue(maxsize=_BACKLOG)
+    listener.streams.add(stream)
+    if listener.task is None or listener.task.cancelling():  # the last stream just left
+        listener.task = loop.create_task(listener.run())
+    try:
         while True:
-            ids: list[int] = []
-            async for note in conn.notifies(timeout=quiet_s, stop_after=1):
-                payload = json.loads(note.payload)
-                if payload.get("tenant_id") == tenant_id:
-                    ids.append(int(payload["visit_id"]))
-            yield ids
+            try:
+                payload = await asyncio.wait_for(stream.get(), quiet_s)
+            except TimeoutError:
+                yield []
+                continue
+            if payload is None:
+                return
+            yield [int(payload["visit_id"])] if payload.get("tenant_id") == tenant_id else []
+    finally:
+        listener.streams.discard(stream)
+        if not listener.streams and listener.task is not None:
+            listener.task.cancel()

@@ -129,3 +129,18 @@ def test_wrong_passwords_are_throttled_per_account_and_address(
     assert answer.json()["error"]["code"] == "too_many_attempts"
     other = {**wrong, "username": "dispatcher@alfa.co", "password": PASSWORD}
     assert _login(client, **other)[0] == 200  # another account from the same address
+
+
+def test_a_sign_in_posted_from_another_sites_page_is_refused(
+    client: TestClient, world: World
+) -> None:
+    """Login CSRF: a page elsewhere must not sign this browser into someone else's account."""
+    form = {"username": "analyst@alfa.co", "password": PASSWORD, "client_id": "alfa"}
+    forged = client.post("/v1/auth/token", data=form, headers={"Origin": "https://evil.example"})
+    assert forged.status_code == 403
+    assert forged.json()["error"]["fields"][0]["field"] == "origin"
+    assert "campo_token" not in forged.headers.get("set-cookie", "")
+    own = client.post("/v1/auth/token", data=form, headers={"Origin": "http://testserver"})
+    assert own.status_code == 200
+    assert "campo_token" in own.headers["set-cookie"]
+    assert client.post("/v1/auth/token", data=form).status_code == 200  # not a browser

@@ -10,7 +10,7 @@ import re
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 import gpxpy
 import httpx2
+import psycopg
 import pytest
 from fastapi.testclient import TestClient
 from selenium import webdriver
@@ -30,11 +31,12 @@ from sqlalchemy import text
 from geo.accounts.agents import create_agent
 from geo.accounts.users import create_user
 from geo.contacts.rules import next_contact_day
-from geo.core.db import tenant_session
+from geo.core.db import libpq_url, tenant_session
 from geo.core.tenant_settings import parse_settings
+from geo.dispatch.notices import APPLICATION_NAME
 from geo.routing.jobs import create_plan, run_plan
 from tests.api.conftest import ARTIFACTS
-from tests.conftest import PASSWORD, World
+from tests.conftest import OWNER_URL, PASSWORD, World
 from tests.gps import on_shift
 from tests.server import Server
 from tests.visits import check_in, fix_at
@@ -943,3 +945,32 @@ def test_an_admin_uploads_an_xlsform_from_the_console(server: Server, world: Wor
         )
         assert bad.status_code == 422
         assert "survey row 2" in bad.text
+
+
+def _feed_connections() -> int:
+    with psycopg.connect(libpq_url(OWNER_URL), autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s",
+            (APPLICATION_NAME,),
+        ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def test_open_boards_share_one_database_connection(server: Server, world: World) -> None:
+    """Thirty live streams of one session (thirty tabs) cost the database one connection,
+    and it closes when the last tab does."""
+    with _session(server, world, "analyst") as http, ExitStack() as streams:
+        readers = []  # each stream's reader kept: dropping one closes its stream
+        for _ in range(30):
+            answer = streams.enter_context(http.stream("GET", "/tablero/eventos"))
+            assert answer.status_code == 200
+            readers.append(answer.iter_lines())
+            assert next(readers[-1]) == ": conectado"
+        deadline = time.monotonic() + 10
+        while _feed_connections() != 1:
+            assert time.monotonic() < deadline, _feed_connections()
+            time.sleep(0.1)
+    deadline = time.monotonic() + 60
+    while _feed_connections() != 0:  # the server notices the streams are gone
+        assert time.monotonic() < deadline, _feed_connections()
+        time.sleep(0.2)

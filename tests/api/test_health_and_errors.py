@@ -158,3 +158,10 @@ def test_health_answers_while_every_pooled_connection_is_taken(client: TestClien
     assert answer.status_code == 200
     assert answer.json()["status"] == "ok"
     assert took < 5  # the pool's own wait would be 30 s
+
+
+def test_browsers_asking_for_a_favicon_get_no_error(client: TestClient) -> None:
+    """Chromium asks for /favicon.ico on every JSON document it shows (/health, GeoJSON)."""
+    answer = client.get("/favicon.ico")
+    assert answer.status_code == 204
+    assert "max-age" in answer.headers["cache-control"]

@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import httpx2
 
@@ -15,9 +16,12 @@ from tests.conftest import ROOT
 
 
 class Server:
-    """A uvicorn process serving campo on a free loopback port."""
+    """A uvicorn process serving campo on a free loopback port (``campo=True``: started as
+    ``campo serve`` starts it, with its own settings, in one process)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, campo: bool = False, env: dict[str, str] | None = None) -> None:
+        self.campo = campo
+        self.env = env or {}
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             self.port = probe.getsockname()[1]
@@ -25,21 +29,22 @@ class Server:
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
-        self.process = subprocess.Popen(
-            [
+        command = (
+            [str(Path(sys.executable).parent / "campo"), "serve", "--workers", "1"]
+            if self.campo
+            else [
                 sys.executable,
                 "-m",
                 "uvicorn",
                 "api.main:app",
-                "--port",
-                str(self.port),
                 "--log-level",
                 "warning",
                 "--timeout-graceful-shutdown",
                 "3",  # open event streams (the console's feed) end with the server
-            ],
-            cwd=ROOT,
-            env=os.environ.copy(),
+            ]
+        )
+        self.process = subprocess.Popen(
+            [*command, "--port", str(self.port)], cwd=ROOT, env={**os.environ, **self.env}
         )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:

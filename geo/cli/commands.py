@@ -634,12 +634,16 @@ def serve(
     import uvicorn  # the web server is only needed by this command
 
     # campo logs one line per request itself (with tenant and user): no second access log.
+    trusted = get_settings().trusted_proxies.replace(" ", "")
     uvicorn.run(
         "api.main:app",
         host=host,
         port=port,
         workers=workers or os.cpu_count() or 1,
-        proxy_headers=True,
+        # Forwarded headers only from the proxies named: from anyone else (uvicorn trusts
+        # loopback by default) a rotated X-Forwarded-For would dodge the per-address limit.
+        proxy_headers=bool(trusted),
+        forwarded_allow_ips=trusted or None,
         access_log=False,
         timeout_graceful_shutdown=5,  # open event streams (the console's feed) do not end
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import httpx2
 import jwt
 import pytest
 from fastapi.testclient import TestClient
@@ -12,6 +13,7 @@ from sqlalchemy import text
 from geo.core.db import tenant_session
 from geo.core.settings import get_settings
 from tests.conftest import PASSWORD, World
+from tests.server import Server
 
 pytestmark = pytest.mark.clock
 
@@ -144,3 +146,25 @@ def test_a_sign_in_posted_from_another_sites_page_is_refused(
     assert own.status_code == 200
     assert "campo_token" in own.headers["set-cookie"]
     assert client.post("/v1/auth/token", data=form).status_code == 200  # not a browser
+
+
+@pytest.mark.parametrize("trusted", ["", "127.0.0.1"])
+def test_forwarded_addresses_count_only_from_a_trusted_proxy(world: World, trusted: str) -> None:
+    """A client rotating X-Forwarded-For must not dodge the per-address limit (30 failures),
+    unless the header comes from the proxy campo is told to trust."""
+    server = Server(campo=True, env={"CAMPO_TRUSTED_PROXIES": trusted})
+    server.start()
+    try:
+        statuses = [
+            httpx2.post(
+                f"{server.url}/v1/auth/token",
+                data={"username": f"nadie{n}@alfa.co", "password": "nope", "client_id": "alfa"},
+                headers={"X-Forwarded-For": f"203.0.113.{n}"},
+                timeout=30,
+            ).status_code
+            for n in range(35)
+        ]
+    finally:
+        server.stop()
+    assert set(statuses[:30]) == {401}
+    assert (429 in statuses[30:]) is (not trusted)  # behind its proxy, each is its own client

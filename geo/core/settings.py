@@ -52,7 +52,7 @@ class Settings(BaseSettings):
     """One JSON object per log line (for a log collector) instead of plain text."""
     job_stalled_after_s: Annotated[float, Field(ge=1, le=3600)] = 30.0
     """A job worker silent this long is taken for dead, and its job is run again elsewhere."""
-    trusted_proxies: Annotated[str, Field(pattern=r"^[0-9A-Fa-f.:/, ]*$")] = ""
+    trusted_proxies: Annotated[str, Field(pattern=r"^(\*|[0-9A-Fa-f.:/, ]*)$")] = ""
     """Addresses (or networks) of the reverse proxies in front of ``campo serve``, comma
     separated: only their ``X-Forwarded-For`` and ``X-Forwarded-Proto`` are believed, for the
     client's address (sign-in throttling, logs) and scheme. Empty: none, as when clients

@@ -24,16 +24,24 @@ cookie is honoured on GET only: reads change nothing, so a forged cross-site req
 use it to act."""
 
 
-def keep_session(response: Response, token: str, ttl: int, settings: Settings) -> None:
+def secure_cookies(request: Request, settings: Settings) -> bool:
+    """Whether cookies get ``Secure``: always in production, and whenever the request came
+    over HTTPS (directly, or through a trusted proxy that says so)."""
+    return settings.environment == "production" or request.url.scheme == "https"
+
+
+def keep_session(
+    request: Request, response: Response, token: str, ttl: int, settings: Settings
+) -> None:
     """The token as the session cookie: HttpOnly (no script reads it), SameSite=Strict (no
-    other site's page sends it), Secure in production, for the token's lifetime."""
+    other site's page sends it), Secure behind HTTPS, for the token's lifetime."""
     response.set_cookie(
         TOKEN_COOKIE,
         token,
         max_age=ttl,
         httponly=True,
         samesite="strict",
-        secure=settings.environment == "production",
+        secure=secure_cookies(request, settings),
     )
 
 

@@ -44,7 +44,7 @@ def token(
         throttle=request.app.state.logins,
     )
     access, ttl = issue_token(principal, settings)
-    keep_session(response, access, ttl, settings)
+    keep_session(request, response, access, ttl, settings)
     return Token(access_token=access, expires_in=ttl)
 
 

@@ -33,13 +33,20 @@ from api.console_session import (
     new_sign_in_token,
     same,
 )
-from api.deps import TOKEN_COOKIE, AnonymousSessionDep, SettingsDep, keep_session
+from api.deps import (
+    TOKEN_COOKIE,
+    AnonymousSessionDep,
+    SettingsDep,
+    keep_session,
+    secure_cookies,
+)
 from api.routers.maps import ASSETS
 from api.security import issue_token
 from geo.accounts.users import authenticate
 from geo.alerts.rules import list_alerts
 from geo.core.db import tenant_session
 from geo.core.errors import CampoError, NotFound, TooManyAttempts
+from geo.core.settings import get_settings
 from geo.core.tenant_settings import tenant_settings
 from geo.dispatch.board import agents_today, feed
 from geo.dispatch.notices import TooManyStreams, visit_notices
@@ -88,7 +95,14 @@ def _sign_in(
         organizacion=organizacion,
         correo=correo,
     )
-    page.set_cookie(SIGN_IN_COOKIE, token, max_age=3600, httponly=True, samesite="strict")
+    page.set_cookie(
+        SIGN_IN_COOKIE,
+        token,
+        max_age=3600,
+        httponly=True,
+        samesite="strict",
+        secure=secure_cookies(request, get_settings()),
+    )
     return page
 
 
@@ -129,7 +143,7 @@ def sign_in(
     else:
         access, ttl = issue_token(principal, settings)
         answer = RedirectResponse("/", status_code=303)
-        keep_session(answer, access, ttl, settings)
+        keep_session(request, answer, access, ttl, settings)
         answer.delete_cookie(SIGN_IN_COOKIE)
         return answer
     return _sign_in(

@@ -168,3 +168,14 @@ def test_forwarded_addresses_count_only_from_a_trusted_proxy(world: World, trust
         server.stop()
     assert set(statuses[:30]) == {401}
     assert (429 in statuses[30:]) is (not trusted)  # behind its proxy, each is its own client
+
+
+def test_cookies_are_secure_over_https(world: World) -> None:
+    from api.main import create_app
+
+    form = {"username": "analyst@alfa.co", "password": PASSWORD, "client_id": "alfa"}
+    with TestClient(create_app(), base_url="https://campo.example") as https:
+        assert "secure" in https.get("/entrar").headers["set-cookie"].lower()
+        assert "secure" in https.post("/v1/auth/token", data=form).headers["set-cookie"].lower()
+    with TestClient(create_app(), base_url="http://127.0.0.1:8000") as plain:
+        assert "secure" not in plain.post("/v1/auth/token", data=form).headers["set-cookie"].lower()

@@ -187,7 +187,9 @@ def test_an_agent_works_a_day_offline_in_the_browser_and_it_syncs_once(
     campo.stop()
     browser.refresh()
     _until(lambda: browser.find_elements(By.CSS_SELECTOR, ".stop"), "the day, offline")
-    assert "Sin conexión" in browser.find_element(By.ID, "status").text
+    _until(  # the bar says so once its first request has failed
+        lambda: "Sin conexión" in browser.find_element(By.ID, "status").text, "offline shown"
+    )
     _until(lambda: _waiting(browser)[1] >= 1, "a GPS fix queued 400 m away")
 
     browser.find_element(By.CSS_SELECTOR, f".stop[data-case='{world.case_ids[0]}']").click()

@@ -245,3 +245,87 @@ def test_a_phone_eight_minutes_fast_through_javarosa_is_kept_with_its_skew(
         status, reasons = session.execute(text("SELECT status, reasons FROM visits")).one()
     assert status == "completed"
     assert "phone_clock_ahead" in {r["code"] for r in reasons}
+
+
+def _day_at_the_door(
+    open_form: Callable[..., Collect],
+    client: TestClient,
+    world: World,
+    days_ago: int,
+    *,
+    photo: str | None = None,
+    files: dict[str, bytes] | None = None,
+    forge: Callable[[bytes], bytes] = lambda xml: xml,
+) -> tuple[bytes, Any]:
+    """One visit filled in JavaRosa on a past working day, its XML as sent (``forge``: what a
+    tampered phone changes in it) and campo's answer."""
+    with time_machine.travel(on_shift(days_ago), tick=True):
+        filler = open_form()
+        _fill(filler, world, f"Visita de hace {days_ago} días")
+        if photo is not None:
+            assert filler.answer("/data/facade_photo", photo) == "ok"
+        xml = forge(base64.b64decode(filler.ask("submit")))
+        parts: list[tuple[str, Any]] = [("xml_submission_file", ("s.xml", xml, "text/xml"))]
+        parts += [(name, (name, data, "image/jpeg")) for name, data in (files or {}).items()]
+        return xml, client.post(f"/openrosa/key/{filler.key}/submission", files=parts)
+
+
+def test_a_phones_bad_week_is_kept_whole(
+    open_form: Callable[..., Collect], client: TestClient, world: World
+) -> None:
+    """A 12 MiB photo, 25 attachments, a forged outcome and an edit, each filled in JavaRosa:
+    every submission stored once, every case still visitable, each refusal named for a
+    dispatcher, the raw XML given back as sent."""
+    jpeg = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00"
+    _, big = _day_at_the_door(
+        open_form,
+        client,
+        world,
+        4,
+        photo="fachada.jpg",
+        files={"fachada.jpg": jpeg + bytes(12 * 1024 * 1024)},
+    )
+    many = {f"foto-{n}.jpg": jpeg + bytes(n) for n in range(25)}
+    _, crowded = _day_at_the_door(open_form, client, world, 3, photo="foto-0.jpg", files=many)
+    forged_xml, forged = _day_at_the_door(
+        open_form,
+        client,
+        world,
+        2,
+        forge=lambda xml: xml.replace(b">no_one_home<", b">pago_total<"),
+    )
+    first_xml, first = _day_at_the_door(open_form, client, world, 1)
+    assert [a.status_code for a in (big, crowded, forged, first)] == [201] * 4
+    # Collect's edit of the last one: a new instanceID, the old one as deprecatedID.
+    old = first_xml.split(b"<instanceID>")[1].split(b"</instanceID>")[0]
+    edit = first_xml.replace(
+        b"<instanceID>" + old + b"</instanceID>",
+        f"<instanceID>uuid:{uuid.uuid4()}</instanceID>".encode()
+        + b"<deprecatedID>"
+        + old
+        + b"</deprecatedID>",
+    ).replace(b">no_one_home<", b">wrong_address<")
+    with time_machine.travel(on_shift(1, minute=20), tick=True):
+        key = first.request.url.path.split("/")[3]
+        edited = client.post(
+            f"/openrosa/key/{key}/submission",
+            files={"xml_submission_file": ("s.xml", edit, "text/xml")},
+        )
+    assert edited.status_code == 201, edited.text
+    with tenant_session(world.tenant_id) as session:
+        visits = session.execute(text("SELECT status, outcome FROM visits ORDER BY id")).all()
+        kept = session.execute(text("SELECT count(*) FROM submissions")).scalar_one()
+        files = session.execute(text("SELECT count(*) FROM submission_files")).scalar_one()
+    assert kept == 5  # four visits and the edit, each once
+    assert files == 26  # the large photo and the 25, as sent
+    assert [tuple(v) for v in visits] == [
+        ("completed", "no_one_home"),  # its photo refused, the visit kept
+        ("completed", "no_one_home"),
+        ("incomplete", None),  # the forged outcome: closed, the case visited again the next day
+        ("completed", "wrong_address"),  # the edit replaced the outcome: no second visit
+    ]
+    waiting = client.get("/v1/submissions", headers=world.auth("dispatcher")).json()
+    assert [p["code"] for s in waiting for p in s["problems"]] == ["media_refused", "invalid"]
+    assert waiting[0]["problems"][0]["field"] == "fachada.jpg"
+    raw = client.get(f"/v1/submissions/{waiting[1]['id']}/xml", headers=world.auth("admin"))
+    assert raw.content == forged_xml

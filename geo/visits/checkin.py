@@ -52,7 +52,6 @@ from geo.visits.checkin_rules import (
     lookback,
     verdict_of,
 )
-from geo.visits.door import door_distance_sql
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,11 +77,12 @@ _TARGETS = text(
            a.geofence IS NOT NULL AS polygon, coalesce(a.geofence_radius_m, :radius) AS radius,
            CASE WHEN a.geofence IS NOT NULL
                 THEN ST_Distance({fix}::geography, a.geofence::geography)
-                ELSE greatest(0, {door} - coalesce(a.geofence_radius_m, :radius))
+                ELSE greatest(0, campo_door_distance(a.point, {fix})
+                                 - coalesce(a.geofence_radius_m, :radius))
            END AS outside_m,
            CASE WHEN a.geofence IS NOT NULL
                 THEN ST_Distance({fix}::geography, a.geofence::geography)
-                ELSE {door} END AS distance_m,
+                ELSE campo_door_distance(a.point, {fix}) END AS distance_m,
            g.shift_start, g.shift_end, c.debtor_id, d.authorised_channels, d.agreed_hours,
            -- LIMIT keeps this a per-case index probe: as an EXISTS the planner may hash every
            -- open visit of the tenant instead.
@@ -97,9 +97,7 @@ _TARGETS = text(
     LEFT JOIN cases c ON c.tenant_id = :t AND c.id = q.case_id
     LEFT JOIN debtors d ON d.tenant_id = c.tenant_id AND d.id = c.debtor_id
     LEFT JOIN addresses a ON a.tenant_id = c.tenant_id AND a.id = c.address_id
-    """.replace("{door}", door_distance_sql("a.point", _FIX))
-    .replace("{fix}", _FIX)
-    .replace(
+    """.replace("{fix}", _FIX).replace(
         "{standing}",
         STANDING.format(
             debtor="c.debtor_id", day_from="q.day_from", until="q.at", week_from="q.week_from"

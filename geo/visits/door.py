@@ -6,7 +6,8 @@ spherical law of cosines (JavaRosa's ``GeoUtils``, and the openrosa-xpath-evalua
 runs). Near the equator that reads up to 0.7 % more than the spheroid north-south, so a fix a
 few decimetres from a fence's edge would pass the form's check at the door and fail the
 server's. The check-in's distance to a circle fence is therefore measured with the phone's
-formula, in SQL, so both decide the same way on the same numbers. A polygon fence
+formula, by the SQL function ``campo_door_distance`` (migration 0024, from the constant
+here), so both decide the same way on the same numbers. A polygon fence
 is measured on the spheroid: the phone cannot test a polygon and tests the circle that holds
 it (:mod:`geo.fieldkit.day_file`), so there it may accept what the server rejects.
 """
@@ -15,14 +16,3 @@ from __future__ import annotations
 
 PHONE_EARTH_RADIUS_M = 6_378_100.0
 """JavaRosa's ``EARTH_EQUATORIAL_RADIUS_METERS``, Enketo's too."""
-
-
-def door_distance_sql(point: str, fix: str) -> str:
-    """SQL for the metres between two point geometries (SRID 4326), as the phone measures
-    them; clamped so two identical points are 0, not NaN."""
-    return (
-        f"({PHONE_EARTH_RADIUS_M} * acos(least(1.0, "
-        f"sin(radians(ST_Y({point}))) * sin(radians(ST_Y({fix}))) + "
-        f"cos(radians(ST_Y({point}))) * cos(radians(ST_Y({fix}))) * "
-        f"cos(radians(ST_X({fix}) - ST_X({point}))))))"
-    )

@@ -1,5 +1,5 @@
 """What every console page shares: the Jinja2 templates with their es-CO filters, rendering
-with the visitor and the tenant's zone, and who may see a page."""
+with the visitor and the tenant's zone (who may see a page is ``api.console_access``)."""
 
 from __future__ import annotations
 
@@ -10,11 +10,10 @@ from zoneinfo import ZoneInfo
 
 from fastapi import Path as PathParam
 from fastapi import Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from api.console_session import Visitor
-from api.deps import Caller
 from api.schemas import MAX_ID
 from geo.core.errors import InvalidInput
 from geo.core.spanish import money, number
@@ -79,26 +78,6 @@ def render(
         },
         status_code=status,
     )
-
-
-def gate(visitor: Visitor, roles: tuple[str, ...]) -> Response | None:
-    """Where to send someone who may not see a page: to sign in, or to their own home."""
-    if visitor.caller is None:
-        return RedirectResponse("/entrar", status_code=303)
-    if visitor.role not in roles:
-        return RedirectResponse("/", status_code=303)
-    return None
-
-
-def acting(visitor: Visitor, roles: tuple[str, ...], csrf: str | None = None) -> Caller | Response:
-    """The caller of a page or form of ``roles``, the form's CSRF token checked; or where to
-    send a visitor who may not be here."""
-    if refused := gate(visitor, roles):
-        return refused
-    assert visitor.caller is not None
-    if csrf is not None:
-        visitor.check(csrf)
-    return visitor.caller
 
 
 def clock(text: str, field: str) -> time:

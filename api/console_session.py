@@ -27,8 +27,6 @@ from geo.core.settings import Settings
 
 CSRF_FIELD = "csrf"
 SIGN_IN_COOKIE = "campo_signin"
-STAFF = ("admin", "dispatcher")
-WATCHERS = ("admin", "dispatcher", "analyst")
 
 
 def csrf_token(session_token: str, settings: Settings) -> str:

@@ -12,12 +12,13 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
 from sqlalchemy.exc import DataError, IntegrityError
 from starlette.exceptions import HTTPException
 from starlette.routing import Match, Route
 
+from api.console_access import ConsoleRedirect
 from api.guard import OPENROSA
 from geo.core.errors import (
     AuthenticationFailed,
@@ -171,7 +172,13 @@ async def _database_refusal(_request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(error_body("invalid", "a value is out of range for its field"), 422)
 
 
+async def _console_redirect(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ConsoleRedirect)
+    return RedirectResponse(exc.location, status_code=303)
+
+
 def install(app: FastAPI) -> None:
+    app.add_exception_handler(ConsoleRedirect, _console_redirect)
     app.add_exception_handler(CampoError, _campo_error)
     app.add_exception_handler(IntegrityError, _database_refusal)
     app.add_exception_handler(DataError, _database_refusal)

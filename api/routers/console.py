@@ -14,20 +14,17 @@ import anyio.to_thread
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 
+from api.console_access import AgentPage, StaffForm, StaffPage, WatcherPage
 from api.console_pages import (
     DECISION_LABELS,
     SUBMISSION_STATE_LABELS,
     VisitId,
-    acting,
-    gate,
     render,
     templates,
 )
 from api.console_session import (
     CSRF_FIELD,
     SIGN_IN_COOKIE,
-    STAFF,
-    WATCHERS,
     Visitor,
     VisitorDep,
     new_sign_in_token,
@@ -169,16 +166,13 @@ def sign_out(
 
 
 @router.get("/agente")
-def agent_home(request: Request, visitor: VisitorDep) -> Response:
-    return gate(visitor, ("agent",)) or render(request, "agente.html", visitor)
+def agent_home(request: Request, visitor: VisitorDep, _allowed: AgentPage) -> Response:
+    return render(request, "agente.html", visitor)
 
 
 @router.get("/tablero")
-def board(request: Request, visitor: VisitorDep) -> Response:
+def board(request: Request, visitor: VisitorDep, caller: WatcherPage) -> Response:
     """Today: every agent, the live map, the open alerts and the feed of visits."""
-    caller = acting(visitor, WATCHERS)
-    if isinstance(caller, Response):
-        return caller
     zone = tenant_settings(caller.session, caller.tenant_id).zone
     return render(
         request,
@@ -193,22 +187,16 @@ def board(request: Request, visitor: VisitorDep) -> Response:
 
 
 @router.get("/tablero/gestores")
-def board_agents(request: Request, visitor: VisitorDep) -> Response:
-    if refused := gate(visitor, WATCHERS):
-        return refused
-    assert visitor.caller is not None
-    agents = agents_today(visitor.caller.session, tenant_id=visitor.caller.tenant_id)
+def board_agents(request: Request, visitor: VisitorDep, caller: WatcherPage) -> Response:
+    agents = agents_today(caller.session, tenant_id=caller.tenant_id)
     return render(request, "_gestores.html", visitor, agents=agents)
 
 
 @router.get("/tablero/mapa")
-def board_map(visitor: VisitorDep) -> Response:
-    if refused := gate(visitor, WATCHERS):
-        return refused
-    assert visitor.caller is not None
+def board_map(caller: WatcherPage) -> Response:
     m = realtime_map(
-        visitor.caller.session,
-        tenant_id=visitor.caller.tenant_id,
+        caller.session,
+        tenant_id=caller.tenant_id,
         source_url="/v1/agents/live",
         assets=ASSETS,
     )
@@ -219,14 +207,11 @@ KEEPALIVE_S = 15.0
 
 
 @router.get("/tablero/eventos")
-async def board_events(request: Request, visitor: VisitorDep, settings: SettingsDep) -> Response:
+async def board_events(request: Request, caller: WatcherPage, settings: SettingsDep) -> Response:
     """Server-sent events: each visit of this tenant written or decided, as a table row,
     the moment PostgreSQL announces it (``NOTIFY campo_feed``); a comment every 15 s keeps
     proxies from closing the stream."""
-    if refused := gate(visitor, WATCHERS):
-        return refused
-    assert visitor.caller is not None
-    tenant_id = visitor.caller.tenant_id
+    tenant_id = caller.tenant_id
 
     def rows(visit_ids: list[int]) -> list[str]:
         with tenant_session(tenant_id) as session:
@@ -265,12 +250,9 @@ async def board_events(request: Request, visitor: VisitorDep, settings: Settings
 
 
 @router.get("/revision")
-def reviews(request: Request, visitor: VisitorDep) -> Response:
+def reviews(request: Request, visitor: VisitorDep, caller: StaffPage) -> Response:
     """Check-ins waiting for a supervisor's decision, oldest first."""
-    if refused := gate(visitor, STAFF):
-        return refused
-    assert visitor.caller is not None
-    session, tenant_id = visitor.caller.session, visitor.caller.tenant_id
+    session, tenant_id = caller.session, caller.tenant_id
     return render(
         request,
         "revision.html",
@@ -284,14 +266,10 @@ def reviews(request: Request, visitor: VisitorDep) -> Response:
 
 @router.post("/revision/envios/{submission_id}")
 def derive_submission_again(
-    visitor: VisitorDep,
+    caller: StaffForm,
     submission_id: VisitId,
-    csrf: Annotated[str, Form(alias=CSRF_FIELD, max_length=200)] = "",
 ) -> Response:
     """Derive a kept submission again after a fix (a case assigned to its agent, ...)."""
-    caller = acting(visitor, STAFF, csrf)
-    if isinstance(caller, Response):
-        return caller
     with suppress(NotFound):  # another tenant's: the list shows what there is
         rederive(
             caller.session,
@@ -303,9 +281,9 @@ def derive_submission_again(
 
 
 @router.get("/revision/{visit_id}")
-def review(request: Request, visitor: VisitorDep, visit_id: VisitId) -> Response:
-    if refused := gate(visitor, STAFF):
-        return refused
+def review(
+    request: Request, visitor: VisitorDep, _allowed: StaffPage, visit_id: VisitId
+) -> Response:
     return _review_page(request, visitor, visit_id)
 
 
@@ -330,13 +308,8 @@ def _review_page(
 
 
 @router.get("/revision/{visit_id}/mapa")
-def review_evidence(visitor: VisitorDep, visit_id: VisitId) -> Response:
-    if refused := gate(visitor, STAFF):
-        return refused
-    assert visitor.caller is not None
-    m = review_map(
-        visitor.caller.session, tenant_id=visitor.caller.tenant_id, visit_id=visit_id, assets=ASSETS
-    )
+def review_evidence(caller: StaffPage, visit_id: VisitId) -> Response:
+    m = review_map(caller.session, tenant_id=caller.tenant_id, visit_id=visit_id, assets=ASSETS)
     return HTMLResponse(m.get_root().render())
 
 
@@ -344,15 +317,12 @@ def review_evidence(visitor: VisitorDep, visit_id: VisitId) -> Response:
 def review_decision(
     request: Request,
     visitor: VisitorDep,
+    caller: StaffForm,
     visit_id: VisitId,
     decision: Annotated[str, Form(max_length=20)] = "",
     comentario: Annotated[str, Form(max_length=2000)] = "",
-    csrf: Annotated[str, Form(alias=CSRF_FIELD, max_length=200)] = "",
 ) -> Response:
     """Approve or reject, with a comment; the decision is kept on the visit and audited."""
-    caller = acting(visitor, STAFF, csrf)
-    if isinstance(caller, Response):
-        return caller
     try:
         decide(
             caller.session,

@@ -12,8 +12,9 @@ from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
-from api.console_pages import ROLE_LABELS, VisitId, acting, clock, gate, render
-from api.console_session import CSRF_FIELD, STAFF, VisitorDep
+from api.console_access import AdminPage, StaffForm, StaffPage
+from api.console_pages import ROLE_LABELS, VisitId, clock, render
+from api.console_session import VisitorDep
 from api.deps import Caller
 from api.routers.maps import ASSETS
 from api.schemas import MAX_ID, PolygonIn
@@ -97,11 +98,8 @@ def _drawn(drawn: str, field: str, hint: str) -> dict[str, Any]:
 
 
 @router.get("/casos")
-def cases_page(request: Request, visitor: VisitorDep) -> Response:
+def cases_page(request: Request, visitor: VisitorDep, caller: StaffPage) -> Response:
     """The cases table, filtered, a page of 50 at a time, with their map; select and assign."""
-    caller = acting(visitor, STAFF)
-    if isinstance(caller, Response):
-        return caller
     params = request.query_params
     try:
         where, typed = _case_filter(params)
@@ -147,14 +145,11 @@ def cases_page(request: Request, visitor: VisitorDep) -> Response:
 
 
 @router.get("/casos/mapa")
-def cases_page_map(request: Request, visitor: VisitorDep) -> Response:
-    if refused := gate(visitor, STAFF):
-        return refused
-    assert visitor.caller is not None
+def cases_page_map(request: Request, caller: StaffPage) -> Response:
     where, typed = _case_filter(request.query_params)
     m = cases_map(
-        visitor.caller.session,
-        tenant_id=visitor.caller.tenant_id,
+        caller.session,
+        tenant_id=caller.tenant_id,
         where=where,
         assets=ASSETS,
         tiles_url=f"/casos/teselas/{{z}}/{{x}}/{{y}}.pbf?{urlencode(typed)}",
@@ -166,19 +161,14 @@ def cases_page_map(request: Request, visitor: VisitorDep) -> Response:
 @router.get("/casos/teselas/{z}/{x}/{y}.pbf")
 def cases_page_tile(
     request: Request,
-    visitor: VisitorDep,
+    caller: StaffPage,
     z: Annotated[int, PathParam(ge=0, le=MAX_TILE_ZOOM)],
     x: Annotated[int, PathParam(ge=0)],
     y: Annotated[int, PathParam(ge=0)],
 ) -> Response:
     """One vector tile of the filtered cases (the map uses tiles when they are many)."""
-    if refused := gate(visitor, STAFF):
-        return refused
-    assert visitor.caller is not None
     where, _typed = _case_filter(request.query_params)
-    tile = cases_tile(
-        visitor.caller.session, tenant_id=visitor.caller.tenant_id, where=where, z=z, x=x, y=y
-    )
+    tile = cases_tile(caller.session, tenant_id=caller.tenant_id, where=where, z=z, x=x, y=y)
     return Response(
         tile,
         media_type="application/vnd.mapbox-vector-tile",
@@ -205,17 +195,13 @@ def _assign(caller: Caller, ids: list[int], action: str, agent: int | None, fiel
 
 @router.post("/casos/asignar")
 def cases_assign(
-    visitor: VisitorDep,
+    caller: StaffForm,
     caso: Annotated[list[int], Form(max_length=5000)] = [],  # noqa: B006 - FastAPI's form default
     gestor: Annotated[int | None, Form(ge=1, le=MAX_ID)] = None,
     accion: Annotated[str, Form(max_length=20)] = "asignar",
     volver: Annotated[str, Form(max_length=2000)] = "/casos",
-    csrf: Annotated[str, Form(alias=CSRF_FIELD, max_length=200)] = "",
 ) -> Response:
     """Assign the selected cases to an agent, or unassign them; each change is audited."""
-    caller = acting(visitor, STAFF, csrf)
-    if isinstance(caller, Response):
-        return caller
     ids = [c for c in caso if 0 < c <= MAX_ID]
     changed = _assign(caller, ids, accion, gestor, "gestor")
     back = volver if volver.startswith("/casos?") or volver == "/casos" else "/casos"
@@ -228,7 +214,7 @@ Text = Annotated[str, Form(max_length=100)]
 
 @router.post("/casos/asignar-filtrados")
 def cases_assign_filtered(
-    visitor: VisitorDep,
+    caller: StaffForm,
     q: Text = "",
     estado: Text = "",
     tramo: Text = "",
@@ -238,13 +224,9 @@ def cases_assign_filtered(
     zona: Annotated[str, Form(max_length=60_000)] = "",
     asignar_a: Annotated[int | None, Form(ge=1, le=MAX_ID)] = None,
     accion: Text = "asignar",
-    csrf: Annotated[str, Form(alias=CSRF_FIELD, max_length=200)] = "",
 ) -> Response:
     """Assign (or unassign) every case the filter matches, not only this page's: an area
     drawn on the map, a bucket, an agent's cases. Each change is audited."""
-    caller = acting(visitor, STAFF, csrf)
-    if isinstance(caller, Response):
-        return caller
     fields = {
         "q": q,
         "estado": estado,
@@ -280,12 +262,11 @@ CHANNEL_NAMES = {
 
 
 @router.get("/casos/{case_id}")
-def case_page(request: Request, visitor: VisitorDep, case_id: VisitId) -> Response:
+def case_page(
+    request: Request, visitor: VisitorDep, caller: StaffPage, case_id: VisitId
+) -> Response:
     """A case and its history: visits with verdicts and answers, promises, payments, other
     channels, and every audited change."""
-    caller = acting(visitor, STAFF)
-    if isinstance(caller, Response):
-        return caller
     try:
         case = get_case(caller.session, tenant_id=caller.tenant_id, case_id=case_id)
     except NotFound:
@@ -315,30 +296,21 @@ def case_page(request: Request, visitor: VisitorDep, case_id: VisitId) -> Respon
 
 
 @router.get("/casos/{case_id}/mapa")
-def case_page_map(visitor: VisitorDep, case_id: VisitId) -> Response:
-    if refused := gate(visitor, STAFF):
-        return refused
-    assert visitor.caller is not None
-    m = case_map(
-        visitor.caller.session, tenant_id=visitor.caller.tenant_id, case_id=case_id, assets=ASSETS
-    )
+def case_page_map(caller: StaffPage, case_id: VisitId) -> Response:
+    m = case_map(caller.session, tenant_id=caller.tenant_id, case_id=case_id, assets=ASSETS)
     return HTMLResponse(m.get_root().render())
 
 
 @router.post("/casos/{case_id}/geocerca")
 def case_geofence(
-    visitor: VisitorDep,
+    caller: StaffForm,
     case_id: VisitId,
     accion: Annotated[str, Form(max_length=20)] = "circulo",
     radio: Annotated[float | None, Form(gt=0, le=MAX_RADIUS_M)] = None,
     poligono: Annotated[str, Form(max_length=60_000)] = "",
-    csrf: Annotated[str, Form(alias=CSRF_FIELD, max_length=200)] = "",
 ) -> Response:
     """The case's geofence: a circle of a radius, the polygon drawn on the map, or back to
     the tenant's default; audited."""
-    caller = acting(visitor, STAFF, csrf)
-    if isinstance(caller, Response):
-        return caller
     polygon = None
     if accion == "poligono":
         polygon = _drawn(poligono, "poligono", "dibuje la geocerca en el mapa")
@@ -357,17 +329,13 @@ def case_geofence(
 
 @router.post("/casos/{case_id}/horario")
 def case_hours(
-    visitor: VisitorDep,
+    caller: StaffForm,
     case_id: VisitId,
     desde: Annotated[str, Form(max_length=8)] = "",
     hasta: Annotated[str, Form(max_length=8)] = "",
     accion: Annotated[str, Form(max_length=20)] = "guardar",
-    csrf: Annotated[str, Form(alias=CSRF_FIELD, max_length=200)] = "",
 ) -> Response:
     """The hours the debtor may be visited (the planner's window), or none; audited."""
-    caller = acting(visitor, STAFF, csrf)
-    if isinstance(caller, Response):
-        return caller
     window = None
     if accion != "quitar":
         window = (clock(desde, "desde"), clock(hasta, "hasta"))
@@ -382,11 +350,10 @@ def case_hours(
 
 
 @router.get("/auditoria")
-def audit_page(request: Request, visitor: VisitorDep, usuario: str | None = None) -> Response:
+def audit_page(
+    request: Request, visitor: VisitorDep, caller: AdminPage, usuario: str | None = None
+) -> Response:
     """Every audited change, newest first, of everyone or of one person (admins)."""
-    caller = acting(visitor, ("admin",))
-    if isinstance(caller, Response):
-        return caller
     users = list_users(caller.session, tenant_id=caller.tenant_id)
     selected = int(usuario) if usuario and usuario.isdigit() and len(usuario) < 19 else None
     person = next((u.full_name for u in users if u.id == selected), None)

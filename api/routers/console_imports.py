@@ -4,19 +4,18 @@ the good rows stored and every bad row listed by line, column and reason, in Spa
 from __future__ import annotations
 
 import re
-from typing import Annotated
 
-from fastapi import APIRouter, Form, Request, UploadFile
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from api.console_pages import acting, render
-from api.console_session import CSRF_FIELD, STAFF, VisitorDep
+from api.console_access import AdminUpload, StaffPage, StaffUpload
+from api.console_pages import render
+from api.console_session import VisitorDep
 from geo.portfolio.imports import RowError, import_cases
 from geo.portfolio.payments import import_payments
 
 router = APIRouter(tags=["console"], default_response_class=HTMLResponse, include_in_schema=False)
 
-Csrf = Annotated[str, Form(alias=CSRF_FIELD, max_length=200)]
 REASONS: tuple[tuple[str, str], ...] = (
     (r"^is empty$", "está vacío"),
     (r"^already exists$", "ya existe: el caso se cargó antes"),
@@ -53,30 +52,24 @@ def _errors(errors: list[RowError]) -> list[tuple[int, str, str]]:
 
 
 @router.get("/importar")
-def imports_page(request: Request, visitor: VisitorDep) -> Response:
+def imports_page(request: Request, visitor: VisitorDep, _allowed: StaffPage) -> Response:
     """Upload a portfolio or a payments file (CSV or XLSX)."""
-    caller = acting(visitor, STAFF)
-    if isinstance(caller, Response):
-        return caller
     return render(request, "importar.html", visitor, active="importar")
 
 
 @router.post("/importar/cartera")
-def import_portfolio(
-    request: Request, visitor: VisitorDep, archivo: UploadFile, csrf: Csrf = ""
-) -> Response:
+def import_portfolio(request: Request, visitor: VisitorDep, posted: StaffUpload) -> Response:
     """Cases from a CSV or XLSX file: new references stored, each bad row listed."""
-    caller = acting(visitor, STAFF, csrf)
-    if isinstance(caller, Response):
-        return caller
-    report = import_cases(caller.session, tenant_id=caller.tenant_id, source=archivo.file.read())
+    file_name, data = posted.file("archivo")
+    caller = posted.caller
+    report = import_cases(caller.session, tenant_id=caller.tenant_id, source=data)
     return render(
         request,
         "importar.html",
         visitor,
         active="importar",
         kind="cartera",
-        file_name=archivo.filename or "",
+        file_name=file_name,
         stored=report.stored,
         summary=[
             ("ubicados desde la dirección", report.geocoded),
@@ -88,21 +81,18 @@ def import_portfolio(
 
 
 @router.post("/importar/pagos")
-def import_payments_file(
-    request: Request, visitor: VisitorDep, archivo: UploadFile, csrf: Csrf = ""
-) -> Response:
+def import_payments_file(request: Request, visitor: VisitorDep, posted: AdminUpload) -> Response:
     """Payments from a CSV or XLSX file: stored once however often the file comes again."""
-    caller = acting(visitor, ("admin",), csrf)
-    if isinstance(caller, Response):
-        return caller
-    report = import_payments(caller.session, tenant_id=caller.tenant_id, source=archivo.file.read())
+    file_name, data = posted.file("archivo")
+    caller = posted.caller
+    report = import_payments(caller.session, tenant_id=caller.tenant_id, source=data)
     return render(
         request,
         "importar.html",
         visitor,
         active="importar",
         kind="pagos",
-        file_name=archivo.filename or "",
+        file_name=file_name,
         stored=report.stored,
         summary=[("ya cargados antes (no se duplican)", report.already_stored)],
         error_count=len(report.errors),

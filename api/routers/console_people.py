@@ -11,7 +11,8 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 
-from api.console_pages import ROLE_LABELS, VisitId, acting, clock, render
+from api.console_access import AdminForm, AdminPage
+from api.console_pages import ROLE_LABELS, VisitId, clock, render
 from api.console_session import CSRF_FIELD, Visitor, VisitorDep
 from api.deps import SettingsDep
 from geo.accounts.agents import create_agent, get_agent, list_agents, update_agent
@@ -24,18 +25,14 @@ from geo.tracking.setup import owntracks_link, traccar_client_link
 
 router = APIRouter(tags=["console"], default_response_class=HTMLResponse, include_in_schema=False)
 
-ADMIN = ("admin",)
 MODE_LABELS = {"walk": "a pie", "motorbike": "moto", "car": "carro"}
 Csrf = Annotated[str, Form(alias=CSRF_FIELD, max_length=200)]
 Short = Annotated[str, Form(max_length=200)]
 
 
 @router.get("/personas")
-def people_page(request: Request, visitor: VisitorDep) -> Response:
+def people_page(request: Request, visitor: VisitorDep, caller: AdminPage) -> Response:
     """Every user, the field agents among them and their tracker phones."""
-    caller = acting(visitor, ADMIN)
-    if isinstance(caller, Response):
-        return caller
     agents = {a.user_id: a for a in list_agents(caller.session, tenant_id=caller.tenant_id)}
     devices: dict[int, list[object]] = {}
     for device in list_devices(caller.session, tenant_id=caller.tenant_id):
@@ -58,6 +55,7 @@ def people_page(request: Request, visitor: VisitorDep) -> Response:
 def person_create(
     request: Request,
     visitor: VisitorDep,
+    caller: AdminForm,
     correo: Short,
     nombre: Short,
     rol: Annotated[str, Form(max_length=20)],
@@ -65,13 +63,9 @@ def person_create(
     modo: Annotated[str, Form(max_length=20)] = "motorbike",
     lat: Annotated[float | None, Form(ge=-90, le=90)] = None,
     lon: Annotated[float | None, Form(ge=-180, le=180)] = None,
-    csrf: Csrf = "",
 ) -> Response:
     """A new user with a random first password (shown once); a field agent also gets its
     code, travel mode and base, with the organisation's shift and capacity."""
-    caller = acting(visitor, ADMIN, csrf)
-    if isinstance(caller, Response):
-        return caller
     if rol == "agent" and (not codigo.strip() or lat is None or lon is None):
         raise InvalidInput("un gestor necesita código y la ubicación de su base", "codigo")
     password = new_password()
@@ -106,17 +100,13 @@ def person_create(
 
 @router.post("/personas/{user_id}")
 def person_update(
-    visitor: VisitorDep,
+    caller: AdminForm,
     user_id: VisitId,
     nombre: Short = "",
     rol: Annotated[str, Form(max_length=20)] = "",
     accion: Annotated[str, Form(max_length=20)] = "guardar",
-    csrf: Csrf = "",
 ) -> Response:
     """Rename or change the role of a user, or deactivate or reactivate them."""
-    caller = acting(visitor, ADMIN, csrf)
-    if isinstance(caller, Response):
-        return caller
     update_user(
         caller.session,
         tenant_id=caller.tenant_id,
@@ -131,12 +121,12 @@ def person_update(
 
 @router.post("/personas/{user_id}/clave")
 def person_password(
-    request: Request, visitor: VisitorDep, user_id: VisitId, csrf: Csrf = ""
+    request: Request,
+    visitor: VisitorDep,
+    caller: AdminForm,
+    user_id: VisitId,
 ) -> Response:
     """A new random password, shown once; the old one stops working."""
-    caller = acting(visitor, ADMIN, csrf)
-    if isinstance(caller, Response):
-        return caller
     password = reset_password(
         caller.session,
         tenant_id=caller.tenant_id,
@@ -154,19 +144,15 @@ def person_password(
 
 @router.post("/gestores/{agent_id}")
 def agent_update(
-    visitor: VisitorDep,
+    caller: AdminForm,
     agent_id: VisitId,
     inicio: Annotated[str, Form(max_length=8)] = "",
     fin: Annotated[str, Form(max_length=8)] = "",
     capacidad: Annotated[int | None, Form(ge=1, le=500)] = None,
     modo: Annotated[str, Form(max_length=20)] = "",
     accion: Annotated[str, Form(max_length=20)] = "guardar",
-    csrf: Csrf = "",
 ) -> Response:
     """An agent's shift, daily capacity and travel mode, or taking it off the field."""
-    caller = acting(visitor, ADMIN, csrf)
-    if isinstance(caller, Response):
-        return caller
     shift = None
     if inicio or fin:
         shift = (clock(inicio, "inicio"), clock(fin, "fin"))
@@ -187,15 +173,12 @@ def agent_update(
 def device_register(
     request: Request,
     visitor: VisitorDep,
+    caller: AdminForm,
     settings: SettingsDep,
     agent_id: VisitId,
     app: Annotated[str, Form(max_length=20)] = "osmand",
-    csrf: Csrf = "",
 ) -> Response:
     """Register a phone's tracker app to an agent and show the QR code that sets it up."""
-    caller = acting(visitor, ADMIN, csrf)
-    if isinstance(caller, Response):
-        return caller
     agent = get_agent(caller.session, tenant_id=caller.tenant_id, agent_id=agent_id)
     device = register_device(
         caller.session,
@@ -255,15 +238,11 @@ def device_register(
 
 @router.post("/dispositivos/{device_id}")
 def device_switch(
-    visitor: VisitorDep,
+    caller: AdminForm,
     device_id: VisitId,
     accion: Annotated[str, Form(max_length=20)] = "desactivar",
-    csrf: Csrf = "",
 ) -> Response:
     """Stop taking positions from a phone (lost, replaced), or again."""
-    caller = acting(visitor, ADMIN, csrf)
-    if isinstance(caller, Response):
-        return caller
     set_device_active(
         caller.session,
         tenant_id=caller.tenant_id,

@@ -11,8 +11,9 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from api.console_pages import VisitId, acting, gate, render
-from api.console_session import CSRF_FIELD, STAFF, Visitor, VisitorDep
+from api.console_access import StaffForm, StaffPage
+from api.console_pages import VisitId, render
+from api.console_session import Visitor, VisitorDep
 from api.schemas import MAX_ID
 from geo.accounts.agents import list_agents
 from geo.core.errors import CampoError
@@ -61,12 +62,11 @@ def _day_param(raw: str | None, zone: ZoneInfo) -> date:
 
 
 @router.get("/planes")
-def plans_page(request: Request, visitor: VisitorDep, fecha: str | None = None) -> Response:
+def plans_page(
+    request: Request, visitor: VisitorDep, caller: StaffPage, fecha: str | None = None
+) -> Response:
     """A day's plans: plan it (with progress), publish one, open its map and route sheets."""
-    if refused := gate(visitor, STAFF):
-        return refused
-    assert visitor.caller is not None
-    zone = tenant_settings(visitor.caller.session, visitor.caller.tenant_id).zone
+    zone = tenant_settings(caller.session, caller.tenant_id).zone
     day = _day_param(fecha, zone)
     error = request.query_params.get("error")
     return render(
@@ -81,11 +81,10 @@ def plans_page(request: Request, visitor: VisitorDep, fecha: str | None = None) 
 
 
 @router.get("/planes/lista")
-def plans_list(request: Request, visitor: VisitorDep, fecha: str | None = None) -> Response:
-    if refused := gate(visitor, STAFF):
-        return refused
-    assert visitor.caller is not None
-    zone = tenant_settings(visitor.caller.session, visitor.caller.tenant_id).zone
+def plans_list(
+    request: Request, visitor: VisitorDep, caller: StaffPage, fecha: str | None = None
+) -> Response:
+    zone = tenant_settings(caller.session, caller.tenant_id).zone
     context = _plans_context(visitor, _day_param(fecha, zone))
     # 286: htmx stops polling once no plan of the day is still being computed.
     return render(request, "_planes.html", visitor, 200 if context["busy"] else 286, **context)
@@ -97,15 +96,11 @@ PLAN_ERRORS = {"cerrado": "Ese día la ley no permite visitas de cobranza (domin
 @router.post("/planes")
 def plan_day(
     request: Request,
-    visitor: VisitorDep,
+    caller: StaffForm,
     fecha: Annotated[str, Form(max_length=10)] = "",
     presupuesto: Annotated[float, Form(ge=1, le=600)] = 30,
-    csrf: Annotated[str, Form(alias=CSRF_FIELD, max_length=200)] = "",
 ) -> Response:
     """Queue a plan of the day for the job workers; the page follows its progress."""
-    caller = acting(visitor, STAFF, csrf)
-    if isinstance(caller, Response):
-        return caller
     day = _day_param(fecha, tenant_settings(caller.session, caller.tenant_id).zone)
     try:
         create_plan(caller.session, tenant_id=caller.tenant_id, day=day, budget_s=presupuesto)
@@ -118,13 +113,9 @@ def plan_day(
 
 @router.post("/planes/{plan_id}/publicar")
 def plan_publish(
-    visitor: VisitorDep,
+    caller: StaffForm,
     plan_id: VisitId,
-    csrf: Annotated[str, Form(alias=CSRF_FIELD, max_length=200)] = "",
 ) -> Response:
-    caller = acting(visitor, STAFF, csrf)
-    if isinstance(caller, Response):
-        return caller
     plan = publish_plan(
         caller.session,
         tenant_id=caller.tenant_id,
@@ -136,13 +127,10 @@ def plan_publish(
 
 @router.get("/planes/{plan_id}/hoja/{agent_id}")
 def plan_sheet(
-    request: Request, visitor: VisitorDep, plan_id: VisitId, agent_id: VisitId
+    request: Request, visitor: VisitorDep, caller: StaffPage, plan_id: VisitId, agent_id: VisitId
 ) -> Response:
     """An agent's route sheet: stops in order with local times, printable, a directions link
     per leg for the phone's map app, and the GPX."""
-    caller = acting(visitor, STAFF)
-    if isinstance(caller, Response):
-        return caller
     sheet = route_sheet(
         caller.session, tenant_id=caller.tenant_id, plan_id=plan_id, agent_id=agent_id
     )
@@ -165,17 +153,13 @@ def plan_sheet(
 
 @router.post("/planes/{plan_id}/fijar")
 def plan_pin(
-    visitor: VisitorDep,
+    caller: StaffForm,
     plan_id: VisitId,
     caso: Annotated[int, Form(ge=1, le=MAX_ID)],
     gestor: Annotated[int, Form(ge=1, le=MAX_ID)],
-    csrf: Annotated[str, Form(alias=CSRF_FIELD, max_length=200)] = "",
 ) -> Response:
     """Fix a stop to an agent (another, to move it; its own, to keep it) and plan the day
     again around every stop fixed so far; the page follows the new plan's progress."""
-    caller = acting(visitor, STAFF, csrf)
-    if isinstance(caller, Response):
-        return caller
     plan = replan_with_pin(
         caller.session,
         tenant_id=caller.tenant_id,
@@ -188,10 +172,7 @@ def plan_pin(
 
 
 @router.get("/planes/{plan_id}/gpx/{agent_id}")
-def plan_gpx(visitor: VisitorDep, plan_id: VisitId, agent_id: VisitId) -> Response:
-    caller = acting(visitor, STAFF)
-    if isinstance(caller, Response):
-        return caller
+def plan_gpx(caller: StaffPage, plan_id: VisitId, agent_id: VisitId) -> Response:
     sheet = route_sheet(
         caller.session, tenant_id=caller.tenant_id, plan_id=plan_id, agent_id=agent_id
     )

@@ -10,8 +10,9 @@ from datetime import date, datetime, timedelta
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from api.console_pages import acting, render
-from api.console_session import WATCHERS, VisitorDep
+from api.console_access import WatcherPage
+from api.console_pages import render
+from api.console_session import VisitorDep
 from geo.analytics.contact_hours import HourCell, contact_hours, suggested_windows
 from geo.analytics.kpis import GROUPINGS, GroupBy, KpiRow, kpi_report
 from geo.contacts.report import compliance_report
@@ -68,11 +69,8 @@ def _day(raw: str | None, fallback: date) -> date:
 
 
 @router.get("/informes")
-def reports(request: Request, visitor: VisitorDep) -> Response:
+def reports(request: Request, visitor: VisitorDep, caller: WatcherPage) -> Response:
     """A period's KPIs (grouped), contact hours, suggested windows and breaches of the law."""
-    caller = acting(visitor, WATCHERS)
-    if isinstance(caller, Response):
-        return caller
     zone = tenant_settings(caller.session, caller.tenant_id).zone
     today = datetime.now(zone).date()
     params = request.query_params

@@ -11,14 +11,15 @@ import anyio.to_thread
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from api.console_pages import acting, render
-from api.console_session import VisitorDep
+from api.console_access import AdminForm, AdminPage
+from api.console_pages import render
+from api.console_session import Visitor, VisitorDep
+from api.deps import Caller
 from geo.core.errors import InvalidInput
 from geo.core.tenant_settings import TenantSettings, tenant_settings
 from geo.provisioning.tenants import tenant_name, update_tenant_settings
 
 router = APIRouter(tags=["console"], default_response_class=HTMLResponse, include_in_schema=False)
-ADMIN = ("admin",)
 
 GROUPS: tuple[tuple[str, dict[str, str]], ...] = (
     (
@@ -166,11 +167,8 @@ def _page(
 
 
 @router.get("/ajustes")
-def settings_page(request: Request, visitor: VisitorDep) -> Response:
+def settings_page(request: Request, visitor: VisitorDep, caller: AdminPage) -> Response:
     """The tenant's settings as a form (admins)."""
-    caller = acting(visitor, ADMIN)
-    if isinstance(caller, Response):
-        return caller
     saved = request.query_params.get("guardados", "")
     settings = tenant_settings(caller.session, caller.tenant_id)
     count = int(saved) if saved.isdigit() and len(saved) < 4 else None
@@ -178,18 +176,15 @@ def settings_page(request: Request, visitor: VisitorDep) -> Response:
 
 
 @router.post("/ajustes")
-async def settings_save(request: Request, visitor: VisitorDep) -> Response:
+async def settings_save(request: Request, visitor: VisitorDep, caller: AdminForm) -> Response:
     """Validate the changed keys as one document; store them all, or none with each error.
     The form's keys are the settings' own, so it is read whole; the work runs on a thread, as
     a plain handler's would."""
     form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
-    return await anyio.to_thread.run_sync(_save, request, visitor, form)
+    return await anyio.to_thread.run_sync(_save, request, visitor, caller, form)
 
 
-def _save(request: Request, visitor: Any, form: dict[str, str]) -> Response:
-    caller = acting(visitor, ADMIN, form.get("csrf", ""))
-    if isinstance(caller, Response):
-        return caller
+def _save(request: Request, visitor: Visitor, caller: Caller, form: dict[str, str]) -> Response:
     settings = tenant_settings(caller.session, caller.tenant_id)
     changes, errors = _changes(settings, form)
     if not errors and changes:

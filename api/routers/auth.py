@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request, Response
+from fastapi import APIRouter, Form, Request
 
-from api.deps import AnonymousSessionDep, CallerDep, SettingsDep, keep_session
+from api.deps import AnonymousSessionDep, CallerDep, SettingsDep
 from api.schemas import Me, Token
 from api.security import issue_token, same_origin
 from geo.accounts.users import authenticate
@@ -23,15 +23,13 @@ def token(
     password: Annotated[str, Form()],
     client_id: Annotated[str, Form(description="The tenant's slug, e.g. `demo`.")],
     request: Request,
-    response: Response,
     grant_type: Annotated[str, Form(pattern="^password$")] = "password",
 ) -> Token:
     """OAuth2 password grant: e-mail, password and the tenant (as ``client_id``).
 
-    The token also comes back as an HttpOnly cookie, so a browser that signed in (for instance
-    through ``/docs``) can open the map pages; the API honours that cookie on GET only. A
-    browser's post from another site is refused: it would sign the victim's browser into
-    the attacker's account (login CSRF).
+    Tokens only: no cookie is set here. A browser's session cookie comes from the console's
+    own sign-in form (``/entrar``) with its CSRF token, so no other site's page can sign a
+    browser into someone else's account; a post from another site's page is refused too.
     """
     if not same_origin(request.headers.get("origin"), str(request.base_url)):
         raise PermissionDenied("sign-in from another site's page is refused", "origin")
@@ -44,7 +42,6 @@ def token(
         throttle=request.app.state.logins,
     )
     access, ttl = issue_token(principal, settings)
-    keep_session(request, response, access, ttl, settings)
     return Token(access_token=access, expires_in=ttl)
 
 

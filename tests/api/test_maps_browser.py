@@ -5,6 +5,7 @@ Leaflet; only background tiles may fail. A screenshot of each map is left in
 
 from __future__ import annotations
 
+import re
 import time
 from datetime import timedelta
 from typing import Any
@@ -116,16 +117,21 @@ def test_map_pages_need_staff(server: Server, world: World) -> None:
         cookies={"campo_token": world.tokens["admin"]},
     )
     assert forged.status_code == 401  # the cookie only ever reads
-    with httpx2.Client(base_url=server.url) as browser_like:  # signing in sets the cookie
+    with httpx2.Client(base_url=server.url) as browser_like:  # the console's sign-in
+        page = browser_like.get("/entrar")
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page.text)
+        assert csrf is not None
         signed = browser_like.post(
-            "/v1/auth/token",
+            "/entrar",
             data={
-                "username": f"dispatcher@{world.slug}.co",
-                "password": PASSWORD,
-                "client_id": world.slug,
+                "organizacion": world.slug,
+                "correo": f"dispatcher@{world.slug}.co",
+                "clave": PASSWORD,
+                "csrf": csrf.group(1),
             },
+            follow_redirects=False,
         )
-        assert signed.status_code == 200
+        assert signed.status_code == 303, signed.text
         assert "httponly" in signed.headers["set-cookie"].lower()
         assert browser_like.get("/maps/live").status_code == 200
 

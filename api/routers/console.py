@@ -211,7 +211,7 @@ async def board_events(request: Request, caller: WatcherPage, settings: Settings
     """Server-sent events: each visit of this tenant written or decided, as a table row,
     the moment PostgreSQL announces it (``NOTIFY campo_feed``); a comment every 15 s keeps
     proxies from closing the stream."""
-    tenant_id = caller.tenant_id
+    tenant_id, user_id = caller.tenant_id, caller.principal.user_id
 
     def rows(visit_ids: list[int]) -> list[str]:
         with tenant_session(tenant_id) as session:
@@ -228,7 +228,9 @@ async def board_events(request: Request, caller: WatcherPage, settings: Settings
 
     async def stream() -> AsyncIterator[str]:
         yield ": conectado\n\n"
-        notices = visit_notices(settings.app_url, tenant_id=tenant_id, quiet_s=KEEPALIVE_S)
+        notices = visit_notices(
+            settings.app_url, tenant_id=tenant_id, user_id=user_id, quiet_s=KEEPALIVE_S
+        )
         try:
             async for ids in notices:
                 if await request.is_disconnected():

@@ -27,6 +27,10 @@ APPLICATION_NAME = "campo-feed"
 """How the listening connection shows in ``pg_stat_activity``."""
 MAX_STREAMS = 200
 """Open streams one process serves; more would only queue behind them."""
+MAX_STREAMS_PER_TENANT = 100
+"""So that one tenant's boards cannot take every stream of a process from the others."""
+MAX_STREAMS_PER_USER = 10
+"""Tabs one user may keep open on the board; a script opening more gets nothing more."""
 _BACKLOG = 1000
 """Notifications kept for a stream that reads slowly; past it, it misses some (the board
 reloads its list on its next visit anyway)."""
@@ -35,7 +39,8 @@ log = logging.getLogger(__name__)
 
 
 class TooManyStreams(Exception):
-    """This process already serves :data:`MAX_STREAMS` streams."""
+    """This process already serves as many streams as it may: in all, for the tenant or for
+    the user (:data:`MAX_STREAMS`, :data:`MAX_STREAMS_PER_TENANT`, :data:`MAX_STREAMS_PER_USER`)."""
 
 
 class _Listener:
@@ -43,8 +48,17 @@ class _Listener:
 
     def __init__(self, url: str) -> None:
         self.url = url
-        self.streams: set[asyncio.Queue[dict[str, Any] | None]] = set()
+        self.streams: dict[asyncio.Queue[dict[str, Any] | None], tuple[int, int]] = {}
+        """Each open stream with the (tenant, user) it serves."""
         self.task: asyncio.Task[None] | None = None
+
+    def admits(self, tenant_id: int, user_id: int) -> bool:
+        owners = list(self.streams.values())
+        return (
+            len(owners) < MAX_STREAMS
+            and sum(t == tenant_id for t, _ in owners) < MAX_STREAMS_PER_TENANT
+            and owners.count((tenant_id, user_id)) < MAX_STREAMS_PER_USER
+        )
 
     async def run(self) -> None:
         try:
@@ -71,18 +85,18 @@ _LISTENERS: dict[tuple[str, int], _Listener] = {}
 
 
 async def visit_notices(
-    url: str, *, tenant_id: int, quiet_s: float = 15.0
+    url: str, *, tenant_id: int, user_id: int, quiet_s: float = 15.0
 ) -> AsyncGenerator[list[int]]:
     """Ids of the tenant's visits as they are written, one notification at a time; an empty
     list after ``quiet_s`` of silence (or another tenant's notification), so the caller can
     keep its stream alive or notice it was left. Ends if the database connection is lost;
-    TooManyStreams when the process serves as many as it may."""
+    TooManyStreams when the process serves as many as it may, for the tenant or the user."""
     loop = asyncio.get_running_loop()
     listener = _LISTENERS.setdefault((url, id(loop)), _Listener(url))
-    if len(listener.streams) >= MAX_STREAMS:
+    if not listener.admits(tenant_id, user_id):
         raise TooManyStreams
     stream: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue(maxsize=_BACKLOG)
-    listener.streams.add(stream)
+    listener.streams[stream] = (tenant_id, user_id)
     if listener.task is None or listener.task.cancelling():  # the last stream just left
         listener.task = loop.create_task(listener.run())
     try:
@@ -96,6 +110,6 @@ async def visit_notices(
                 return
             yield [int(payload["visit_id"])] if payload.get("tenant_id") == tenant_id else []
     finally:
-        listener.streams.discard(stream)
+        listener.streams.pop(stream, None)
         if not listener.streams and listener.task is not None:
             listener.task.cancel()

@@ -33,7 +33,7 @@ from geo.accounts.users import create_user
 from geo.contacts.rules import next_contact_day
 from geo.core.db import libpq_url, tenant_session
 from geo.core.tenant_settings import parse_settings
-from geo.dispatch.notices import APPLICATION_NAME
+from geo.dispatch.notices import APPLICATION_NAME, MAX_STREAMS_PER_USER
 from geo.routing.jobs import create_plan, run_plan
 from tests.api.conftest import ARTIFACTS
 from tests.conftest import OWNER_URL, PASSWORD, World
@@ -957,15 +957,21 @@ def _feed_connections() -> int:
 
 
 def test_open_boards_share_one_database_connection(server: Server, world: World) -> None:
-    """Thirty live streams of one session (thirty tabs) cost the database one connection,
-    and it closes when the last tab does."""
-    with _session(server, world, "analyst") as http, ExitStack() as streams:
+    """Twenty live streams of two users cost the database one connection, and it closes when
+    the last tab does; a user's eleventh tab is told to come back in 30 s (ten per user)."""
+    with ExitStack() as streams:
         readers = []  # each stream's reader kept: dropping one closes its stream
-        for _ in range(30):
-            answer = streams.enter_context(http.stream("GET", "/tablero/eventos"))
-            assert answer.status_code == 200
-            readers.append(answer.iter_lines())
-            assert next(readers[-1]) == ": conectado"
+        for role in ("analyst", "dispatcher"):
+            http = streams.enter_context(_session(server, world, role))
+            for _ in range(MAX_STREAMS_PER_USER):
+                answer = streams.enter_context(http.stream("GET", "/tablero/eventos"))
+                assert answer.status_code == 200
+                readers.append(answer.iter_lines())
+                assert next(readers[-1]) == ": conectado"
+            with http.stream("GET", "/tablero/eventos") as over:
+                lines = over.iter_lines()
+                assert [next(lines), next(lines)] == [": conectado", ""]
+                assert next(lines) == "retry: 30000"
         deadline = time.monotonic() + 10
         while _feed_connections() != 1:
             assert time.monotonic() < deadline, _feed_connections()

@@ -489,6 +489,13 @@ class QuestionnaireOut(BaseModel):
     version: int
     title: str
     definition: dict[str, Any]
+    retired: bool = Field(
+        description="Taken out of use by an admin: phones get the key's newest version in use."
+    )
+
+
+class QuestionnairePatch(Strict):
+    retired: bool = Field(description="true takes the version out of use; false brings it back.")
 
 
 class PinIn(Strict):

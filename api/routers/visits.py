@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Path, Query, Response, UploadFile, status
@@ -19,6 +20,7 @@ from api.schemas import (
     OutcomeOut,
     QuestionnaireIn,
     QuestionnaireOut,
+    QuestionnairePatch,
     VisitOut,
 )
 from geo.fieldkit.forms import add_questionnaire, import_form
@@ -26,7 +28,7 @@ from geo.visits.checkin import check_in
 from geo.visits.geofences import get_geofence, set_geofence
 from geo.visits.media import attach_media, media_file
 from geo.visits.outcomes import get_visit, list_visits, record_outcome
-from geo.visits.questionnaires import list_questionnaires
+from geo.visits.questionnaires import list_questionnaires, set_retired
 from geo.visits.xlsform import questionnaire_xform
 
 router = APIRouter(tags=["visits"])
@@ -181,6 +183,23 @@ def visit_file(
 def questionnaires(caller: Reader) -> list[QuestionnaireOut]:
     rows = list_questionnaires(caller.session, tenant_id=caller.tenant_id)
     return [QuestionnaireOut.model_validate(q, from_attributes=True) for q in rows]
+
+
+@router.patch("/v1/questionnaires/{questionnaire_id:int}", response_model=QuestionnaireOut)
+def questionnaire_use(
+    caller: Admin, questionnaire_id: RowId, body: QuestionnairePatch
+) -> QuestionnaireOut:
+    """Retire a version (phones stop getting it; visits sent with it are still read with it),
+    or bring it back. The default questionnaire keeps one version in use (409)."""
+    view = set_retired(
+        caller.session,
+        tenant_id=caller.tenant_id,
+        questionnaire_id=questionnaire_id,
+        retired=body.retired,
+        actor_id=caller.principal.user_id,
+        now=datetime.now(UTC),
+    )
+    return QuestionnaireOut.model_validate(view, from_attributes=True)
 
 
 @router.post(

@@ -490,6 +490,9 @@ class Questionnaire(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     xlsform: Mapped[bytes | None] = mapped_column(LargeBinary)
     """The XLSForm workbook as uploaded, when the version came from one."""
+    retired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    """When an admin took the version out of use: phones no longer get it (the key's newest
+    version in use serves instead), while what was sent with it is still read with it."""
 
     __table_args__ = (
         ForeignKeyConstraint(["tenant_id"], ["tenants.id"], ondelete="CASCADE"),

@@ -54,11 +54,13 @@ def ensure_servable(session: Session, *, tenant_id: int, questionnaire: Question
 
 
 def current_questionnaires(session: Session, *, tenant_id: int) -> list[QuestionnaireView]:
-    """The newest version of each of the tenant's questionnaires (the default one at least)."""
+    """The newest version in use of each of the tenant's questionnaires (the default one at
+    least); a retired version gives way to the one before it."""
     ensure_default_questionnaire(session, tenant_id=tenant_id)
     newest: dict[str, QuestionnaireView] = {}
     for found in list_questionnaires(session, tenant_id=tenant_id):  # by key, then version
-        newest[found.key] = found
+        if not found.retired:
+            newest[found.key] = found
     return list(newest.values())
 
 
@@ -74,6 +76,24 @@ def servable_forms(session: Session, *, tenant_id: int) -> list[tuple[Questionna
             continue
         forms.append((questionnaire, xml))
     return forms
+
+
+def version_states(session: Session, *, tenant_id: int) -> dict[int, str]:
+    """What each version is to the phones: ``serving``, ``broken`` (current, but it cannot
+    be written as a form, so phones do not get it: the admins' console says so),
+    ``superseded`` by a newer one, or ``retired``."""
+    serving = {q.id for q, _xml in servable_forms(session, tenant_id=tenant_id)}
+    current = {q.id for q in current_questionnaires(session, tenant_id=tenant_id)}
+    return {
+        q.id: "retired"
+        if q.retired
+        else "serving"
+        if q.id in serving
+        else "broken"
+        if q.id in current
+        else "superseded"
+        for q in list_questionnaires(session, tenant_id=tenant_id)
+    }
 
 
 def visit_form_questionnaire(session: Session, *, tenant_id: int, form: str) -> QuestionnaireView:

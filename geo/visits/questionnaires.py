@@ -13,15 +13,16 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from geo.core.audit import record_update
 from geo.core.bounds import FIRST_DAY, LAST_DAY
-from geo.core.errors import InvalidInput, NotFound
+from geo.core.errors import Conflict, InvalidInput, NotFound
 from geo.core.models import OUTCOMES, QUESTION_TYPES, Questionnaire
 from geo.visits.expressions import (
     ExpressionError,
@@ -126,10 +127,13 @@ class QuestionnaireView:
     version: int
     title: str
     definition: dict[str, Any]
+    retired: bool = False
 
 
 def _view(row: Questionnaire) -> QuestionnaireView:
-    return QuestionnaireView(row.id, row.key, row.version, row.title, row.definition)
+    return QuestionnaireView(
+        row.id, row.key, row.version, row.title, row.definition, row.retired_at is not None
+    )
 
 
 def definition_problems(definition: Any) -> list[tuple[str, str]]:
@@ -366,6 +370,52 @@ def check_answers(
         raise InvalidInput("some answers are not valid", problems[0][0], problems=problems)
     del typed["outcome"]
     return {k: _stored(v) for k, v in typed.items()}, typed
+
+
+def set_retired(
+    session: Session,
+    *,
+    tenant_id: int,
+    questionnaire_id: int,
+    retired: bool,
+    actor_id: int,
+    now: datetime,
+) -> QuestionnaireView:
+    """Take a version out of use, or back; audited. The default questionnaire keeps one
+    version in use, since every visit form falls back on it."""
+    row = session.scalar(
+        select(Questionnaire)
+        .where(Questionnaire.tenant_id == tenant_id, Questionnaire.id == questionnaire_id)
+        .with_for_update()
+    )
+    if row is None:
+        raise NotFound("questionnaire not found", "questionnaire_id")
+    before = row.retired_at is not None
+    if retired and not before and row.key == DEFAULT_KEY:
+        in_use = session.scalar(
+            select(func.count()).where(
+                Questionnaire.tenant_id == tenant_id,
+                Questionnaire.key == DEFAULT_KEY,
+                Questionnaire.retired_at.is_(None),
+            )
+        )
+        if in_use == 1:
+            raise Conflict(
+                "the default questionnaire keeps one version in use: upload another first",
+                "retired",
+            )
+    if retired != before:
+        row.retired_at = now if retired else None
+        session.flush()
+        record_update(
+            session,
+            tenant_id=tenant_id,
+            user_id=actor_id,
+            subject=f"questionnaire:{questionnaire_id}",
+            before={"retired": before},
+            after={"retired": retired},
+        )
+    return _view(row)
 
 
 def questionnaire_by_id(

@@ -106,3 +106,96 @@ def test_a_broken_version_stored_earlier_leaves_the_other_forms_listed(
     assert listed.status_code == 200
     assert "campo-cobranza" in listed.text
     assert "campo-rota" not in listed.text
+    # The admins are told, on the console's questionnaires page; and the version can be retired.
+    token = world.tokens["admin"]
+    client.cookies.set("campo_token", token)
+    try:
+        page = client.get("/cuestionarios")
+        assert 'data-state="broken"' in page.text
+        assert "no se puede servir" in page.text
+    finally:
+        client.cookies.clear()
+    broken = next(
+        q
+        for q in client.get("/v1/questionnaires", headers=world.auth("admin")).json()
+        if q["key"] == "rota"
+    )
+    retired = client.patch(
+        f"/v1/questionnaires/{broken['id']}", json={"retired": True}, headers=world.auth("admin")
+    )
+    assert retired.status_code == 200, retired.text
+    assert retired.json()["retired"] is True
+
+
+def _version(client: TestClient, world: World, title: str) -> dict[str, object]:
+    made = client.post(
+        "/v1/questionnaires",
+        json={
+            "key": "cobranza",
+            "definition": {"title": title, "questions": [{"name": "nota", "type": "text"}]},
+        },
+        headers=world.auth("admin"),
+    )
+    assert made.status_code == 201, made.text
+    return dict(made.json())
+
+
+def test_an_admin_retires_a_version_and_phones_get_the_one_before(
+    client: TestClient, world: World
+) -> None:
+    key = phone(client, world)
+    admin = world.auth("admin")
+    first = _version(client, world, "Primera")
+    second = _version(client, world, "Segunda")
+    assert "Segunda" in client.get(f"/openrosa/key/{key}/formList").text
+    assert (
+        client.patch(
+            f"/v1/questionnaires/{second['id']}",
+            json={"retired": True},
+            headers=world.auth("agent"),
+        ).status_code
+        == 403
+    )
+    off = client.patch(f"/v1/questionnaires/{second['id']}", json={"retired": True}, headers=admin)
+    assert off.status_code == 200, off.text
+    listed = client.get(f"/openrosa/key/{key}/formList").text
+    assert "Primera" in listed
+    assert "Segunda" not in listed
+    with tenant_session(world.tenant_id) as session:
+        audited = session.execute(
+            text("SELECT after FROM audit_log WHERE subject = :s"),
+            {"s": f"questionnaire:{second['id']}"},
+        ).scalar_one()
+    assert audited == {"retired": True}
+    # The default questionnaire keeps one version in use.
+    versions = client.get("/v1/questionnaires", headers=admin).json()
+    for version in versions:
+        if version["id"] != first["id"] and not version["retired"]:
+            answer = client.patch(
+                f"/v1/questionnaires/{version['id']}", json={"retired": True}, headers=admin
+            )
+            assert answer.status_code == 200, answer.text
+    last = client.patch(f"/v1/questionnaires/{first['id']}", json={"retired": True}, headers=admin)
+    assert last.status_code == 409, last.text
+    assert last.json()["error"]["fields"][0]["field"] == "retired"
+    assert "Primera" in client.get(f"/openrosa/key/{key}/formList").text
+    # Brought back, the newest is served again; another tenant's version is not found.
+    back = client.patch(
+        f"/v1/questionnaires/{second['id']}", json={"retired": False}, headers=admin
+    )
+    assert back.json()["retired"] is False
+    assert "Segunda" in client.get(f"/openrosa/key/{key}/formList").text
+
+
+def test_a_version_of_another_tenant_cannot_be_retired(
+    client: TestClient, world: World, other_world: World
+) -> None:
+    theirs = _version(client, other_world, "Ajena")
+    guessed = client.patch(
+        f"/v1/questionnaires/{theirs['id']}", json={"retired": True}, headers=world.auth("admin")
+    )
+    assert guessed.status_code == 404
+    assert (
+        client.get("/v1/questionnaires", headers=other_world.auth("admin")).json()[-1]["retired"]
+        is False
+    )

@@ -31,7 +31,9 @@ Short = Annotated[str, Form(max_length=200)]
 
 
 @router.get("/personas")
-def people_page(request: Request, visitor: VisitorDep, caller: AdminPage) -> Response:
+def people_page(
+    request: Request, visitor: VisitorDep, caller: AdminPage, settings: SettingsDep
+) -> Response:
     """Every user, the field agents among them and their tracker phones."""
     agents = {a.user_id: a for a in list_agents(caller.session, tenant_id=caller.tenant_id)}
     devices: dict[int, list[object]] = {}
@@ -48,7 +50,16 @@ def people_page(request: Request, visitor: VisitorDep, caller: AdminPage) -> Res
         roles=ROLE_LABELS,
         modes=MODE_LABELS,
         done=request.query_params.get("hecho"),
+        ca=_local_ca(settings.local_ca_url),
     )
+
+
+def _local_ca(url: str) -> tuple[str, Markup] | None:
+    """The local CA's download link and its QR code, for phones to trust campo's HTTPS."""
+    if not url:
+        return None
+    svg = segno.make(url, error="m").svg_inline(scale=4, title="Certificado de campo")
+    return url, Markup(svg)  # noqa: S704 - segno's own SVG: paths, and a title it escapes
 
 
 @router.post("/personas")

@@ -57,6 +57,10 @@ class Settings(BaseSettings):
     separated: only their ``X-Forwarded-For`` and ``X-Forwarded-Proto`` are believed, for the
     client's address (sign-in throttling, logs) and scheme. Empty: none, as when clients
     reach campo directly."""
+    local_ca_url: Annotated[str, Field(pattern=r"^(https?://\S+)?$")] = ""
+    """Where phones download the root certificate of the local CA in front of campo on a LAN
+    (``scripts/https`` prints it, e.g. ``http://192.168.1.20/ca.crt``); the console's Personas
+    page then offers it with a QR code and the steps. Empty: the certificate is public."""
     server_threads: Annotated[int, Field(ge=1, le=1000)] = 8
     """Request threads per server process. More take more requests at once, but heavy batches
     then keep the process's event loop (which answers ``/health``) from running."""

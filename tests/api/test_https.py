@@ -1,0 +1,154 @@
+"""campo behind the HTTPS proxy the project ships (``scripts/https``: Caddy, Debian's package)
+on loopback ports, as a LAN install: Caddy's own CA, its root offered over plain http, HSTS,
+compression, Secure cookies, forwarded addresses believed from the proxy only, and a client
+that never finishes its headers cut off."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import socket
+import ssl
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx2
+import pytest
+
+from tests.conftest import PASSWORD, ROOT, World
+from tests.server import Server
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass(frozen=True)
+class Proxy:
+    https: str
+    http: str
+    root: Path
+    campo: Server
+
+
+@pytest.fixture
+def proxy(tmp_path: Path, world: World) -> Iterator[Proxy]:
+    https_port, http_port = _free_port(), _free_port()
+    ca_url = f"http://127.0.0.1:{http_port}/ca.crt"
+    campo = Server(
+        campo=True, env={"CAMPO_TRUSTED_PROXIES": "127.0.0.1", "CAMPO_LOCAL_CA_URL": ca_url}
+    )
+    campo.start()
+    env = {
+        **os.environ,
+        "CAMPO_UPSTREAMS": campo.url.removeprefix("http://"),
+        "CAMPO_HTTPS_PORT": str(https_port),
+        "CAMPO_HTTP_PORT": str(http_port),
+        "CAMPO_CADDY_DIR": str(tmp_path / "caddy"),
+        "CAMPO_READ_HEADER_TIMEOUT": "2s",
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+    }
+    log = tmp_path / "caddy.log"
+    with log.open("wb") as out:  # the child keeps its own copy of the descriptor
+        caddy = subprocess.Popen(
+            ["bash", "scripts/https", "127.0.0.1"],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    root = tmp_path / "caddy/pki/authorities/local/root.crt"
+    found = Proxy(f"https://127.0.0.1:{https_port}", f"http://127.0.0.1:{http_port}", root, campo)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert caddy.poll() is None, log.read_text()
+            if root.exists():
+                with _client(found) as probe, contextlib.suppress(httpx2.TransportError):
+                    if probe.get("/health").status_code == 200:
+                        break
+            assert time.monotonic() < deadline, "Caddy did not come up"
+            time.sleep(0.2)
+        yield found
+    finally:
+        caddy.terminate()
+        caddy.wait(10)
+        campo.stop()
+
+
+def _client(proxy: Proxy) -> httpx2.Client:
+    trust = ssl.create_default_context(cafile=str(proxy.root))
+    return httpx2.Client(base_url=proxy.https, verify=trust, follow_redirects=False, timeout=30)
+
+
+def test_a_phone_reaches_campo_over_https_with_the_local_ca(proxy: Proxy, world: World) -> None:
+    certificate = httpx2.get(f"{proxy.http}/ca.crt", timeout=10)
+    assert certificate.status_code == 200
+    assert certificate.headers["content-type"] == "application/x-x509-ca-cert"
+    assert certificate.content == proxy.root.read_bytes()
+    moved = httpx2.get(f"{proxy.http}/entrar", timeout=10, follow_redirects=False)
+    assert moved.status_code == 308 or moved.status_code == 301
+    assert moved.headers["location"] == f"{proxy.https}/entrar"
+    with _client(proxy) as phone:
+        page = phone.get("/entrar")
+        assert page.status_code == 200
+        assert page.headers["strict-transport-security"] == "max-age=31536000"
+        assert "secure" in page.headers["set-cookie"].lower()
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page.text)
+        assert csrf is not None
+        signed = phone.post(
+            "/entrar",
+            data={
+                "organizacion": world.slug,
+                "correo": f"admin@{world.slug}.co",
+                "clave": PASSWORD,
+                "csrf": csrf.group(1),
+            },
+        )
+        assert signed.status_code == 303, signed.text
+        assert "secure" in signed.headers["set-cookie"].lower()
+        people = phone.get("/personas")
+        assert people.status_code == 200
+        assert f"{proxy.http}/ca.crt" in people.text  # the link, with its QR code and steps
+        assert "Certificado de CA" in people.text
+        script = phone.get("/static/fieldapp/app.js", headers={"Accept-Encoding": "gzip"})
+        assert script.status_code == 200
+        assert script.headers["content-encoding"] == "gzip"
+
+
+def test_behind_the_proxy_a_rotated_forwarded_address_does_not_dodge_the_limit(
+    proxy: Proxy, world: World
+) -> None:
+    """Caddy sets X-Forwarded-For itself, and campo believes only Caddy's: a client rotating
+    its own header is still one address (30 failures, then 429)."""
+    with _client(proxy) as attacker:
+        statuses = [
+            attacker.post(
+                "/v1/auth/token",
+                data={"username": f"nadie{n}@alfa.co", "password": "no", "client_id": "alfa"},
+                headers={"X-Forwarded-For": f"203.0.113.{n}"},
+            ).status_code
+            for n in range(32)
+        ]
+    assert set(statuses[:30]) == {401}
+    assert 429 in statuses[30:]
+
+
+def test_a_client_that_never_finishes_its_headers_is_cut_off(proxy: Proxy) -> None:
+    trust = ssl.create_default_context(cafile=str(proxy.root))
+    port = int(proxy.https.rsplit(":", 1)[1])
+    with (
+        socket.create_connection(("127.0.0.1", port), timeout=60) as raw,
+        trust.wrap_socket(raw, server_hostname="127.0.0.1") as slow,
+    ):
+        slow.sendall(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n")  # and nothing more
+        answer = b""
+        while chunk := slow.recv(4096):  # until the proxy closes the connection
+            answer += chunk
+    assert b"200 OK" not in answer  # never served: dropped for its missing headers

@@ -369,6 +369,12 @@ class TrackingOut(BaseModel):
     shift_margin_min: float
     upload_horizon_days: float = Field(description="Older fixes are refused on upload.")
     timezone: str
+    checkin_max_accuracy_m: float = Field(
+        description="A check-in position less accurate than this is refused: the app waits."
+    )
+    checkin_max_fix_age_s: float = Field(
+        description="A check-in position older than this is refused: the app waits for a new one."
+    )
 
 
 class StopOut(BaseModel):

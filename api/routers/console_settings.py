@@ -52,7 +52,7 @@ GROUPS: tuple[tuple[str, dict[str, str]], ...] = (
             "contact_breach": "Veredicto ante una infracción de la ley",
             "checkin_mock_unknown": (
                 "Marcación desde el navegador, que no informa ubicación simulada "
-                "(accept, review, reject)"
+                "(corroborate: con el recorrido del teléfono; accept, review, reject)"
             ),
         },
     ),

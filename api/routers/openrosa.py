@@ -26,7 +26,7 @@ from geo.fieldkit.openrosa import (
     response,
 )
 from geo.fieldkit.phones import phone_session
-from geo.fieldkit.receipts import derive_stored, verdict_message
+from geo.fieldkit.receipts import derive_stored, receipt
 from geo.fieldkit.visit_form import DAY_FILE, form_id, visit_xform
 
 router = APIRouter(prefix="/openrosa/key/{key}", tags=["ODK Collect (OpenRosa)"])
@@ -122,7 +122,7 @@ async def submission(request: Request, key: Key) -> Response:
             if isinstance(part, UploadFile) and name != "xml_submission_file"
         }
 
-    def work() -> str:
+    def work() -> tuple[str, str]:
         with phone_session(key) as (session, phone):
             stored = store_submission(
                 session,
@@ -135,6 +135,7 @@ async def submission(request: Request, key: Key) -> Response:
             )
         with phone_session(key) as (session, phone):
             derived = derive_stored(session, tenant_id=phone.tenant_id, submission_id=stored)
-        return verdict_message(derived)
+        return receipt(derived)
 
-    return _xml(response(await run_in_threadpool(work)), 201)
+    message, state = await run_in_threadpool(work)
+    return _xml(response(message, state=state), 201)

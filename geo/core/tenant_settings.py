@@ -147,10 +147,12 @@ class TenantSettings(BaseModel):
     checkin_repeat_window_min: float = _setting(
         120, "Window in which identical coordinates count as a replayed fix.", gt=0, le=1440
     )
-    checkin_mock_unknown: Literal["accept", "review", "reject"] = _setting(
-        "review",
+    checkin_mock_unknown: Literal["corroborate", "accept", "review", "reject"] = _setting(
+        "corroborate",
         "A check-in from a browser cannot say whether its position is simulated (Android apps "
-        "can): accept it on the other rules, send it to review, or reject it.",
+        "can). corroborate: accept it when the phone's own trail backs it (at least two fixes "
+        "in the approach window, one near the door; jumps, repeats and accuracy are judged as "
+        "always), else review; accept or review or reject it on that alone.",
     )
     checkin_repeat_count: int = _setting(
         3, "This many fixes at the very same point in the window look replayed.", ge=2, le=100

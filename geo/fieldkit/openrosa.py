@@ -19,6 +19,8 @@ OPENROSA_VERSION = "1.0"
 FORM_LIST_NS = "http://openrosa.org/xforms/xformsList"
 MANIFEST_NS = "http://openrosa.org/xforms/xformsManifest"
 RESPONSE_NS = "http://openrosa.org/http/response"
+CAMPO_NS = "https://campo.dev/openrosa"
+ET.register_namespace("campo", CAMPO_NS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,10 +72,14 @@ def manifest(files: list[tuple[str, str | bytes, str]]) -> str:
     return _document(root)
 
 
-def response(message: str, *, nature: str = "submit_success") -> str:
-    """The OpenRosa response document Collect shows the agent after sending."""
+def response(message: str, *, nature: str = "submit_success", state: str | None = None) -> str:
+    """The OpenRosa response document Collect shows the agent after sending; ``state``, what
+    the submission came to, goes in campo's own element (Collect reads only the message),
+    for campo's web app to show a refused visit as refused."""
     root = ET.Element("OpenRosaResponse", xmlns=RESPONSE_NS)
     ET.SubElement(root, "message", nature=nature).text = message
+    if state is not None:
+        ET.SubElement(root, f"{{{CAMPO_NS}}}receipt", state=state)
     return _document(root)
 
 

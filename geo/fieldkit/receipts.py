@@ -19,6 +19,9 @@ from geo.fieldkit.submissions import Derived, derive_submission
 
 log = logging.getLogger(__name__)
 
+CLOSER_HELPS = {"outside_geofence", "mock_unknown", "poor_accuracy", "stale_fix"}
+"""Reasons a new check-in at the door can answer (the others, a law's limit or a forged
+phone, it cannot)."""
 VERDICTS = {"accepted": "aceptada", "review": "en revisión", "rejected": "rechazada"}
 
 
@@ -38,26 +41,41 @@ def derive_stored(
         return None
 
 
-def verdict_message(derived: Derived | None) -> str:
-    """What Collect shows once the submission is stored."""
+def receipt(derived: Derived | None) -> tuple[str, str]:
+    """What Collect shows once the submission is stored, and what it came to, for an app to
+    style: ``stored`` (not derived yet), ``refused`` (no visit), ``too_far`` (the check-in
+    rejected only for where it was: coming closer and sending again helps), ``rejected``,
+    ``incomplete``, or the check-in's verdict (``accepted``, ``review``)."""
     if derived is None:
-        return "Envío guardado: se procesará en unos minutos"
+        return "Envío guardado: se procesará en unos minutos", "stored"
     checkin = derived.checkin or {}
     reasons = "; ".join(r["message"] for r in checkin.get("reasons", []))
     said = f" ({reasons})" if reasons else ""
     if derived.state == "refused":
         return (
             "Envío guardado, pero no se pudo registrar la visita: queda para revisión de su "
-            "supervisor"
+            "supervisor",
+            "refused",
         )
-    if checkin.get("verdict") == "rejected":
-        return f"Envío guardado, pero la marcación fue rechazada{said}: revise con su supervisor"
+    verdict = str(checkin.get("verdict"))
+    if verdict == "rejected":
+        if {r["code"] for r in checkin.get("reasons", [])} <= CLOSER_HELPS:
+            return (
+                f"Envío guardado, pero la marcación fue rechazada{said}: acérquese a la puerta "
+                "y repita la visita, o déjela para revisión de su supervisor",
+                "too_far",
+            )
+        return (
+            f"Envío guardado, pero la marcación fue rechazada{said}: revise con su supervisor",
+            "rejected",
+        )
     if (derived.outcome or {}).get("status") not in {None, "done"}:
         return (
             "Envío guardado; la visita quedó incompleta y pasa a revisión de su supervisor "
-            "(el caso se puede visitar de nuevo)"
+            "(el caso se puede visitar de nuevo)",
+            "incomplete",
         )
-    return f"Visita recibida: marcación {VERDICTS.get(str(checkin.get('verdict')), '')}{said}"
+    return f"Visita recibida: marcación {VERDICTS.get(verdict, '')}{said}", verdict
 
 
 def rederive(

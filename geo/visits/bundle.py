@@ -33,6 +33,8 @@ class Tracking:
     shift_margin_min: float
     upload_horizon_days: float
     timezone: str
+    checkin_max_accuracy_m: float
+    checkin_max_fix_age_s: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +72,8 @@ def day_bundle(
         shift_margin_min=settings.gps_shift_margin_min,
         upload_horizon_days=settings.gps_horizon_days,
         timezone=settings.timezone,
+        checkin_max_accuracy_m=settings.checkin_max_accuracy_m,
+        checkin_max_fix_age_s=settings.checkin_max_fix_age_s,
     )
     where = CaseFilter(status="open", assigned_agent_id=agent_id)
     cases = list_cases(session, tenant_id=tenant_id, where=where, limit=MAX_BUNDLE_CASES)

@@ -19,6 +19,8 @@ from geo.core.tenant_settings import TenantSettings
 from geo.tracking.telemetry import UNAUTHENTICATED_SOURCES, Fix
 
 _GEOD = Geod(ellps="WGS84")
+CORROBORATING_FIXES = 2
+"""Fixes of the approach window that back a browser's check-in (one of them near the door)."""
 FIX_NAMES = {k: f"fix.{k}" for k in ("recorded_at", "lat", "lon", "accuracy_m", "battery_pct")}
 
 
@@ -91,6 +93,31 @@ def lookback(settings: TenantSettings) -> timedelta:
             settings.checkin_dwell_min * 60 + settings.checkin_leave_grace_s,
             600,
         )
+    )
+
+
+def _unverifiable(trail: Trail, settings: TenantSettings) -> Reason:
+    """A browser's fix, which cannot say whether it is simulated: judged by the evidence
+    there is. Under ``corroborate`` the phone's own trail must back it (a walk towards the
+    door: two fixes in the approach window, one near it); the other rules still read that
+    trail for jumps, repeats and accuracy, so a teleport or a replayed point is not saved."""
+    said = "El navegador no informa si la ubicación es simulada"
+    policy = settings.checkin_mock_unknown
+    if policy != "corroborate":
+        severity = {"accept": "note", "review": "review", "reject": "rejected"}[policy]
+        return Reason("mock_unknown", said, severity)
+    if trail.recent >= CORROBORATING_FIXES and trail.approached:
+        return Reason(
+            "mock_unknown", f"{said}; el recorrido previo del teléfono la respalda", "note"
+        )
+    return Reason(
+        "mock_unknown",
+        (
+            f"{said} y el recorrido previo no la respalda (se necesitan {CORROBORATING_FIXES} "
+            f"puntos en los {settings.checkin_approach_window_min:.0f} min previos, uno a menos "
+            f"de {settings.checkin_approach_m:.0f} m de la dirección)"
+        ),
+        "review",
     )
 
 
@@ -184,14 +211,7 @@ def checkin_reasons(
             Reason("mock_location", "El teléfono reportó una ubicación simulada", "rejected")
         )
     elif fix.mock_unknown:
-        severity = {"accept": "note", "review": "review", "reject": "rejected"}
-        reasons.append(
-            Reason(
-                "mock_unknown",
-                "El navegador no informa si la ubicación es simulada",
-                severity[settings.checkin_mock_unknown],
-            )
-        )
+        reasons.append(_unverifiable(trail, settings))
     speed = _previous_jump_mps(trail.last, fix)
     if speed is not None and speed > settings.checkin_max_speed_mps:
         message = f"Salto imposible desde el punto anterior ({speed * 3.6:.0f} km/h)"

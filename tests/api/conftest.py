@@ -132,8 +132,9 @@ def server() -> Iterator[Server]:
     running.stop()
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[webdriver.Chrome]:
+def open_chromium(*flags: str, home: Path | None = None) -> webdriver.Chrome:
+    """Headless Chromium with campo's usual flags and ``flags``; ``home`` gives it another home
+    directory (its certificate store, ``~/.pki/nssdb``, included)."""
     binary, driver = shutil.which("chromium"), shutil.which("chromedriver")
     if binary is None or driver is None:
         pytest.fail("Chromium is missing: scripts/setup installs chromium and chromium-driver")
@@ -145,12 +146,20 @@ def browser() -> Iterator[webdriver.Chrome]:
         "--disable-gpu",
         "--window-size=1280,900",
         "--disable-dev-shm-usage",
+        *flags,
     ):
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    chrome = webdriver.Chrome(options=options, service=Service(executable_path=driver))
+    env = {**os.environ, "HOME": str(home)} if home else None
+    chrome = webdriver.Chrome(options=options, service=Service(executable_path=driver, env=env))
     if offset := os.environ.get("CAMPO_TEST_CLOCK_OFFSET_S"):  # scripts/test-clocks: pages
         shift_clock(chrome, float(offset))  # live at the run's shifted time, like the servers
+    return chrome
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[webdriver.Chrome]:
+    chrome = open_chromium()
     yield chrome
     chrome.quit()
 

@@ -301,7 +301,8 @@ def test_the_web_app_registers_its_browser_and_its_visits_say_gps_is_unverified(
     client: TestClient, world: World, other_world: World
 ) -> None:
     """campo's web app is an OpenRosa client with a key of its own; a browser cannot tell a
-    simulated position, so its check-ins carry that reason and the tenant's policy decides."""
+    simulated position, so its check-in is accepted only when the phone's own trail to the
+    door backs it (the tenant's default), and says so either way."""
     assert client.post("/v1/me/web-app", headers=world.auth("dispatcher")).status_code == 403
     keys = []
     for _ in range(4):  # a fourth browser switches off the oldest
@@ -319,8 +320,9 @@ def test_the_web_app_registers_its_browser_and_its_visits_say_gps_is_unverified(
         audit_csv(at, 8),
     )
     assert sent.status_code == 201, sent.text
-    assert "en revisión" in sent.text
-    assert "simulada" in sent.text
+    assert "aceptada" in sent.text
+    assert "el recorrido previo del teléfono la respalda" in sent.text
+    assert '<campo:receipt state="accepted" />' in sent.text
     with tenant_session(world.tenant_id) as session:
         reasons = session.execute(text("SELECT reasons FROM visits")).scalar_one()
     assert [r["code"] for r in reasons] == ["mock_unknown"]

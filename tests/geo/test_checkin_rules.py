@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -100,7 +101,13 @@ def test_a_trail_only_from_unauthenticated_trackers_is_not_proof() -> None:
 
 
 @pytest.mark.parametrize(
-    ("policy", "verdict"), [("accept", "accepted"), ("review", "review"), ("reject", "rejected")]
+    ("policy", "verdict"),
+    [
+        ("corroborate", "accepted"),
+        ("accept", "accepted"),
+        ("review", "review"),
+        ("reject", "rejected"),
+    ],
 )
 def test_a_browser_cannot_say_whether_a_fix_is_simulated_and_the_tenant_decides(
     policy: str, verdict: str
@@ -140,6 +147,72 @@ def test_a_browser_cannot_say_whether_a_fix_is_simulated_and_the_tenant_decides(
             }
         )
         assert not known.mock_unknown
+
+
+def _browser_fix(at: datetime, lon: float = -74.06) -> Fix:
+    return parse_app_fix(
+        {
+            "id": str(uuid.uuid4()),
+            "recorded_at": at.isoformat(),
+            "lat": 4.65,
+            "lon": lon,
+            "accuracy_m": 10.0,
+            "mock": None,
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    ("trail", "verdict"),
+    [
+        ([], "review"),  # a single point proves nothing
+        ([0], "review"),  # one fix before it: not a walk
+        ([900, 800], "review"),  # a trail that never came near the door
+        ([300, 120, 20], "accepted"),  # the walk to the door
+    ],
+)
+def test_by_default_a_browsers_fix_needs_its_own_trail_to_back_it(
+    trail: list[float], verdict: str
+) -> None:
+    settings = TenantSettings()
+    assert settings.checkin_mock_unknown == "corroborate"
+    reasons, _ = checkin_reasons(
+        fix=_browser_fix(NOW),
+        checked_in_at=NOW,
+        outside_m=0.0,
+        trail=Trail.of(_approach(trail), fix_at=NOW, settings=settings),
+        repeats=0,
+        settings=settings,
+    )
+    assert verdict_of(reasons) == verdict, reasons
+    assert "mock_unknown" in [r.code for r in reasons]
+
+
+def test_a_spoofed_browser_trail_is_still_caught_by_the_other_rules() -> None:
+    """The trail corroborates, but the fix jumped there, or sits on a replayed point."""
+    settings = TenantSettings()
+    walk = Trail.of(_approach([300, 120, 20]), fix_at=NOW, settings=settings)
+    jumped = TrailFix(NOW - timedelta(seconds=5), -74.20, 4.65, 10.0, None)
+    reasons, _ = checkin_reasons(
+        fix=_browser_fix(NOW),
+        checked_in_at=NOW,
+        outside_m=0.0,
+        trail=replace(walk, last=jumped),
+        repeats=0,
+        settings=settings,
+    )
+    assert verdict_of(reasons) == "review"
+    assert "impossible_jump" in [r.code for r in reasons]
+    replayed, _ = checkin_reasons(
+        fix=_browser_fix(NOW),
+        checked_in_at=NOW,
+        outside_m=0.0,
+        trail=walk,
+        repeats=settings.checkin_repeat_count,
+        settings=settings,
+    )
+    assert verdict_of(replayed) == "review"
+    assert "repeated_coordinates" in [r.code for r in replayed]
 
 
 def test_dwell_is_required_only_when_the_tenant_asks() -> None:

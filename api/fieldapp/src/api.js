@@ -79,7 +79,14 @@ export async function submit(key, visit) {
         body,
         headers: { 'X-OpenRosa-Version': '1.0' },
     });
+    const answered = await answer.clone().text();
     const message = await detail(answer);
-    if (answer.status === 201 || answer.status === 202) return message;
+    if (answer.status === 201 || answer.status === 202) {
+        // campo says what the visit came to beside Collect's message: accepted, review,
+        // too_far (rejected, but coming closer helps), rejected, incomplete, refused or stored.
+        const doc = new DOMParser().parseFromString(answered, 'text/xml');
+        const receipt = doc.getElementsByTagNameNS('https://campo.dev/openrosa', 'receipt')[0];
+        return { message, state: receipt?.getAttribute('state') || 'stored' };
+    }
     throw new Refused(answer.status, message);
 }

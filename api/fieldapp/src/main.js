@@ -42,6 +42,11 @@ async function status(result) {
             : 'Nada en espera',
         last ? `Última sincronización ${clock(last, zone)}` : 'Sin sincronizar aún',
     ];
+    const day = await store.get('day');
+    const gps = day && tracker.problem(day.tracking);
+    bar.dataset.gps = gps ? 'problem' : 'ok';
+    if (gps) parts.push(gps);
+    explainGps(day);
     const again = result?.state === 'sign-in' || (session && Date.now() >= session.expires);
     if (again) parts.push('Inicie sesión de nuevo para enviar el GPS');
     if (result?.state === 'key-off') parts.push('Este navegador fue desactivado: hable con su supervisor');
@@ -52,6 +57,12 @@ async function status(result) {
     bar.querySelector('#sync')?.addEventListener('click', () => syncNow());
     // What waits stays on the phone while the agent signs in again.
     bar.querySelector('#relogin')?.addEventListener('click', () => signInView('Su sesión venció: entre de nuevo'));
+}
+
+function explainGps(day) {
+    // On the visit form, the reason the check-in cannot be taken yet, kept current.
+    const line = document.getElementById('gps-problem');
+    if (line && day) line.textContent = tracker.problem(day.tracking) || '';
 }
 
 async function syncNow() {
@@ -89,7 +100,7 @@ function signInView(message = '') {
     });
 }
 
-function stopLine(c, zone) {
+function stopLine(c, zone, done) {
     const window = c.visit_window ? `${c.visit_window[0].slice(0, 5)}–${c.visit_window[1].slice(0, 5)}` : '';
     return `
       <li><a class="stop" href="#/parada/${c.id}" data-case="${c.id}">
@@ -98,6 +109,7 @@ function stopLine(c, zone) {
           <span>${escape(c.address?.text || 'Sin dirección')}</span>
           <span>${money(c.outstanding_cop)} · ${escape(c.bucket)}
             ${c.stop ? ` · llegada ${clock(c.stop.eta, zone)}` : ''}${window ? ` · horario ${window}` : ''}</span>
+          ${done ? `<span class="visited ${done.state}">Visitada hoy: ${escape(RESULT_WORDS[done.state] || done.state)}</span>` : ''}
         </span></a></li>`;
 }
 
@@ -109,16 +121,21 @@ async function showDay() {
     const others = day.cases.filter((c) => !c.stop);
     const downloaded = await store.get('downloaded');
     const results = (await store.get('results')) || [];
+    const today = new Date().toDateString();
+    const visited = new Map(); // case id → its newest result of today
+    for (const r of results) {
+        if (r.caseId && new Date(r.at).toDateString() === today && !visited.has(String(r.caseId))) visited.set(String(r.caseId), r);
+    }
+    const line = (c) => stopLine(c, zone, visited.get(String(c.id)));
     app.innerHTML = `
       <h1>Mi día · ${escape(longDay(day.date))}</h1>
       <p class="muted">Gestor ${escape(day.agent.code)} · descargado ${clock(downloaded, zone)}
         <button id="reload" type="button">Actualizar el día</button> <button id="signout" type="button">Salir</button></p>
       <h2>Ruta publicada (${routed.length})</h2>
-      ${routed.length ? `<ol class="stops">${routed.map((c) => stopLine(c, zone)).join('')}</ol>` : '<p class="muted">No hay ruta publicada para hoy.</p>'}
+      ${routed.length ? `<ol class="stops">${routed.map(line).join('')}</ol>` : '<p class="muted">No hay ruta publicada para hoy.</p>'}
       <h2>Otros casos asignados (${others.length})</h2>
-      <ol class="stops">${others.map((c) => stopLine(c, zone)).join('')}</ol>
-      ${results.length ? `<h2>Visitas enviadas</h2><ul class="results">${results.map((r) => `
-        <li class="${r.ok ? 'ok' : 'refused'}">${escape(r.label)}: ${escape(r.message)}</li>`).join('')}</ul>` : ''}`;
+      <ol class="stops">${others.map(line).join('')}</ol>
+      ${results.length ? `<h2>Visitas enviadas</h2><ul class="results">${results.map((r) => resultLine(r)).join('')}</ul>` : ''}`;
     app.querySelector('#reload').addEventListener('click', reload);
     app.querySelector('#signout').addEventListener('click', async () => {
         const waiting = await pending();
@@ -128,6 +145,26 @@ async function showDay() {
         signInView();
         await status();
     });
+}
+
+const RESULT_WORDS = {
+    accepted: 'Registrada',
+    review: 'En revisión',
+    incomplete: 'Incompleta, en revisión',
+    stored: 'Guardada, se procesará pronto',
+    too_far: 'Marcación rechazada: lejos de la puerta',
+    rejected: 'Marcación rechazada',
+    refused: 'No registrada',
+};
+
+function resultLine(r) {
+    // Each sent visit in its own colour and words; a rejected check-in offers to redo it
+    // (what the agent entered was kept, and the supervisor sees it either way).
+    const state = r.state || (r.ok ? 'accepted' : 'refused');
+    const redo = state === 'too_far' && r.caseId
+        ? ` <a class="button" href="#/visita/${r.caseId}">Repetir en la puerta</a>` : '';
+    return `<li class="result ${state}" data-state="${state}"><strong>${escape(RESULT_WORDS[state] || state)}</strong>
+        · ${escape(r.label)}: ${escape(r.message)}${redo}</li>`;
 }
 
 async function findCase(caseId) {
@@ -175,6 +212,7 @@ async function showVisit(caseId, formId) {
     const forms = Object.values((await store.get('forms')) || {});
     const cases = await store.get('cases');
     const session = await store.get('session');
+    const day = await store.get('day');
     if (!c || !forms.length || !cases) return showDay();
     const chosen = forms.find((f) => f.id === formId) || forms[0];
     const others = forms.length > 1
@@ -184,17 +222,20 @@ async function showVisit(caseId, formId) {
     app.innerHTML = `
       <p><a href="#/parada/${c.id}">← ${escape(c.debtor.full_name)}</a></p>
       <h1>Visita · ${escape(c.debtor.full_name)}</h1>${others}
+      <p class="warning" role="alert" id="gps-problem"></p>
       <div id="enketo" class="enketo"></div>
       <p class="error" role="alert" id="form-error"></p>
       <button id="finish" type="button" class="primary">Terminar y guardar la visita</button>`;
     const opened = visit.open(app.querySelector('#enketo'), chosen, {
         cases, caseId: c.id, deviceId: `campo-web:${session.key.slice(0, 8)}`,
-        here: () => tracker.latest(15000),
+        here: () => tracker.usable(day.tracking),
+        explain: () => explainGps(day),
     });
+    explainGps(day);
     current = opened.form;
     if (opened.errors.length) app.querySelector('#form-error').textContent = opened.errors.join('; ');
     app.querySelector('#finish').addEventListener('click', async () => {
-        const queued = await visit.finish(current, c.debtor.full_name);
+        const queued = await visit.finish(current, c.debtor.full_name, c.id);
         if (!queued) {
             app.querySelector('#form-error').textContent = 'Revise las respuestas marcadas en rojo';
             return;

@@ -34,15 +34,17 @@ async function sendVisits(session) {
     let sent = 0;
     for (const visit of await store.waiting('visits')) {
         let message;
-        let ok = true;
+        let state;
         try {
-            message = await api.submit(session.key, visit);
+            ({ message, state } = await api.submit(session.key, visit));
         } catch (error) {
             if (!(error instanceof api.Refused) || error.status === 404) throw error;
             message = error.message;
-            ok = false;
+            state = 'refused';
         }
-        results.unshift({ instanceId: visit.instanceId, label: visit.label, ok, message, at: new Date().toISOString() });
+        const ok = state === 'accepted';
+        results.unshift({ instanceId: visit.instanceId, label: visit.label, caseId: visit.caseId, ok, state,
+            message, at: new Date().toISOString() });
         await store.put('results', results.slice(0, 50));
         await store.remove('visits', [visit.instanceId]);
         sent += 1;

@@ -64,20 +64,25 @@ function localize(root) {
     for (const el of root.querySelectorAll('[data-i18n]')) el.textContent = t(el.dataset.i18n);
 }
 
-function gpsOnly(root, here) {
+function gpsOnly(root, here, explain) {
     // The check-in is where the phone's GPS says it is: coordinates cannot be typed or
     // searched for, and the locate button takes the position the app is already following
-    // (a second GPS request next to the app's own watch can wait for minutes).
+    // (a second GPS request next to the app's own watch can wait for minutes). Without a
+    // good enough one, the agent is told why and what to do, never left with an empty field.
     for (const picker of root.querySelectorAll('.geopicker')) {
         for (const input of picker.querySelectorAll('input[name=lat], input[name=long], input[name=alt], input[name=acc]')) {
             input.readOnly = true;
         }
         picker.querySelector('.search-bar .input-group')?.remove();
-        picker.querySelector('button[name=geodetect]')?.addEventListener('click', (event) => {
-            const coords = here();
-            if (!coords) return; // none yet: enketo asks the browser itself
+        const locate = picker.querySelector('button[name=geodetect]');
+        locate?.setAttribute('title', 'Tomar mi ubicación actual');
+        locate?.setAttribute('aria-label', 'Tomar mi ubicación actual');
+        locate?.addEventListener('click', (event) => {
             event.stopImmediatePropagation();
             event.preventDefault();
+            const coords = here();
+            explain();
+            if (!coords) return;
             const values = { lat: coords.latitude.toFixed(6), long: coords.longitude.toFixed(6),
                 alt: (coords.altitude ?? 0).toFixed(1), acc: coords.accuracy.toFixed(1) };
             for (const [name, value] of Object.entries(values)) picker.querySelector(`input[name=${name}]`).value = value;
@@ -86,7 +91,7 @@ function gpsOnly(root, here) {
     }
 }
 
-export function open(container, prepared, { cases, caseId, deviceId, here }) {
+export function open(container, prepared, { cases, caseId, deviceId, here, explain }) {
     container.innerHTML = prepared.html;
     localize(container);
     const formEl = container.querySelector('form.or');
@@ -99,7 +104,7 @@ export function open(container, prepared, { cases, caseId, deviceId, here }) {
         ],
     }, { language: 'es' });
     const errors = form.init();
-    gpsOnly(formEl, here);
+    gpsOnly(formEl, here, explain);
     if (caseId) choose(form, String(caseId));
     return { form, errors };
 }
@@ -117,13 +122,13 @@ function choose(form, caseId) {
     search.dispatchEvent(new Event('change', { bubbles: true }));
 }
 
-export async function finish(form, label) {
+export async function finish(form, label, caseId) {
     // Valid forms only; the instance and its files wait in the outbox until sent.
     form.view.html.dispatchEvent(events.BeforeSave());
     if (!(await form.validate())) return null;
     const xml = form.getDataStr({ irrelevant: false });
     const files = fileManager.getCurrentFiles().map((blob) => ({ name: blob.name, blob }));
-    const visit = { instanceId: form.instanceID, xml, files, label, queuedAt: new Date().toISOString() };
+    const visit = { instanceId: form.instanceID, xml, files, label, caseId, queuedAt: new Date().toISOString() };
     await store.queue('visits', visit);
     return visit;
 }

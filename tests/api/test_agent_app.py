@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import subprocess
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -24,9 +25,10 @@ from sqlalchemy import text
 
 from geo.core.db import tenant_session
 from geo.provisioning.tenants import update_tenant_settings
-from tests.api.conftest import ARTIFACTS, shift_clock
+from tests.api.conftest import ARTIFACTS, open_chromium, shift_clock
 from tests.conftest import PASSWORD, ROOT, World
 from tests.gps import on_shift
+from tests.proxy import https_proxy
 from tests.server import Server
 from tests.visits import near
 
@@ -310,3 +312,114 @@ def test_the_served_bundle_is_built_from_the_sources_in_the_repository() -> None
     worker = (ROOT / "api" / "static" / "fieldapp" / "sw.js").read_text()
     assert "__VERSION__" not in worker
     assert "campo-app-" in worker
+
+
+def _trusting(home: Path, root: Path) -> Path:
+    """A home directory whose certificate store (NSS, as Chromium on Linux reads it) trusts
+    ``root``, as a phone does once the agent installed campo's certificate."""
+    nssdb = home / ".pki/nssdb"
+    nssdb.mkdir(parents=True)
+    subprocess.run(["certutil", "-d", f"sql:{nssdb}", "-N", "--empty-password"], check=True)
+    subprocess.run(
+        ["certutil", "-d", f"sql:{nssdb}", "-A", "-t", "C,,", "-n", "campo", "-i", str(root)],
+        check=True,
+    )
+    return home
+
+
+def test_a_phone_reaches_the_app_through_the_https_proxy_by_name(
+    world: World, tmp_path: Path
+) -> None:
+    """The real path of a LAN install: a name that is not localhost (resolved to loopback by
+    Chromium's host rules), Caddy's CA trusted as the agent installed it, the app working
+    offline after a reload, and an honest visit at the door accepted with its photo."""
+    with tenant_session(world.tenant_id) as session:  # a fix a second, for a short test
+        update_tenant_settings(session, tenant_id=world.tenant_id, changes={"gps_interval_s": 1})
+    with https_proxy(tmp_path, site="campo.test") as proxy:
+        home = _trusting(tmp_path / "home", proxy.root)
+        browser = open_chromium("--host-resolver-rules=MAP campo.test 127.0.0.1", home=home)
+        try:
+            browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", PHONE)
+            browser.execute_cdp_cmd(
+                "Browser.grantPermissions",
+                {"origin": proxy.https, "permissions": ["geolocation"]},
+            )
+            shift_clock(browser, on_shift(1, minute=30).timestamp() - time.time())
+            _at(browser, 300)
+            browser.get(f"{proxy.https}/app/")
+            assert browser.execute_script("return window.isSecureContext") is True
+            _sign_in(browser, world)
+            _until(lambda: browser.find_elements(By.CSS_SELECTOR, ".stop"), "the day's stops")
+            _until(
+                lambda: (
+                    browser.execute_script("return !!navigator.serviceWorker.controller")
+                    or browser.refresh()
+                ),
+                "the service worker in control over HTTPS",
+            )
+            proxy.campo.stop()  # out of reach: the reload comes from the phone itself
+            browser.refresh()
+            _until(lambda: browser.find_elements(By.CSS_SELECTOR, ".stop"), "the day, offline")
+            _gps_fix_queued(browser, 300)
+            _gps_fix_queued(browser, 40)
+            browser.get(f"{proxy.https}/app/#/visita/{world.case_ids[0]}")
+            _until(lambda: browser.find_elements(By.CSS_SELECTOR, "form.or"), "the visit form")
+            _answer(browser, "contact_made", "no")
+            _answer(browser, "outcome", "no_one_home")
+            photo = _photo(browser, tmp_path)
+            browser.find_element(
+                By.CSS_SELECTOR, "input[type=file][name$='/facade_photo']"
+            ).send_keys(str(photo))
+            _check_in_fix(browser, 0)
+            _tap(browser, "#finish")
+            _until(lambda: _waiting(browser)[0] == 1, "the visit queued offline")
+            proxy.campo.start()  # the proxy's health check sees it back within 10 s
+
+            def sent() -> bool:
+                browser.execute_script("return window.campo.sync()")
+                return _waiting(browser) == (0, 0)
+
+            _until(sent, "everything sent through the proxy", seconds=60)
+            _shot(browser, "app-https.png")
+        finally:
+            browser.quit()
+    with tenant_session(world.tenant_id) as session:
+        visit = session.execute(text("SELECT verdict, reasons, outcome FROM visits")).one()
+        media = session.execute(text("SELECT size_bytes FROM visit_media")).scalars().all()
+    assert visit.verdict == "accepted", visit.reasons
+    assert visit.outcome == "no_one_home"
+    assert media == [photo.stat().st_size]
+
+
+def test_over_plain_http_by_name_the_app_says_why_it_cannot_take_the_position(
+    campo: Server, world: World
+) -> None:
+    """What a tester met on the office network: http to a name, not a secure origin, so no
+    position. The agent is told what to do, on the bar and at the locate button."""
+    browser = open_chromium("--host-resolver-rules=MAP campo.test 127.0.0.1")
+    try:
+        browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", PHONE)
+        site = campo.url.replace("127.0.0.1", "campo.test")
+        browser.get(f"{site}/app/")
+        assert browser.execute_script("return window.isSecureContext") is False
+        _sign_in(browser, world)
+        _until(lambda: browser.find_elements(By.CSS_SELECTOR, ".stop"), "the day's stops")
+        bar = _until(
+            lambda: (
+                "no es segura" in browser.find_element(By.ID, "status").text
+                and browser.find_element(By.ID, "status")
+            ),
+            "the insecure origin explained",
+        )
+        assert "https://" in bar.text
+        assert bar.get_attribute("data-gps") == "problem"
+        browser.get(f"{site}/app/#/visita/{world.case_ids[0]}")
+        _until(lambda: browser.find_elements(By.CSS_SELECTOR, "form.or"), "the visit form")
+        _tap(browser, "button[name=geodetect]")
+        said = browser.find_element(By.ID, "gps-problem").text
+        assert "no es segura" in said, said
+        assert browser.find_element(By.CSS_SELECTOR, "input[name=lat]").get_attribute("value") == ""
+        locate = browser.find_element(By.CSS_SELECTOR, "button[name=geodetect]")
+        assert locate.get_attribute("aria-label") == "Tomar mi ubicación actual"
+    finally:
+        browser.quit()

@@ -5,86 +5,23 @@ that never finishes its headers cut off."""
 
 from __future__ import annotations
 
-import contextlib
-import os
 import re
 import socket
 import ssl
-import subprocess
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx2
 import pytest
 
-from tests.conftest import PASSWORD, ROOT, World
-from tests.server import Server
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@dataclass(frozen=True)
-class Proxy:
-    https: str
-    http: str
-    root: Path
-    campo: Server
+from tests.conftest import PASSWORD, World
+from tests.proxy import Proxy, https_proxy
 
 
 @pytest.fixture
 def proxy(tmp_path: Path, world: World) -> Iterator[Proxy]:
-    https_port, http_port = _free_port(), _free_port()
-    ca_url = f"http://127.0.0.1:{http_port}/ca.crt"
-    campo = Server(
-        campo=True, env={"CAMPO_TRUSTED_PROXIES": "127.0.0.1", "CAMPO_LOCAL_CA_URL": ca_url}
-    )
-    campo.start()
-    env = {
-        **os.environ,
-        "CAMPO_UPSTREAMS": campo.url.removeprefix("http://"),
-        "CAMPO_HTTPS_PORT": str(https_port),
-        "CAMPO_HTTP_PORT": str(http_port),
-        "CAMPO_CADDY_DIR": str(tmp_path / "caddy"),
-        "CAMPO_READ_HEADER_TIMEOUT": "2s",
-        "XDG_CONFIG_HOME": str(tmp_path / "config"),
-    }
-    log = tmp_path / "caddy.log"
-    with log.open("wb") as out:  # the child keeps its own copy of the descriptor
-        caddy = subprocess.Popen(
-            ["bash", "scripts/https", "127.0.0.1"],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    root = tmp_path / "caddy/pki/authorities/local/root.crt"
-    found = Proxy(f"https://127.0.0.1:{https_port}", f"http://127.0.0.1:{http_port}", root, campo)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert caddy.poll() is None, log.read_text()
-            if root.exists():
-                with _client(found) as probe, contextlib.suppress(httpx2.TransportError):
-                    if probe.get("/health").status_code == 200:
-                        break
-            assert time.monotonic() < deadline, "Caddy did not come up"
-            time.sleep(0.2)
-        yield found
-    finally:
-        caddy.terminate()
-        caddy.wait(10)
-        campo.stop()
-
-
-def _client(proxy: Proxy) -> httpx2.Client:
-    trust = ssl.create_default_context(cafile=str(proxy.root))
-    return httpx2.Client(base_url=proxy.https, verify=trust, follow_redirects=False, timeout=30)
+    with https_proxy(tmp_path, site="127.0.0.1") as running:
+        yield running
 
 
 def test_a_phone_reaches_campo_over_https_with_the_local_ca(proxy: Proxy, world: World) -> None:
@@ -95,7 +32,7 @@ def test_a_phone_reaches_campo_over_https_with_the_local_ca(proxy: Proxy, world:
     moved = httpx2.get(f"{proxy.http}/entrar", timeout=10, follow_redirects=False)
     assert moved.status_code == 308 or moved.status_code == 301
     assert moved.headers["location"] == f"{proxy.https}/entrar"
-    with _client(proxy) as phone:
+    with proxy.client() as phone:
         page = phone.get("/entrar")
         assert page.status_code == 200
         assert page.headers["strict-transport-security"] == "max-age=31536000"
@@ -127,7 +64,7 @@ def test_behind_the_proxy_a_rotated_forwarded_address_does_not_dodge_the_limit(
 ) -> None:
     """Caddy sets X-Forwarded-For itself, and campo believes only Caddy's: a client rotating
     its own header is still one address (30 failures, then 429)."""
-    with _client(proxy) as attacker:
+    with proxy.client() as attacker:
         statuses = [
             attacker.post(
                 "/v1/auth/token",

@@ -20,8 +20,12 @@ self.addEventListener('fetch', (event) => {
     const url = new URL(event.request.url);
     if (event.request.method !== 'GET' || url.origin !== self.location.origin) return;
     if (event.request.mode === 'navigate' && url.pathname.startsWith('/app/')) {
-        // The page: the network's when online (a new build), the cached one otherwise.
-        event.respondWith(fetch(event.request).catch(() => caches.match('/app/')));
+        // The page: the network's when campo answers (a new build), the cached one otherwise,
+        // also when a proxy answers for a campo that is down (502, 503, 504).
+        const cached = () => caches.match('/app/');
+        event.respondWith(fetch(event.request)
+            .then((answer) => (answer.status >= 500 ? cached().then((hit) => hit || answer) : answer))
+            .catch(cached));
     } else if (SHELL.includes(url.pathname)) {
         event.respondWith(caches.match(url.pathname).then((hit) => hit || fetch(event.request)));
     }

@@ -387,6 +387,12 @@ def demo_seed(
 def demo_simulate(
     day: Annotated[str, typer.Option("--date", help="A planned day, YYYY-MM-DD.")],
     seed: int = 7,
+    browser: Annotated[
+        bool,
+        typer.Option(
+            "--browser", help="As campo's web app sends it: no fix says if it is simulated."
+        ),
+    ] = False,
 ) -> None:
     """Play the day's latest plan as if the agents had worked it: GPS, check-ins, outcomes."""
     when = _day(day, "--date")
@@ -397,12 +403,19 @@ def demo_simulate(
         console.print(f"[red]no hay un plan terminado para {when}:[/red] corra campo plan")
         raise typer.Exit(code=1)
     with console.status(f"simulando el plan {done[0].id}"):
-        report = simulate_plan(tenant_id=tenant_id, plan_id=done[0].id, seed=seed)
+        report = simulate_plan(tenant_id=tenant_id, plan_id=done[0].id, seed=seed, browser=browser)
     typer.echo(
         f"{number(report.fixes)} posiciones GPS, marcaciones "
         + ", ".join(f"{VERDICT_LABELS[v]} {n}" for v, n in sorted(report.checkins.items()))
         + f"; {report.outcomes} resultados registrados"
     )
+    honest = sum(report.honest.values())
+    if honest:
+        review = report.honest.get("review", 0) + report.honest.get("rejected", 0)
+        typer.echo(
+            f"marcaciones honestas (en la puerta, buen GPS): {honest}; a revisión o rechazadas "
+            f"{review} ({number(100 * review / honest)} %)"
+        )
 
 
 @gps_app.command("partitions")

@@ -6,6 +6,8 @@ Each agent moves along its route's street geometry, leg by leg, between the plan
 and arrival times; it waits at each door with GPS jitter, checks in (now and then from a poor
 or a far fix, so every verdict shows up), and records an outcome with answers valid for the
 default questionnaire. The battery drains through the day; one agent forgets to charge.
+With ``browser=True`` the day is played as campo's web app sends it: no fix says whether it
+is simulated (a browser cannot), so the rules judge the trail instead.
 """
 
 from __future__ import annotations
@@ -37,6 +39,9 @@ class SimulationReport:
     fixes: int
     checkins: dict[str, int]
     outcomes: int
+    honest: dict[str, int]
+    """Verdicts of the check-ins made at the door with a good fix (the nine in ten of an
+    honest day; the others are made far away or with a poor fix on purpose)."""
 
 
 def _offset(lon: float, lat: float, metres: float, rng: random.Random) -> tuple[float, float]:
@@ -85,7 +90,9 @@ _OUTCOMES = (
 )
 
 
-def simulate_plan(*, tenant_id: int, plan_id: int, seed: int = 7) -> SimulationReport:
+def simulate_plan(
+    *, tenant_id: int, plan_id: int, seed: int = 7, browser: bool = False
+) -> SimulationReport:
     """Play a stored plan's routes as if the agents had worked them."""
     rng = random.Random(seed)
     with tenant_session(tenant_id) as session:
@@ -107,12 +114,14 @@ def simulate_plan(*, tenant_id: int, plan_id: int, seed: int = 7) -> SimulationR
             {"t": tenant_id, "p": plan_id},
         ).all()
     verdicts: dict[str, int] = {}
+    honest: dict[str, int] = {}
     fixes = outcomes = 0
+    unknown = {"mock": None} if browser else {}
     for index, route in enumerate(routes):
         mine = [s for s in stops if s.agent_id == route.agent_id]
         drain = 14.0 if index == 0 else rng.uniform(4, 8)  # % per hour; the first forgets to charge
         with tenant_session(tenant_id) as session:
-            track = _track(route, mine, drain, rng)
+            track = [{**f, **unknown} for f in _track(route, mine, drain, rng)]
             for k in range(0, len(track), 1000):
                 ingest(
                     session, tenant_id=tenant_id, agent_id=route.agent_id, items=track[k : k + 1000]
@@ -120,10 +129,14 @@ def simulate_plan(*, tenant_id: int, plan_id: int, seed: int = 7) -> SimulationR
             fixes += len(track)
         for stop in mine:
             with tenant_session(tenant_id) as session:
-                verdict, done = _visit(session, tenant_id, route.agent_id, stop, route, drain, rng)
+                verdict, done, good = _visit(
+                    session, tenant_id, route.agent_id, stop, route, drain, rng, unknown
+                )
             verdicts[verdict] = verdicts.get(verdict, 0) + 1
+            if good:
+                honest[verdict] = honest.get(verdict, 0) + 1
             outcomes += done
-    return SimulationReport(fixes, verdicts, outcomes)
+    return SimulationReport(fixes, verdicts, outcomes, honest)
 
 
 def _battery(route: Any, at: datetime, drain: float) -> float:
@@ -170,12 +183,16 @@ def _visit(
     route: Any,
     drain: float,
     rng: random.Random,
-) -> tuple[str, int]:
+    unknown: dict[str, Any],
+) -> tuple[str, int, bool]:
+    """The check-in and outcome at one stop: its verdict, whether an outcome was recorded,
+    and whether it was made honestly at the door with a good fix."""
     at = stop.starts_at + timedelta(seconds=45)  # the visit starts when its window opens
     luck = rng.random()
     metres, accuracy = (10.0, 8.0) if luck < 0.9 else (40.0, 70.0) if luck < 0.96 else (400.0, 9.0)
+    good = luck < 0.9
     lon, lat = _offset(stop.lon, stop.lat, metres, rng)
-    fix = _fix(at, lon, lat, _battery(route, at, drain), accuracy_m=accuracy)
+    fix = _fix(at, lon, lat, _battery(route, at, drain), accuracy_m=accuracy, **unknown)
     result = check_in(
         session,
         tenant_id=tenant_id,
@@ -186,7 +203,7 @@ def _visit(
         checked_in_at=(at + timedelta(seconds=10)).isoformat(),
     )
     if result.verdict == "rejected":
-        return result.verdict, 0
+        return result.verdict, 0, good
     outcome = rng.choice(_OUTCOMES)
     try:
         record_outcome(
@@ -203,5 +220,5 @@ def _visit(
             },
         )
     except CampoError:
-        return result.verdict, 0
-    return result.verdict, 1
+        return result.verdict, 0, good
+    return result.verdict, 1, good

@@ -4,6 +4,8 @@ outcomes are stored and verified like real ones."""
 from __future__ import annotations
 
 import time
+from datetime import date
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -22,8 +24,8 @@ pytestmark = [
 ]
 
 
-def test_a_planned_day_is_worked(client: TestClient, aguascalientes: World) -> None:
-    world = aguascalientes
+def _planned(client: TestClient, world: World) -> tuple[dict[str, Any], date]:
+    """A finished plan of the last lawful day before today in Aguascalientes."""
     # The last day before today the law allows visits on in Aguascalientes (the tenant's
     # calendar is Mexico's): on a Monday or after a holiday, that is not yesterday.
     day = on_shift(1, zone=ZoneInfo("America/Mexico_City"), holidays="MX").date()
@@ -39,6 +41,12 @@ def test_a_planned_day_is_worked(client: TestClient, aguascalientes: World) -> N
         assert plan["status"] != "failed", plan["message"]
         assert time.monotonic() < deadline
         time.sleep(0.2)
+    return dict(plan), day
+
+
+def test_a_planned_day_is_worked(client: TestClient, aguascalientes: World) -> None:
+    world = aguascalientes
+    plan, day = _planned(client, world)
     report = simulate_plan(tenant_id=world.tenant_id, plan_id=plan["id"])
     assert sum(report.checkins.values()) == plan["stats"]["planned"]
     assert report.fixes > 100
@@ -70,3 +78,25 @@ def test_a_planned_day_is_worked(client: TestClient, aguascalientes: World) -> N
             text("SELECT count(*) FROM visits WHERE tenant_id = :t"), {"t": world.tenant_id}
         ).scalar_one()
     assert left == 0
+
+
+def test_an_honest_day_played_through_the_browser_path_is_not_sent_to_review(
+    client: TestClient, aguascalientes: World
+) -> None:
+    """No fix of a browser says whether it is simulated; the phone's own walk to each door
+    backs the honest check-ins, so at most one in ten goes to review (issue 31's target)."""
+    plan, _day = _planned(client, aguascalientes)
+    report = simulate_plan(tenant_id=aguascalientes.tenant_id, plan_id=plan["id"], browser=True)
+    honest = sum(report.honest.values())
+    assert honest >= plan["stats"]["planned"] // 2
+    doubted = report.honest.get("review", 0) + report.honest.get("rejected", 0)
+    assert doubted <= honest // 10, report.honest
+    with tenant_session(aguascalientes.tenant_id) as session:
+        codes = (
+            session.execute(
+                text("SELECT DISTINCT r->>'code' FROM visits, jsonb_array_elements(reasons) r")
+            )
+            .scalars()
+            .all()
+        )
+    assert "mock_unknown" in codes  # said on every browser check-in, whatever the verdict

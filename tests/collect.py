@@ -7,7 +7,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 
+from geo.core.db import tenant_session
 from tests.conftest import World
 from tests.visits import near
 
@@ -67,3 +69,13 @@ def send(
     for name, data in (attachments or {}).items():
         files.append((name, (name, data, "image/jpeg")))
     return client.post(f"/openrosa/key/{key}/submission", files=files)
+
+
+def agent_user_id(world: World) -> int:
+    """The user account behind the world's field agent."""
+    with tenant_session(world.tenant_id) as session:
+        return int(
+            session.execute(
+                text("SELECT user_id FROM agents WHERE id = :a"), {"a": world.agent_id}
+            ).scalar_one()
+        )

@@ -5,7 +5,6 @@ that never finishes its headers cut off."""
 
 from __future__ import annotations
 
-import re
 import socket
 import ssl
 from collections.abc import Iterator
@@ -14,7 +13,8 @@ from pathlib import Path
 import httpx2
 import pytest
 
-from tests.conftest import PASSWORD, World
+from tests.conftest import World
+from tests.console import sign_in
 from tests.proxy import Proxy, https_proxy
 
 
@@ -37,17 +37,7 @@ def test_a_phone_reaches_campo_over_https_with_the_local_ca(proxy: Proxy, world:
         assert page.status_code == 200
         assert page.headers["strict-transport-security"] == "max-age=31536000"
         assert "secure" in page.headers["set-cookie"].lower()
-        csrf = re.search(r'name="csrf" value="([^"]+)"', page.text)
-        assert csrf is not None
-        signed = phone.post(
-            "/entrar",
-            data={
-                "organizacion": world.slug,
-                "correo": f"admin@{world.slug}.co",
-                "clave": PASSWORD,
-                "csrf": csrf.group(1),
-            },
-        )
+        signed = sign_in(phone, world, "admin")
         assert signed.status_code == 303, signed.text
         assert "secure" in signed.headers["set-cookie"].lower()
         people = phone.get("/personas")

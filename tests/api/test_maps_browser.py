@@ -5,7 +5,6 @@ Leaflet; only background tiles may fail. A screenshot of each map is left in
 
 from __future__ import annotations
 
-import re
 import time
 from datetime import timedelta
 from typing import Any
@@ -18,7 +17,8 @@ from selenium.webdriver.common.by import By
 
 from geo.core.spanish import clock
 from tests.api.conftest import ARTIFACTS
-from tests.conftest import PASSWORD, World
+from tests.conftest import World
+from tests.console import sign_in
 from tests.gps import app_fix, on_shift
 from tests.server import Server
 
@@ -118,19 +118,7 @@ def test_map_pages_need_staff(server: Server, world: World) -> None:
     )
     assert forged.status_code == 401  # the cookie only ever reads
     with httpx2.Client(base_url=server.url) as browser_like:  # the console's sign-in
-        page = browser_like.get("/entrar")
-        csrf = re.search(r'name="csrf" value="([^"]+)"', page.text)
-        assert csrf is not None
-        signed = browser_like.post(
-            "/entrar",
-            data={
-                "organizacion": world.slug,
-                "correo": f"dispatcher@{world.slug}.co",
-                "clave": PASSWORD,
-                "csrf": csrf.group(1),
-            },
-            follow_redirects=False,
-        )
+        signed = sign_in(browser_like, world, "dispatcher")
         assert signed.status_code == 303, signed.text
         assert "httponly" in signed.headers["set-cookie"].lower()
         assert browser_like.get("/maps/live").status_code == 200

@@ -10,20 +10,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from geo.core.db import owner_session, tenant_session
-from tests.collect import audit_csv, instance_xml, phone, send
+from tests.collect import agent_user_id, audit_csv, instance_xml, phone, send
 from tests.conftest import World
 from tests.gps import on_shift
 
 pytestmark = pytest.mark.clock
-
-
-def _agent_user(world: World) -> int:
-    with tenant_session(world.tenant_id) as session:
-        return int(
-            session.execute(
-                text("SELECT user_id FROM agents WHERE id = :a"), {"a": world.agent_id}
-            ).scalar_one()
-        )
 
 
 def test_a_deactivated_users_phones_stop_at_once(client: TestClient, world: World) -> None:
@@ -39,7 +30,7 @@ def test_a_deactivated_users_phones_stop_at_once(client: TestClient, world: Worl
     assert client.get(f"/openrosa/key/{collect}/formList").status_code == 200
     assert client.get("/osmand", params=fix).status_code == 200
     left = client.patch(
-        f"/v1/users/{_agent_user(world)}", json={"active": False}, headers=world.auth("admin")
+        f"/v1/users/{agent_user_id(world)}", json={"active": False}, headers=world.auth("admin")
     )
     assert left.status_code == 200, left.text
     for key in (collect, web):
@@ -57,7 +48,7 @@ def test_a_deactivated_users_phones_stop_at_once(client: TestClient, world: Worl
         assert session.execute(text("SELECT count(*) FROM submissions")).scalar_one() == 0
         assert session.execute(text("SELECT count(*) FROM gps_fixes")).scalar_one() == 1
     back = client.patch(
-        f"/v1/users/{_agent_user(world)}", json={"active": True}, headers=world.auth("admin")
+        f"/v1/users/{agent_user_id(world)}", json={"active": True}, headers=world.auth("admin")
     )
     assert back.status_code == 200
     assert client.get(f"/openrosa/key/{collect}/formList").status_code == 200

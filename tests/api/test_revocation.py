@@ -10,10 +10,8 @@ from dataclasses import dataclass
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import text
 
-from geo.core.db import tenant_session
-from tests.collect import phone
+from tests.collect import agent_user_id, phone
 from tests.conftest import World
 from tests.gps import on_shift
 
@@ -80,15 +78,6 @@ def _channels(client: TestClient, world: World) -> Channels:
     )
 
 
-def _agent_user(world: World) -> int:
-    with tenant_session(world.tenant_id) as session:
-        return int(
-            session.execute(
-                text("SELECT user_id FROM agents WHERE id = :a"), {"a": world.agent_id}
-            ).scalar_one()
-        )
-
-
 def _working(channels: Channels) -> set[str]:
     return {name for name, works in channels.works.items() if works()}
 
@@ -99,7 +88,7 @@ def test_a_person_who_leaves_loses_every_channel_at_once(
 ) -> None:
     channels = _channels(client, world)
     assert _working(channels) == set(channels.works)
-    path = f"/v1/users/{_agent_user(world)}" if who == "user" else f"/v1/agents/{world.agent_id}"
+    path = f"/v1/users/{agent_user_id(world)}" if who == "user" else f"/v1/agents/{world.agent_id}"
     off = client.patch(path, json={"active": False}, headers=world.auth("admin"))
     assert off.status_code == 200, off.text
     assert _working(channels) == set()

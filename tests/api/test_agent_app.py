@@ -70,11 +70,17 @@ def _at(browser: webdriver.Chrome, metres: float, accuracy: float = 8) -> None:
     )
 
 
-def _sign_in(browser: webdriver.Chrome, world: World) -> None:
+def _sign_in(browser: webdriver.Chrome, world: World, *, kept: bool = False) -> None:
+    """Signs in as the agent; with ``kept`` the company and e-mail must already be in the form
+    (a second attempt, or a session that ran out) and only the password is typed."""
     _until(lambda: browser.find_elements(By.ID, "signin"), "the sign-in form")
     form = browser.find_element(By.ID, "signin")
-    form.find_element(By.NAME, "tenant").send_keys(world.slug)
-    form.find_element(By.NAME, "email").send_keys(f"agent@{world.slug}.co")
+    for name, value in (("tenant", world.slug), ("email", f"agent@{world.slug}.co")):
+        field = form.find_element(By.NAME, name)
+        if kept:
+            assert field.get_attribute("value") == value, name
+        else:
+            field.send_keys(value)
     form.find_element(By.NAME, "password").send_keys(PASSWORD)
     form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
 
@@ -279,7 +285,7 @@ def test_an_agent_works_a_day_offline_in_the_browser_and_it_syncs_once(
     assert browser.execute_script("return window.campo.sync()")["state"] == "sign-in"
     assert _waiting(browser)[1] >= 1
     browser.find_element(By.ID, "relogin").click()
-    _sign_in(browser, world)
+    _sign_in(browser, world, kept=True)  # the company and e-mail come from the old session
     _until(lambda: _waiting(browser) == (0, 0), "the fixes sent after signing in again")
     with tenant_session(world.tenant_id) as session:
         assert session.scalar(text("SELECT count(*) FROM gps_fixes")) > len(fixes)
@@ -402,7 +408,22 @@ def test_over_plain_http_by_name_the_app_says_why_it_cannot_take_the_position(
         site = campo.url.replace("127.0.0.1", "campo.test")
         browser.get(f"{site}/app/")
         assert browser.execute_script("return window.isSecureContext") is False
-        _sign_in(browser, world)
+        _until(lambda: browser.find_elements(By.ID, "signin"), "the sign-in form")
+        form = browser.find_element(By.ID, "signin")
+        form.find_element(By.NAME, "tenant").send_keys(world.slug)
+        form.find_element(By.NAME, "email").send_keys(f"agent@{world.slug}.co")
+        form.find_element(By.NAME, "password").send_keys("no es")
+        form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        _until(  # read in one step: the form is drawn again when the refusal comes
+            lambda: (
+                "incorrectos"
+                in browser.execute_script(
+                    "return document.querySelector('#signin .error')?.textContent || ''"
+                )
+            ),
+            "the refusal",
+        )
+        _sign_in(browser, world, kept=True)  # only the password is asked again
         _until(lambda: browser.find_elements(By.CSS_SELECTOR, ".stop"), "the day's stops")
         bar = _until(
             lambda: (

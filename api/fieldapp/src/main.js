@@ -11,6 +11,7 @@ import { showMap } from './stopmap.js';
 const app = document.getElementById('app');
 const bar = document.getElementById('status');
 let current = null; // the open enketo form
+let stopMap = null; // the open stop's map, which follows the phone
 let reachable = navigator.onLine; // campo answered the last time the app asked
 
 async function refresh(session) {
@@ -56,7 +57,7 @@ async function status(result) {
     bar.dataset.state = result?.state || '';
     bar.querySelector('#sync')?.addEventListener('click', () => syncNow());
     // What waits stays on the phone while the agent signs in again.
-    bar.querySelector('#relogin')?.addEventListener('click', () => signInView('Su sesión venció: entre de nuevo'));
+    bar.querySelector('#relogin')?.addEventListener('click', () => signInView('Su sesión venció: entre de nuevo', session));
 }
 
 function explainGps(day) {
@@ -74,12 +75,14 @@ async function syncNow() {
     return result;
 }
 
-function signInView(message = '') {
+function signInView(message = '', typed = {}) {
+    // What the agent typed (or the session had) stays in the form: only the password is asked again.
+    stopMap = null;
     app.innerHTML = `
       <h1>campo · Gestor de campo</h1>
       <form id="signin" class="card">
-        <label>Código de la empresa<input name="tenant" autocomplete="organization" required></label>
-        <label>Correo<input name="email" type="email" autocomplete="username" required></label>
+        <label>Código de la empresa<input name="tenant" autocomplete="organization" required value="${escape(typed.tenant || '')}"></label>
+        <label>Correo<input name="email" type="email" autocomplete="username" required value="${escape(typed.email || '')}"></label>
         <label>Contraseña<input name="password" type="password" autocomplete="current-password" required></label>
         <p class="error" role="alert">${escape(message)}</p>
         <button type="submit" class="primary">Entrar</button>
@@ -95,7 +98,8 @@ function signInView(message = '') {
             await route();
             await syncNow(); // what waited for a sign-in goes now
         } catch (error) {
-            signInView(error instanceof api.Offline ? 'Sin conexión: para entrar se necesita red' : error.message);
+            signInView(error instanceof api.Offline ? 'Sin conexión: para entrar se necesita red' : error.message,
+                { tenant: data.tenant, email: data.email });
         }
     });
 }
@@ -200,11 +204,9 @@ async function showStop(caseId) {
       </dl>
       <p class="actions">${directions}<a class="button primary" href="#/visita/${c.id}">Registrar visita</a></p>
       <div id="stopmap" class="stopmap" aria-label="Mapa de la parada"></div>`;
-    if (point) {
-        showMap(app.querySelector('#stopmap'), {
-            lon: point[0], lat: point[1], radius: await fenceRadius(c), here: tracker.latest(600000),
-        });
-    }
+    stopMap = point ? showMap(app.querySelector('#stopmap'), {
+        lon: point[0], lat: point[1], radius: await fenceRadius(c), here: tracker.latest(600000),
+    }) : null;
 }
 
 async function showVisit(caseId, formId) {
@@ -251,13 +253,19 @@ async function route() {
     const session = await store.get('session');
     if (!session) return signInView();
     const [, view, id, form] = location.hash.split('/');
+    stopMap = null;
     if (view === 'parada') return showStop(id);
     if (view === 'visita') return showVisit(id, form && decodeURIComponent(form));
     return showDay();
 }
 
 function start(day) {
-    if (day) tracker.start(day.tracking, () => status());
+    if (day) {
+        tracker.start(day.tracking, () => {
+            stopMap?.follow(tracker.latest(600000));
+            status();
+        });
+    }
 }
 
 async function boot() {

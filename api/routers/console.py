@@ -208,39 +208,47 @@ KEEPALIVE_S = 15.0
 
 @router.get("/tablero/eventos")
 async def board_events(request: Request, caller: WatcherPage, settings: SettingsDep) -> Response:
-    """Server-sent events: each visit of this tenant written or decided, as a table row,
-    the moment PostgreSQL announces it (``NOTIFY campo_feed``); a comment every 15 s keeps
-    proxies from closing the stream."""
+    """Server-sent events: each visit of this tenant written or decided, as a table row, the
+    moment PostgreSQL announces it (``NOTIFY campo_feed``). As soon as the stream listens it
+    first sends the whole day's feed again, so a check-in stored while the page loaded or the
+    browser reconnected is not missed; a comment every 15 s keeps proxies from closing it."""
     tenant_id, user_id = caller.tenant_id, caller.principal.user_id
 
-    def rows(visit_ids: list[int]) -> list[str]:
+    def rows(visit_ids: list[int] | None) -> str:
+        """The named visits' rows, newest first, or the day's feed."""
         with tenant_session(tenant_id) as session:
             zone = tenant_settings(session, tenant_id).zone
             items = feed(session, tenant_id=tenant_id, visit_ids=visit_ids)
-        template = templates.get_template("_feed_item.html")
-        context = {
-            "zone": zone,
-            "verdicts": VERDICT_LABELS,
-            "decisions": DECISION_LABELS,
-            "outcomes": OUTCOME_LABELS,
-        }
-        return [template.render(item=item, **context) for item in items]
+        return templates.get_template("_feed.html").render(
+            feed=items,
+            zone=zone,
+            verdicts=VERDICT_LABELS,
+            decisions=DECISION_LABELS,
+            outcomes=OUTCOME_LABELS,
+        )
+
+    def event(name: str, html: str) -> str:
+        lines = html.splitlines() or [""]  # an event without data is never dispatched
+        data = "\n".join(f"data: {line}" for line in lines)
+        return f"event: {name}\n{data}\n\n"
 
     async def stream() -> AsyncIterator[str]:
         yield ": conectado\n\n"
         notices = visit_notices(
             settings.app_url, tenant_id=tenant_id, user_id=user_id, quiet_s=KEEPALIVE_S
         )
+        listening = False
         try:
             async for ids in notices:
                 if await request.is_disconnected():
                     return
-                if not ids:
+                if not listening:  # the first item: from here on nothing written is missed
+                    listening = True
+                    yield event("feed", await anyio.to_thread.run_sync(rows, None))
+                elif ids:
+                    yield event("visita", await anyio.to_thread.run_sync(rows, ids))
+                else:
                     yield ": sigue\n\n"
-                    continue
-                for html in reversed(await anyio.to_thread.run_sync(rows, ids)):
-                    data = "\n".join(f"data: {line}" for line in html.splitlines())
-                    yield f"event: visita\n{data}\n\n"
         except TooManyStreams:
             yield "retry: 30000\n\n"  # the browser comes back in 30 s
         finally:

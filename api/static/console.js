@@ -23,3 +23,14 @@ window.addEventListener("message", function (event) {
       : "Área borrada.";
   });
 });
+
+// The board's feed says whether it is live: "en vivo" once the open stream has sent the day's
+// feed again (from then on no visit is missed), "reconectando" while the browser retries.
+function feedState(text) {
+  var state = document.getElementById("feed-estado");
+  if (state) { state.textContent = text; }
+}
+document.addEventListener("htmx:sseMessage", function (event) {
+  if (event.detail && event.detail.type === "feed") { feedState("en vivo"); }
+});
+document.addEventListener("htmx:sseError", function () { feedState("reconectando…"); });

@@ -31,6 +31,8 @@ MAX_STREAMS_PER_TENANT = 100
 """So that one tenant's boards cannot take every stream of a process from the others."""
 MAX_STREAMS_PER_USER = 10
 """Tabs one user may keep open on the board; a script opening more gets nothing more."""
+LISTEN_WITHIN_S = 10.0
+"""A stream whose shared connection does not listen by then ends (the browser retries)."""
 _BACKLOG = 1000
 """Notifications kept for a stream that reads slowly; past it, it misses some (the board
 reloads its list on its next visit anyway)."""
@@ -51,6 +53,8 @@ class _Listener:
         self.streams: dict[asyncio.Queue[dict[str, Any] | None], tuple[int, int]] = {}
         """Each open stream with the (tenant, user) it serves."""
         self.task: asyncio.Task[None] | None = None
+        self.listening = False
+        """``LISTEN`` has run: a commit from now on is announced to every stream."""
 
     def admits(self, tenant_id: int, user_id: int) -> bool:
         owners = list(self.streams.values())
@@ -66,6 +70,8 @@ class _Listener:
                 libpq_url(self.url), autocommit=True, application_name=APPLICATION_NAME
             ) as conn:
                 await conn.execute(f"LISTEN {CHANNEL}")
+                self.listening = True
+                self._send(_LISTENING)
                 async for note in conn.notifies():
                     self._send(json.loads(note.payload))
         except (psycopg.Error, OSError):
@@ -74,6 +80,7 @@ class _Listener:
         finally:
             if self.task is asyncio.current_task():
                 self.task = None
+                self.listening = False
 
     def _send(self, payload: dict[str, Any] | None) -> None:
         for stream in list(self.streams):
@@ -82,14 +89,22 @@ class _Listener:
 
 
 _LISTENERS: dict[tuple[str, int], _Listener] = {}
+_LISTENING: dict[str, Any] = {}
+"""What a stream receives once the shared connection listens (never a notification's payload,
+which always names a visit)."""
 
 
 async def visit_notices(
     url: str, *, tenant_id: int, user_id: int, quiet_s: float = 15.0
 ) -> AsyncGenerator[list[int]]:
-    """Ids of the tenant's visits as they are written, one notification at a time; an empty
-    list after ``quiet_s`` of silence (or another tenant's notification), so the caller can
-    keep its stream alive or notice it was left. Ends if the database connection is lost;
+    """Ids of the tenant's visits as they are written, one notification at a time.
+
+    The first value, an empty list, comes once the stream is listening: whatever the caller
+    reads from the database after it, it misses nothing written later (a board reloads its
+    feed then, so a check-in stored while the page loaded or the browser reconnected still
+    shows). Then an empty list after ``quiet_s`` of silence (or another tenant's
+    notification), so the caller can keep its stream alive or notice it was left. Ends if the
+    database connection is lost or does not listen within :data:`LISTEN_WITHIN_S`;
     TooManyStreams when the process serves as many as it may, for the tenant or the user."""
     loop = asyncio.get_running_loop()
     listener = _LISTENERS.setdefault((url, id(loop)), _Listener(url))
@@ -98,8 +113,18 @@ async def visit_notices(
     stream: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue(maxsize=_BACKLOG)
     listener.streams[stream] = (tenant_id, user_id)
     if listener.task is None or listener.task.cancelling():  # the last stream just left
+        listener.listening = False
         listener.task = loop.create_task(listener.run())
+    elif listener.listening:
+        stream.put_nowait(_LISTENING)
     try:
+        try:  # nothing is announced before LISTEN, so the first item is the signal or None
+            first = await asyncio.wait_for(stream.get(), LISTEN_WITHIN_S)
+        except TimeoutError:
+            first = None
+        if first is not _LISTENING:
+            return  # the connection failed or is too slow: the browser's EventSource retries
+        yield []
         while True:
             try:
                 payload = await asyncio.wait_for(stream.get(), quiet_s)

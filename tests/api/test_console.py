@@ -128,7 +128,7 @@ def test_a_dispatcher_signs_in_watches_the_feed_reviews_and_signs_out(
     _shot(browser, "console-board.png")
     # A check-in posted through the API shows in the feed, the page not reloaded.
     browser.execute_script("window.campoMark = 'same page';")
-    time.sleep(1.5)  # the event stream is open
+    WebDriverWait(browser, 20).until(lambda b: _text_of(b, "feed-estado") == "en vivo")
     fresh = check_in(client, world, fix_at(on_shift(), 10)).json()
     row = _wait_for(browser, f"#visita-{fresh['visit_id']}")
     assert browser.execute_script("return window.campoMark;") == "same page"

@@ -220,8 +220,13 @@ def test_an_agent_works_a_day_offline_in_the_browser_and_it_syncs_once(
         str(photo)
     )
 
-    # 400 m away: the form's own distance rule refuses the check-in; nothing is queued.
+    # 400 m away: the form's own distance rule refuses the check-in, saying how far the door
+    # is and what is allowed; nothing is queued.
     _check_in_fix(browser, 400)
+    far = _until(lambda: browser.find_elements(By.CSS_SELECTOR, ".door-distance.far"), "how far")
+    assert abs(int(far[0].get_attribute("data-metres")) - 400) <= 5
+    assert "se admiten" in far[0].text
+    assert "acérquese a la puerta" in far[0].text
     _tap(browser, "#finish")
     _until(lambda: "Revise" in browser.find_element(By.ID, "form-error").text, "the refusal")
     assert _waiting(browser)[0] == 0
@@ -229,6 +234,10 @@ def test_an_agent_works_a_day_offline_in_the_browser_and_it_syncs_once(
 
     # At the door: the same form is accepted and waits on the phone.
     _check_in_fix(browser, 0)
+    near = _until(
+        lambda: browser.find_elements(By.CSS_SELECTOR, ".door-distance:not(.far)"), "at the door"
+    )
+    assert int(near[0].get_attribute("data-metres")) <= 5
     _tap(browser, "#finish")
     _until(lambda: _waiting(browser)[0] == 1, "the visit queued offline")
     assert "En espera: 1 visita(s)" in browser.find_element(By.ID, "status").text

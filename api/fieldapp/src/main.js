@@ -228,10 +228,12 @@ async function showVisit(caseId, formId) {
       <div id="enketo" class="enketo"></div>
       <p class="error" role="alert" id="form-error"></p>
       <button id="finish" type="button" class="primary">Terminar y guardar la visita</button>`;
+    const point = c.address?.location?.coordinates; // GeoJSON: [lon, lat]
     const opened = visit.open(app.querySelector('#enketo'), chosen, {
         cases, caseId: c.id, deviceId: `campo-web:${session.key.slice(0, 8)}`,
         here: () => tracker.usable(day.tracking),
         explain: () => explainGps(day),
+        door: point ? { lon: point[0], lat: point[1], radius: await fenceRadius(c) } : null,
     });
     explainGps(day);
     current = opened.form;

@@ -6,6 +6,7 @@ import { transform } from 'enketo-transformer/web';
 import { Form } from 'enketo-core';
 import events from 'enketo-core/src/js/event';
 import fileManager from 'enketo-core/src/js/file-manager';
+import L from 'leaflet';
 import Papa from 'papaparse';
 import * as store from './store.js';
 import { t } from './translator.js';
@@ -64,7 +65,28 @@ function localize(root) {
     for (const el of root.querySelectorAll('[data-i18n]')) el.textContent = t(el.dataset.i18n);
 }
 
-function gpsOnly(root, here, explain) {
+function sayDoorDistance(picker, coords, door) {
+    // How far the door is, said under the check-in as the form's own rule judges it (the
+    // fence plus the fix's accuracy), so "too far" always comes with the metres.
+    if (!door) return;
+    let line = picker.parentElement.querySelector('.door-distance');
+    if (!line) {
+        line = document.createElement('p');
+        line.className = 'door-distance';
+        line.setAttribute('role', 'status');
+        picker.after(line);
+    }
+    const metres = Math.round(L.latLng(coords.latitude, coords.longitude).distanceTo([door.lat, door.lon]));
+    const allowed = Math.round((door.radius || 0) + coords.accuracy);
+    const far = metres > allowed;
+    line.classList.toggle('far', far);
+    line.dataset.metres = String(metres);
+    line.textContent = far
+        ? `Está a ${metres} m de la dirección del caso; se admiten ${Math.round(door.radius || 0)} m más la precisión del GPS (${Math.round(coords.accuracy)} m): acérquese a la puerta y vuelva a tomar la ubicación`
+        : `Está a ${metres} m de la dirección del caso`;
+}
+
+function gpsOnly(root, here, explain, door) {
     // The check-in is where the phone's GPS says it is: coordinates cannot be typed or
     // searched for, and the locate button takes the position the app is already following
     // (a second GPS request next to the app's own watch can wait for minutes). Without a
@@ -87,11 +109,15 @@ function gpsOnly(root, here, explain) {
                 alt: (coords.altitude ?? 0).toFixed(1), acc: coords.accuracy.toFixed(1) };
             for (const [name, value] of Object.entries(values)) picker.querySelector(`input[name=${name}]`).value = value;
             picker.querySelector('input[name=lat]').dispatchEvent(new Event('change', { bubbles: true }));
+            sayDoorDistance(picker, coords, door);
         }, { capture: true });
+        picker.addEventListener('click', () => setTimeout(() => { // the bin clears the fix
+            if (!picker.querySelector('input[name=lat]').value) picker.parentElement.querySelector('.door-distance')?.remove();
+        }));
     }
 }
 
-export function open(container, prepared, { cases, caseId, deviceId, here, explain }) {
+export function open(container, prepared, { cases, caseId, deviceId, here, explain, door }) {
     container.innerHTML = prepared.html;
     localize(container);
     const formEl = container.querySelector('form.or');
@@ -104,7 +130,7 @@ export function open(container, prepared, { cases, caseId, deviceId, here, expla
         ],
     }, { language: 'es' });
     const errors = form.init();
-    gpsOnly(formEl, here, explain);
+    gpsOnly(formEl, here, explain, door);
     if (caseId) choose(form, String(caseId));
     return { form, errors };
 }

@@ -1,7 +1,7 @@
 // The agent app's service worker: the app itself (page, script, styles) is kept in a cache
 // named for its build, so the app opens offline; the day and the forms live in IndexedDB.
 // Requests to campo's API always go to the network: the app queues what cannot be sent.
-const VERSION = 'campo-app-a1a040aa10ab';
+const VERSION = 'campo-app-c2b2b84d1702';
 const SHELL = ["/app/","/static/fieldapp/app.js","/static/fieldapp/app.css","/static/fieldapp/manifest.webmanifest"];
 
 self.addEventListener('install', (event) => {

@@ -15,6 +15,7 @@ from geo.fieldkit.inbox import (
     SUBMISSION_STATES,
     SubmissionView,
     list_submissions,
+    submission_photo,
     submission_view,
     submission_xml,
 )
@@ -50,6 +51,22 @@ def raw_xml(caller: Staff, submission_id: RowId) -> Response:
         xml,
         media_type="application/xml",
         headers={"Content-Disposition": f'attachment; filename="envio-{submission_id}.xml"'},
+    )
+
+
+@router.get("/{submission_id}/photos/{name}", response_class=Response)
+def photo(
+    caller: Staff, submission_id: RowId, name: Annotated[str, Path(max_length=200)]
+) -> Response:
+    """A photo the phone sent with the submission, as sent (served only if its bytes are an
+    image: a rejected check-in's photo stays here for its supervisor to see)."""
+    kind, data = submission_photo(
+        caller.session, tenant_id=caller.tenant_id, submission_id=submission_id, name=name
+    )
+    return Response(
+        data,
+        media_type=kind,
+        headers={"Cache-Control": "private, max-age=3600", "X-Content-Type-Options": "nosniff"},
     )
 
 

@@ -26,6 +26,8 @@ from geo.core.errors import InvalidInput, NotFound
 from geo.core.models import SUBMISSION_STATES as SUBMISSION_STATES
 from geo.core.models import Agent, Device, Submission, SubmissionFile
 from geo.core.tenant_settings import tenant_settings
+from geo.fieldkit.visit_form import FORM_INTERNALS
+from geo.visits.media import sniff
 
 MAX_ATTACHMENTS = 100
 """Files one submission may carry in all its posts (Collect sends one per media answer)."""
@@ -286,6 +288,9 @@ class SubmissionView:
     """Each attachment's name and size in bytes."""
     answers: dict[str, str]
     """The instance's answers as sent (empty when it is not readable XML)."""
+    entered: dict[str, str]
+    """What the agent entered (the answers given, without what the form fills by itself),
+    for a supervisor to read when the submission made no visit or its check-in was refused."""
 
 
 def list_submissions(
@@ -337,7 +342,27 @@ def submission_view(session: Session, *, tenant_id: int, submission_id: int) -> 
         visit_id=found.visit_id,
         files=[(f.name, f.size_bytes) for f in files],
         answers=answers,
+        entered={k: v for k, v in answers.items() if v and k not in FORM_INTERNALS},
     )
+
+
+def submission_photo(
+    session: Session, *, tenant_id: int, submission_id: int, name: str
+) -> tuple[str, bytes]:
+    """A photo a phone sent with a submission, its type sniffed from its bytes (never the
+    phone's word): the rejected check-in's facade photo a supervisor looks at, kept as sent.
+    NotFound for another tenant's, for a missing file or for one that is no image."""
+    data = session.scalar(
+        select(SubmissionFile.data).where(
+            SubmissionFile.tenant_id == tenant_id,
+            SubmissionFile.submission_id == submission_id,
+            SubmissionFile.name == name,
+        )
+    )
+    kind = sniff(bytes(data)) if data is not None else None
+    if data is None or kind is None:
+        raise NotFound("no such photo in this submission", "name")
+    return kind, bytes(data)
 
 
 def submission_xml(session: Session, *, tenant_id: int, submission_id: int) -> bytes:

@@ -22,6 +22,11 @@ from geo.visits.xlsform import question_rows, to_xform
 DAY_FILE = "cases.csv"
 """The day's cases, a media file of the form (:mod:`geo.fieldkit.day_file`)."""
 AUDIT_INTERVAL_S = 10
+FORM_INTERNALS = frozenset(
+    {"start", "end", "deviceid", "audit", "case_lat", "case_lon", "case_radius", "instanceID"}
+)
+"""What the form fills by itself (metadata, the case's point from the day's file): left out
+when staff read what an agent entered."""
 
 
 def form_id(questionnaire_key: str) -> str:

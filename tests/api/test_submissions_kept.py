@@ -24,6 +24,7 @@ from geo.visits.expressions import evaluate, parse
 from geo.visits.questionnaires import MAX_TEXT
 from tests.collect import RESPONSE, audit_csv, instance_xml, phone, send
 from tests.conftest import PASSWORD, World
+from tests.console import sign_in
 from tests.gps import on_shift
 
 pytestmark = pytest.mark.clock
@@ -326,3 +327,47 @@ def test_the_cli_derives_what_needs_a_look_again(client: TestClient, world: Worl
     )
     assert done.exit_code == 0, done.output
     assert done.output.strip().endswith(": derived")
+
+
+def test_a_rejected_check_in_keeps_what_the_agent_entered_in_front_of_a_supervisor(
+    client: TestClient, world: World, other_world: World
+) -> None:
+    """400 m from the door the check-in is rejected, and the outcome, answers and photo the
+    agent sent stay readable on the review page; the photo only for the tenant's staff, and
+    only as the image its bytes are."""
+    key = phone(client, world)
+    at = on_shift()
+    xml = instance_xml(world, at, metres=400, instance=f"uuid:{uuid.uuid4()}").replace(
+        b"<comments>", b"<facade_photo>fachada.jpg</facade_photo><comments>"
+    )
+    photo = JPEG + b"la fachada"
+    sent = send(client, key, xml, audit_csv(at, 400), attachments={"fachada.jpg": photo})
+    assert sent.status_code == 201
+    assert "rechazada" in _message(sent)
+    with tenant_session(world.tenant_id) as session:
+        submission_id, state = session.execute(text("SELECT id, state FROM submissions")).one()
+        verdict = session.execute(text("SELECT verdict FROM visits")).scalar_one()
+    assert (state, verdict) == ("problems", "rejected")
+    listed = client.get(f"/v1/submissions/{submission_id}", headers=world.auth("dispatcher"))
+    entered = listed.json()["entered"]
+    assert entered["outcome"] == "no_one_home"
+    assert entered["comments"] == "Portón cerrado & sin timbre"
+    assert entered["facade_photo"] == "fachada.jpg"
+    assert not {"case_lat", "start", "audit", "instanceID"} & set(entered)
+    url = f"/v1/submissions/{submission_id}/photos/fachada.jpg"
+    shown = client.get(url, headers=world.auth("dispatcher"))
+    assert shown.status_code == 200
+    assert shown.headers["content-type"] == "image/jpeg"
+    assert shown.content == photo
+    assert client.get(url, headers=other_world.auth("admin")).status_code == 404
+    assert client.get(url, headers=world.auth("agent")).status_code == 403
+    audit = client.get(
+        f"/v1/submissions/{submission_id}/photos/audit.csv", headers=world.auth("dispatcher")
+    )
+    assert audit.status_code == 404  # kept, but not an image: never served as one
+    with TestClient(create_app(), base_url="https://testserver") as http:
+        assert sign_in(http, world, "dispatcher").status_code == 303
+        review = http.get("/revision").text
+    assert "Lo que el gestor registró" in review
+    assert "Portón cerrado &amp; sin timbre" in review
+    assert f'src="{url}"' in review

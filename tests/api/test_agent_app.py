@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from sqlalchemy import text
 
@@ -70,6 +71,10 @@ def _at(browser: webdriver.Chrome, metres: float, accuracy: float = 8) -> None:
     )
 
 
+OFFLINE_READY = "window.campo.offlineReady().then(arguments[0])"
+"""Whether the service worker keeps every file of the build (the form engine included)."""
+
+
 def _sign_in(browser: webdriver.Chrome, world: World, *, kept: bool = False) -> None:
     """Signs in as the agent; with ``kept`` the company and e-mail must already be in the form
     (a second attempt, or a session that ran out) and only the password is typed."""
@@ -108,11 +113,17 @@ def _check_in_fix(browser: webdriver.Chrome, metres: float) -> None:
 
 
 def _until(check: Callable[[], Any], what: str, seconds: float = 30) -> Any:
+    """What ``check`` returns once it is truthy; an element the app drew again between its
+    lookup and its read counts as not yet."""
     deadline = time.monotonic() + seconds
-    while not (found := check()):
+    while True:
+        try:
+            if found := check():
+                return found
+        except StaleElementReferenceException:
+            pass
         assert time.monotonic() < deadline, f"never: {what}"
         time.sleep(0.2)
-    return found
 
 
 def _waiting(browser: webdriver.Chrome) -> tuple[int, int]:
@@ -179,15 +190,22 @@ def test_an_agent_works_a_day_offline_in_the_browser_and_it_syncs_once(
     _at(browser, 400)
     browser.get(f"{campo.url}/app/")
     _sign_in(browser, world)
-    stop = _until(lambda: browser.find_elements(By.CSS_SELECTOR, ".stop"), "the day's stops")[0]
-    assert "Ana Gómez" in stop.text
-    assert "$ 3.500.000" in stop.text
+    stop = _until(  # read in one step: the day is drawn again once its forms are ready
+        lambda: browser.execute_script("return document.querySelector('.stop')?.innerText"),
+        "the day's stops",
+    )
+    assert "Ana Gómez" in stop
+    assert "$ 3.500.000" in stop
     _until(
         lambda: (
             browser.execute_script("return !!navigator.serviceWorker.controller")
             or browser.refresh()
         ),
         "the service worker in control",
+    )
+    _until(lambda: browser.execute_async_script(OFFLINE_READY), "every file kept for offline")
+    _until(  # and the bar no longer says it is getting ready
+        lambda: "Preparando" not in browser.find_element(By.ID, "status").text, "ready said"
     )
     _shot(browser, "app-day.png")
 
@@ -208,7 +226,6 @@ def test_an_agent_works_a_day_offline_in_the_browser_and_it_syncs_once(
     _until(lambda: browser.find_elements(By.CSS_SELECTOR, "form.or"), "the visit form")
 
     # Skip logic as ODK Validate reads the form: who answered only after a contact.
-    print("LOGS", browser.get_log("browser"), browser.find_element(By.ID, "form-error").text)
     assert not _visible(browser, "who_answered")
     _answer(browser, "contact_made", "si")
     _until(lambda: _visible(browser, "who_answered"), "who answered, shown")
@@ -266,13 +283,20 @@ def test_an_agent_works_a_day_offline_in_the_browser_and_it_syncs_once(
     assert [r["code"] for r in visit["reasons"]] == ["mock_unknown"]
     assert "respalda" in visit["reasons"][0]["message"]
     browser.get(f"{campo.url}/app/#/")
-    sent_line = _until(
-        lambda: browser.find_elements(By.CSS_SELECTOR, ".results li.result"), "the sent visit"
-    )[0]
-    assert sent_line.get_attribute("data-state") == "accepted"
-    assert "Registrada" in sent_line.text
-    visited = browser.find_element(By.CSS_SELECTOR, f".stop[data-case='{world.case_ids[0]}']")
-    assert "Visitada hoy: Registrada" in visited.text
+    sent_line = _until(  # read in one step: the day is drawn again when it is downloaded
+        lambda: browser.execute_script(
+            "const li = document.querySelector('.results li.result');"
+            "return li && [li.dataset.state, li.innerText];"
+        ),
+        "the sent visit",
+    )
+    assert sent_line[0] == "accepted"
+    assert "Registrada" in sent_line[1]
+    visited = browser.execute_script(
+        "return document.querySelector(arguments[0])?.innerText || ''",
+        f".stop[data-case='{world.case_ids[0]}']",
+    )
+    assert "Visitada hoy: Registrada" in visited
     assert visit["outcome"] == "no_one_home"
     assert visit["answers"]["contact_made"] == "no"
     assert "who_answered" not in visit["answers"]
@@ -314,14 +338,16 @@ open.onsuccess = () => {
 
 
 def test_the_served_bundle_is_built_from_the_sources_in_the_repository() -> None:
-    """The app's script is committed (serving it needs no Node); it must be the build of
-    api/fieldapp as it is: scripts/build-fieldapp rebuilds it."""
+    """The app's files are committed (serving them needs no Node); they must be the build of
+    api/fieldapp as it is (its sources, lock file and build script): scripts/build-fieldapp
+    rebuilds them."""
     app = ROOT / "api" / "fieldapp"
     digest = hashlib.sha256()
     for source in sorted((app / "src").iterdir()):
         digest.update(source.name.encode())
         digest.update(source.read_bytes())
     digest.update((app / "package-lock.json").read_bytes())
+    digest.update((app / "build.mjs").read_bytes())
     built = (ROOT / "api" / "static" / "fieldapp" / "SOURCES").read_text().strip()
     assert built == digest.hexdigest(), "run scripts/build-fieldapp"
     worker = (ROOT / "api" / "static" / "fieldapp" / "sw.js").read_text()
@@ -371,6 +397,9 @@ def test_a_phone_reaches_the_app_through_the_https_proxy_by_name(
                     or browser.refresh()
                 ),
                 "the service worker in control over HTTPS",
+            )
+            _until(
+                lambda: browser.execute_async_script(OFFLINE_READY), "every file kept for offline"
             )
             proxy.campo.stop()  # out of reach: the reload comes from the phone itself
             browser.refresh()

@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx2
 import pytest
 
+from api.routers.fieldapp import IMMUTABLE, build
 from tests.conftest import World
 from tests.console import sign_in
 from tests.proxy import Proxy, https_proxy
@@ -44,9 +45,15 @@ def test_a_phone_reaches_campo_over_https_with_the_local_ca(proxy: Proxy, world:
         assert people.status_code == 200
         assert f"{proxy.http}/ca.crt" in people.text  # the link, with its QR code and steps
         assert "Certificado de CA" in people.text
-        script = phone.get("/static/fieldapp/app.js", headers={"Accept-Encoding": "gzip"})
+        app = phone.get("/app/")
+        assert app.headers["cache-control"] == "no-cache"  # a new build reaches phones
+        script = phone.get(
+            f"/static/fieldapp/{build()['script']}", headers={"Accept-Encoding": "gzip"}
+        )
         assert script.status_code == 200
         assert script.headers["content-encoding"] == "gzip"
+        assert script.headers["cache-control"] == IMMUTABLE  # named for its content
+        assert phone.get("/static/fieldapp/app.js").status_code == 404  # no unnamed copies
 
 
 def test_behind_the_proxy_a_rotated_forwarded_address_does_not_dodge_the_limit(

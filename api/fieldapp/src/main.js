@@ -5,7 +5,6 @@ import { clock, day as longDay, escape, money } from './format.js';
 import * as store from './store.js';
 import { pending, sync } from './sync.js';
 import * as tracker from './tracker.js';
-import * as visit from './visit.js';
 import { showMap } from './stopmap.js';
 
 const app = document.getElementById('app');
@@ -13,10 +12,53 @@ const bar = document.getElementById('status');
 let current = null; // the open enketo form
 let stopMap = null; // the open stop's map, which follows the phone
 let reachable = navigator.onLine; // campo answered the last time the app asked
+let engine = null; // the form engine's module, once asked for
+
+const build = JSON.parse(document.getElementById('campo-build')?.textContent || '{"files": []}');
+
+function formEngine() {
+    // The form engine (enketo, some 2 MB) and its styles load the first time forms are
+    // needed, after sign-in, so a phone on a slow network gets the sign-in form first.
+    if (!engine) {
+        const href = build.form_styles && `/static/fieldapp/${build.form_styles}`;
+        if (href && !document.querySelector(`link[href="${href}"]`)) {
+            document.head.append(Object.assign(document.createElement('link'), { rel: 'stylesheet', href }));
+        }
+        engine = import('./visit.js').catch((error) => { engine = null; throw error; });
+    }
+    return engine;
+}
+
+async function offlineReady() {
+    // The visit forms on the phone and every file of this build kept by the service worker:
+    // the app can open and record a visit with no network.
+    if (preparing || !(await store.get('forms')) || !('caches' in window) || !build.files.length) return false;
+    const kept = await Promise.all(build.files.map((name) => caches.match(`/static/fieldapp/${name}`)));
+    return kept.every(Boolean);
+}
+
+function keepForOffline() {
+    // Once signed in, the service worker keeps the form engine too, so visits work offline.
+    navigator.serviceWorker?.ready.then((registration) => registration.active?.postMessage('keep-all'));
+}
+
+let preparing = null; // the visit forms being made ready, after the day
 
 async function refresh(session) {
-    // Today's bundle, the visit forms and the day's file, kept on the phone for offline use.
+    // Today's bundle first, so the day shows as soon as it is here; then, without holding
+    // the day back, the visit forms (with the form engine) and the day's file, kept on the
+    // phone for offline use.
     const day = await api.json('/v1/me/day', session.token);
+    await Promise.all([store.put('day', day), store.put('downloaded', new Date().toISOString())]);
+    preparing = prepareForms(session)
+        .catch((error) => { reachable = !(error instanceof api.Offline); })
+        .finally(() => { preparing = null; status(); });
+    return day;
+}
+
+async function prepareForms(session) {
+    keepForOffline();
+    const visit = await formEngine();
     const listed = visit.listedForms(await api.text(`/openrosa/key/${session.key}/formList`));
     const known = (await store.get('forms')) || {};
     const forms = {};
@@ -26,9 +68,7 @@ async function refresh(session) {
     }
     const first = listed[0];
     const cases = first ? visit.casesXml(await api.text(`${first.url.replace(/\.xml$/, '')}/cases.csv`)) : null;
-    await Promise.all([store.put('day', day), store.put('forms', forms), store.put('cases', cases),
-        store.put('downloaded', new Date().toISOString())]);
-    return day;
+    await Promise.all([store.put('forms', forms), store.put('cases', cases)]);
 }
 
 async function status(result) {
@@ -44,6 +84,7 @@ async function status(result) {
         last ? `Última sincronización ${clock(last, zone)}` : 'Sin sincronizar aún',
     ];
     const day = await store.get('day');
+    if (session && navigator.serviceWorker && !(await offlineReady())) parts.push('Preparando el uso sin conexión…');
     const gps = day && tracker.problem(day.tracking);
     bar.dataset.gps = gps ? 'problem' : 'ok';
     if (gps) parts.push(gps);
@@ -215,7 +256,13 @@ async function showVisit(caseId, formId) {
     const cases = await store.get('cases');
     const session = await store.get('session');
     const day = await store.get('day');
+    if (c && (!forms.length || !cases) && preparing) {
+        app.innerHTML = '<p class="muted" role="status">Preparando el formulario de visita…</p>';
+        await preparing;
+        return showVisit(caseId, formId);
+    }
     if (!c || !forms.length || !cases) return showDay();
+    const visit = await formEngine();
     const chosen = forms.find((f) => f.id === formId) || forms[0];
     const others = forms.length > 1
         ? `<p class="muted">Cuestionario: ${forms.map((f) => f === chosen ? `<strong>${escape(f.name)}</strong>`
@@ -293,11 +340,12 @@ async function reload() {
         await refresh(session);
         reachable = true;
         if (!location.hash || location.hash === '#/') await showDay();
+        await preparing;
     } catch (error) {
         reachable = !(error instanceof api.Offline);
     }
     await status();
 }
 
-window.campo = { sync: syncNow, pending, form: () => current };
+window.campo = { sync: syncNow, pending, offlineReady, form: () => current };
 boot();

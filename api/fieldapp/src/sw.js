@@ -1,8 +1,23 @@
 // The agent app's service worker: the app itself (page, script, styles) is kept in a cache
 // named for its build, so the app opens offline; the day and the forms live in IndexedDB.
-// Requests to campo's API always go to the network: the app queues what cannot be sent.
+// What the sign-in form needs is kept at install; the form engine when the app, signed in,
+// asks ('keep-all'), or the first time it loads. Its files are named for their content, so
+// a kept copy is always the right one. Requests to campo's API always go to the network:
+// the app queues what cannot be sent.
 const VERSION = '__VERSION__';
 const SHELL = __SHELL__;
+const FILES = __FILES__;
+
+async function keepAll() {
+    const cache = await caches.open(VERSION);
+    const missing = [];
+    for (const path of FILES) if (!(await cache.match(path))) missing.push(path);
+    await cache.addAll(missing);
+}
+
+self.addEventListener('message', (event) => {
+    if (event.data === 'keep-all') event.waitUntil(keepAll());
+});
 
 self.addEventListener('install', (event) => {
     event.waitUntil(caches.open(VERSION).then((cache) => cache.addAll(SHELL)).then(() => self.skipWaiting()));
@@ -26,7 +41,13 @@ self.addEventListener('fetch', (event) => {
         event.respondWith(fetch(event.request)
             .then((answer) => (answer.status >= 500 ? cached().then((hit) => hit || answer) : answer))
             .catch(cached));
-    } else if (SHELL.includes(url.pathname)) {
-        event.respondWith(caches.match(url.pathname).then((hit) => hit || fetch(event.request)));
+    } else if (FILES.includes(url.pathname)) {
+        event.respondWith(caches.open(VERSION).then(async (cache) => {
+            const hit = await cache.match(url.pathname);
+            if (hit) return hit;
+            const answer = await fetch(event.request);
+            if (answer.ok) await cache.put(url.pathname, answer.clone());
+            return answer;
+        }));
     }
 });
